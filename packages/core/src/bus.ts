@@ -1,0 +1,151 @@
+/** An inclusive range of port numbers or MMIO addresses. */
+export interface AddressRange {
+  start: number;
+  /** Number of ports/bytes claimed. */
+  length: number;
+}
+
+export type AccessSize = 1 | 2 | 4;
+
+export interface PortHandler {
+  /** Returns the value read; only the low `size` bytes are used. */
+  read(port: number, size: AccessSize): number;
+  write(port: number, size: AccessSize, value: number): void;
+}
+
+export interface MmioHandler {
+  /** `offset` is relative to the claimed range's start. 8-byte accesses are split into two 4-byte ones. */
+  read(offset: number, size: AccessSize): number;
+  write(offset: number, size: AccessSize, value: number): void;
+}
+
+/** Two devices claimed overlapping ranges; the message names both. */
+export class BusConflictError extends Error {
+  constructor(
+    readonly bus: string,
+    readonly owner: string,
+    readonly range: AddressRange,
+    readonly existingOwner: string,
+    readonly existingRange: AddressRange,
+  ) {
+    super(
+      `${owner} claims ${bus} ${fmtRange(range)}, which overlaps ${fmtRange(existingRange)} already claimed by ${existingOwner}`,
+    );
+    this.name = 'BusConflictError';
+  }
+}
+
+function fmtRange(r: AddressRange): string {
+  const hex = (n: number) => '0x' + n.toString(16);
+  return r.length === 1 ? hex(r.start) : `${hex(r.start)}-${hex(r.start + r.length - 1)}`;
+}
+
+interface Claim<H> {
+  range: AddressRange;
+  owner: string;
+  handler: H;
+}
+
+/** A claim that can be dropped again, e.g. when a PCI BAR is moved or disabled. */
+export interface Registration {
+  release(): void;
+}
+
+abstract class RangeBus<H> {
+  protected claims: Claim<H>[] = [];
+  constructor(readonly name: string) {}
+
+  claim(range: AddressRange, handler: H, owner: string): Registration {
+    if (!(range.length > 0)) throw new RangeError(`${owner}: empty ${this.name} range`);
+    for (const c of this.claims) {
+      if (range.start < c.range.start + c.range.length && c.range.start < range.start + range.length) {
+        throw new BusConflictError(this.name, owner, range, c.owner, c.range);
+      }
+    }
+    const claim: Claim<H> = { range, owner, handler };
+    this.claims.push(claim);
+    this.changed();
+    return {
+      release: () => {
+        const i = this.claims.indexOf(claim);
+        if (i >= 0) {
+          this.claims.splice(i, 1);
+          this.changed();
+        }
+      },
+    };
+  }
+
+  /** Who owns `address`, for diagnostics. */
+  ownerOf(address: number): string | undefined {
+    return this.find(address)?.owner;
+  }
+
+  protected find(address: number): Claim<H> | undefined {
+    for (const c of this.claims) {
+      if (address >= c.range.start && address < c.range.start + c.range.length) return c;
+    }
+    return undefined;
+  }
+
+  protected changed(): void {}
+}
+
+const ALL_ONES = [0, 0xff, 0xffff, 0, 0xffffffff];
+
+/**
+ * The x86 I/O port space (0..0xffff). Unclaimed ports read as all ones and ignore writes,
+ * as on a PC. Every access may cost virtual time (ISA I/O takes about a microsecond).
+ */
+export class PortBus extends RangeBus<PortHandler> {
+  private table: (Claim<PortHandler> | undefined)[] = new Array(0x10000);
+  /** Called once per access; the machine uses it to charge virtual time. */
+  onAccess: (() => void) | undefined;
+
+  constructor() {
+    super('I/O ports');
+  }
+
+  read(port: number, size: AccessSize): number {
+    this.onAccess?.();
+    const c = this.table[port & 0xffff];
+    if (!c) return ALL_ONES[size];
+    return c.handler.read(port & 0xffff, size) & ALL_ONES[size];
+  }
+
+  write(port: number, size: AccessSize, value: number): void {
+    this.onAccess?.();
+    const c = this.table[port & 0xffff];
+    if (c) c.handler.write(port & 0xffff, size, value & ALL_ONES[size]);
+  }
+
+  protected override changed(): void {
+    this.table.fill(undefined);
+    for (const c of this.claims) {
+      for (let p = c.range.start; p < c.range.start + c.range.length && p <= 0xffff; p++) this.table[p] = c;
+    }
+  }
+}
+
+/** Memory-mapped I/O regions above (or in holes of) guest RAM. Unclaimed addresses read all ones. */
+export class MmioBus extends RangeBus<MmioHandler> {
+  constructor() {
+    super('MMIO');
+  }
+
+  read(address: number, size: AccessSize): number {
+    const c = this.find(address);
+    if (!c) return ALL_ONES[size];
+    return c.handler.read(address - c.range.start, size) & ALL_ONES[size];
+  }
+
+  write(address: number, size: AccessSize, value: number): void {
+    const c = this.find(address);
+    if (c) c.handler.write(address - c.range.start, size, value & ALL_ONES[size]);
+  }
+
+  /** True if any region claims this address (the CPU uses it to choose RAM or MMIO). */
+  isMapped(address: number): boolean {
+    return this.find(address) !== undefined;
+  }
+}

@@ -1,0 +1,25 @@
+import type { Device } from './device.js';
+
+/** Why Cpu.run() returned. */
+export type CpuExit =
+  | 'budget' // ran the requested number of instructions
+  | 'halted' // HLT with interrupts enabled: waiting for an interrupt
+  | 'stopped' // requestStop() was called (a device asked the machine to exit or reset)
+  | 'dead'; // cannot continue: HLT with IF=0 and no NMI, triple fault, ... (see Cpu.deathReason)
+
+/** The machine's view of a processor. */
+export interface Cpu extends Device {
+  /** Execute up to `maxInstructions`, taking pending interrupts at instruction boundaries. */
+  run(maxInstructions: number): CpuExit;
+  /** Total instructions retired since creation (monotonic; drives deterministic time). */
+  readonly instructionsRetired: number;
+  /** Make run() return 'stopped' at the next instruction boundary. */
+  requestStop(): void;
+  /** Why run() returned 'dead': a one-line reason followed by a register dump. */
+  readonly deathReason: string | undefined;
+  /**
+   * The multiboot hand-off state: 32-bit protected mode, paging off, flat 4 GiB code and data
+   * segments, EFLAGS=0x2 (IF=0), EIP=entry, EAX=0x2BADB002, EBX=info.
+   */
+  enterMultiboot(entry: number, infoAddress: number): void;
+}

@@ -1,0 +1,9 @@
+export * from './memory.js';
+export * from './bus.js';
+export * from './irq.js';
+export * from './clock.js';
+export * from './device.js';
+export * from './schema.js';
+export { Type } from '@sinclair/typebox';
+export type { Static, TSchema } from '@sinclair/typebox';
+export * from './cpu.js';

@@ -1,0 +1,80 @@
+import './wasm-types.js';
+import type { MmioBus } from './bus.js';
+
+/** Thrown (or returned) when a device or loader touches guest-physical memory outside RAM. */
+export class GuestMemoryFault extends Error {
+  constructor(readonly address: number, readonly length: number) {
+    super(`guest-physical range 0x${address.toString(16)}+${length} is outside RAM`);
+    this.name = 'GuestMemoryFault';
+  }
+}
+
+const PAGE = 65536;
+
+/**
+ * Guest RAM: one WebAssembly.Memory allocated at full size and never grown, so the
+ * typed-array views below never detach and a later WebAssembly tier can share the bytes.
+ * Physical addresses at or above `size` belong to the MMIO bus.
+ */
+export class GuestMemory {
+  readonly size: number;
+  readonly wasm: WebAssembly.Memory;
+  readonly buffer: ArrayBuffer;
+  readonly u8: Uint8Array;
+  readonly view: DataView;
+
+  constructor(sizeBytes: number, readonly mmio?: MmioBus) {
+    if (!Number.isInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes > 4 * 1024 * 1024 * 1024 - PAGE) {
+      throw new RangeError(`guest memory size must be between 64 KiB and 4 GiB, got ${sizeBytes}`);
+    }
+    const pages = Math.ceil(sizeBytes / PAGE);
+    this.wasm = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    this.buffer = this.wasm.buffer;
+    this.size = sizeBytes;
+    this.u8 = new Uint8Array(this.buffer, 0, sizeBytes);
+    this.view = new DataView(this.buffer, 0, sizeBytes);
+  }
+
+  /** True when [address, address+length) lies wholly inside RAM. */
+  contains(address: number, length: number): boolean {
+    return Number.isInteger(address) && address >= 0 && length >= 0 && address + length <= this.size;
+  }
+
+  /** A live view of guest RAM, or undefined if any byte is outside RAM. */
+  tryBytes(address: number, length: number): Uint8Array | undefined {
+    return this.contains(address, length) ? this.u8.subarray(address, address + length) : undefined;
+  }
+
+  /** A live view of guest RAM; throws GuestMemoryFault if any byte is outside RAM. */
+  bytes(address: number, length: number): Uint8Array {
+    const v = this.tryBytes(address, length);
+    if (!v) throw new GuestMemoryFault(address, length);
+    return v;
+  }
+
+  read(address: number, target: Uint8Array): void {
+    target.set(this.bytes(address, target.length));
+  }
+
+  write(address: number, data: Uint8Array): void {
+    this.bytes(address, data.length).set(data);
+  }
+
+  readU8(a: number): number { this.check(a, 1); return this.u8[a]; }
+  readU16(a: number): number { this.check(a, 2); return this.view.getUint16(a, true); }
+  readU32(a: number): number { this.check(a, 4); return this.view.getUint32(a, true); }
+  /** 64-bit little-endian read as a JS number; exact up to 2^53 (all guest-physical addresses). */
+  readU64(a: number): number { this.check(a, 8); return this.view.getUint32(a, true) + this.view.getUint32(a + 4, true) * 0x1_0000_0000; }
+  writeU8(a: number, v: number): void { this.check(a, 1); this.u8[a] = v; }
+  writeU16(a: number, v: number): void { this.check(a, 2); this.view.setUint16(a, v, true); }
+  writeU32(a: number, v: number): void { this.check(a, 4); this.view.setUint32(a, v >>> 0, true); }
+  writeU64(a: number, v: number): void {
+    this.check(a, 8);
+    this.view.setUint32(a, v >>> 0, true);
+    this.view.setUint32(a + 4, Math.floor(v / 0x1_0000_0000) >>> 0, true);
+  }
+
+  private check(a: number, n: number): void {
+    if (!(a >= 0 && a + n <= this.size)) throw new GuestMemoryFault(a, n);
+  }
+}
