@@ -110,7 +110,7 @@ export class PortBus extends RangeBus<PortHandler> {
     this.onAccess?.();
     const c = this.table[port & 0xffff];
     if (!c) return ALL_ONES[size];
-    return c.handler.read(port & 0xffff, size) & ALL_ONES[size];
+    return (c.handler.read(port & 0xffff, size) & ALL_ONES[size]) >>> 0;
   }
 
   write(port: number, size: AccessSize, value: number): void {
@@ -136,7 +136,7 @@ export class MmioBus extends RangeBus<MmioHandler> {
   read(address: number, size: AccessSize): number {
     const c = this.find(address);
     if (!c) return ALL_ONES[size];
-    return c.handler.read(address - c.range.start, size) & ALL_ONES[size];
+    return (c.handler.read(address - c.range.start, size) & ALL_ONES[size]) >>> 0;
   }
 
   write(address: number, size: AccessSize, value: number): void {

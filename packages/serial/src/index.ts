@@ -1,1 +1,3 @@
-export {};
+export { Uart16550, type SerialConsole, type Uart16550State } from './uart.js';
+export { uart16550Plugin, uartPortHandler, UART_PORT_COUNT } from './plugin.js';
+export * from './registers.js';
