@@ -1,1 +1,15 @@
-export {};
+import { isaDebugExitPlugin } from './debug-exit.js';
+import { i8254Plugin, mc146818Plugin, pcResetPlugin } from './plugins.js';
+
+export { IsaDebugExit, isaDebugExitPlugin } from './debug-exit.js';
+export { I8254 } from './pit.js';
+export { PitChannel, type PitChannelState } from './pit-channel.js';
+export { PIT_HZ, nsToTicks, ticksToNs, toBcd, fromBcd } from './pit-time.js';
+export { Mc146818, UIP_LEAD_NS, type Mc146818Options, type Mc146818State } from './rtc.js';
+export { encodeTime, decodeTime, type RtcFields, type RtcFormat } from './rtc-time.js';
+export { fillMemorySize } from './cmos-layout.js';
+export { PcReset, type PcResetState } from './reset.js';
+export { i8254Plugin, mc146818Plugin, pcResetPlugin, rtcEpochMs } from './plugins.js';
+
+/** Every YAML device type this package provides. */
+export const chipsetPlugins = [isaDebugExitPlugin, i8254Plugin, mc146818Plugin, pcResetPlugin] as const;
