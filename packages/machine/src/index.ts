@@ -1,1 +1,22 @@
-export {};
+import 'reflect-metadata';
+
+export { createMachine, type CreateMachineOptions, type CpuServices, type MachineSourceInput } from './create.js';
+export { Machine, NS_PER_INSTRUCTION, NS_PER_PORT_ACCESS, NS_PER_INPUT_BYTE, type RunOptions, type RunResult, type RunEnd } from './machine.js';
+export { RecordingConsole, type ConsoleMode } from './console.js';
+export { MachineConfigError, EXIT_BAD_INPUT, EXIT_MACHINE_STOPPED, EXIT_TIMEOUT, EXIT_INTERRUPTED, type SourcePosition } from './errors.js';
+export { MachineSchema, publishedMachineSchema, deviceSchemaWithType } from './machine-schema.js';
+export { builtinPlugins } from './builtins.js';
+export { pluginsInModule, isDevicePlugin } from './plugin-shape.js';
+export {
+  loadMultiboot,
+  findMultibootHeader,
+  e820Map,
+  KernelLoadError,
+  MULTIBOOT_INFO_ADDRESS,
+  MULTIBOOT_MMAP_ADDRESS,
+  MULTIBOOT_BOOTLOADER_MAGIC,
+  type LoadedKernel,
+  type MultibootHeader,
+} from './loader/multiboot.js';
+export { parseElf, type ElfImage, type ElfSegment } from './loader/elf.js';
+export { TOKENS, deviceToken } from './tokens.js';

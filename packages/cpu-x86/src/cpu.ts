@@ -1,0 +1,667 @@
+import type { Clock, Cpu, CpuExit, GuestMemory, InterruptSource, PortBus } from '@unimachine/core';
+import { Insn } from './insn.js';
+import { decodeInto } from './decoder.js';
+import { LazyFlags, IF } from './flags.js';
+import { ACC_FETCH, ACC_USER, NEED, TLB_SIZE, Tlb, walk } from './mmu.js';
+import { HANDLERS } from './dispatch.js';
+import { deliverException, describeVector } from './interrupts.js';
+import { dumpRegisters } from './dump.js';
+import { DecodeCache } from './decode-cache.js';
+
+export interface X86CpuOptions {
+  memory: GuestMemory;
+  ports: PortBus;
+  interrupts?: InterruptSource;
+  clock?: Clock;
+  /** CPUID profile. */
+  model?: 'westmere';
+  onTripleFault?: 'stop' | 'reset';
+  /** TSC frequency in Hz (RDTSC = clock.now() * tscHz / 1e9). */
+  tscHz?: number;
+}
+
+/** Thrown (one shared object, never allocated) to unwind an instruction that raised an exception. */
+export const FAULT = { fault: true };
+
+const TWO32 = 4294967296;
+
+export class X86Cpu implements Cpu {
+  readonly memory: GuestMemory;
+  readonly ports: PortBus;
+  readonly interrupts: InterruptSource | undefined;
+  readonly clock: Clock | undefined;
+  readonly model: string;
+  readonly onTripleFault: 'stop' | 'reset';
+  readonly tscHz: number;
+  readonly ramSize: number;
+  readonly view: DataView;
+  readonly u8: Uint8Array;
+
+  /** CPU register block (one buffer, so a WebAssembly tier could address it). */
+  readonly stateBuffer = new ArrayBuffer(512);
+  /** General registers as 32-bit halves: r[2n] = low, r[2n+1] = high, n = 0..15. */
+  readonly r = new Int32Array(this.stateBuffer, 0, 32);
+  /** XMM0-15, 16 bytes each, plus two scratch slots (16: memory source operand, 17: temporary). */
+  readonly xmmU8 = new Uint8Array(this.stateBuffer, 128, 288);
+  readonly xmm16 = new Uint16Array(this.stateBuffer, 128, 144);
+  readonly xmm32 = new Int32Array(this.stateBuffer, 128, 72);
+  readonly xmmF32 = new Float32Array(this.stateBuffer, 128, 72);
+  readonly xmmF64 = new Float64Array(this.stateBuffer, 128, 36);
+  /** x87 control word as seen by FXSAVE/FXRSTOR (no x87 arithmetic is implemented). */
+  fpuCw = 0x37f;
+  rip = 0;
+  readonly fl = new LazyFlags();
+
+  // Segment registers (0=ES 1=CS 2=SS 3=DS 4=FS 5=GS): selector and descriptor cache.
+  readonly segSel = new Uint16Array(6);
+  readonly segBase = new Float64Array(6);
+  readonly segLimit = new Float64Array(6);
+  /** Descriptor attributes: bits 0-7 = access byte (type,S,DPL,P), bits 12-15 = AVL,L,D/B,G. */
+  readonly segAttr = new Uint16Array(6);
+
+  cr0 = 0x60000010;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  cr8 = 0;
+  efer = 0;
+  gdtBase = 0;
+  gdtLimit = 0xffff;
+  idtBase = 0;
+  idtLimit = 0xffff;
+  ldtSel = 0;
+  ldtBase = 0;
+  ldtLimit = 0;
+  trSel = 0;
+  trBase = 0;
+  trLimit = 0xffff;
+  trAttr = 0x8b;
+  mxcsrValue = 0x1f80;
+  /** Model-specific registers we keep as plain numbers (lo/hi where 64-bit values matter). */
+  kernelGsBase = 0;
+  tscAux = 0;
+  patLo = 0x00070406;
+  patHi = 0x00070406;
+  apicBase = 0xfee00900;
+  miscEnable = 1;
+  star = [0, 0];
+  lstar = 0;
+  cstar = 0;
+  sfmask = 0;
+  sysenterCs = 0;
+  sysenterEsp = 0;
+  sysenterEip = 0;
+  tscOffset = 0;
+
+  // Derived mode state.
+  cpl = 0;
+  /** Decode mode: 16, 32 or 64. */
+  codeSize = 16;
+  /** Stack pointer width in bytes (2, 4, 8). */
+  stackSize = 2;
+  paging = false;
+  /** ACC_USER when CPL=3: ORed into data access kinds. */
+  accUser = 0;
+
+  /** High half of the last 64-bit value returned by a read helper. */
+  hi = 0;
+  nextRip = 0;
+  readonly tlb = new Tlb();
+  readonly decodeCache: DecodeCache;
+  private readonly scratch = new Insn();
+  /** The code page of the last fetch: linear base, physical base, its decoded-instruction array. */
+  private fetchBase = NaN;
+  private fetchPhys = 0;
+  private fetchEpoch = -1;
+  private fetchPage: Insn[] = [];
+  private readonly fetchBuf = new Uint8Array(16);
+
+  halted = false;
+  /** Interrupts inhibited for one instruction (after STI or MOV SS). */
+  shadow = false;
+  private stopRequested = false;
+  private dead = false;
+  deathReason: string | undefined;
+  instructionsRetired = 0;
+  stopOnException = false;
+  lastException: { vector: number; errorCode?: number; address?: bigint } | undefined;
+  /** Pending exception being raised. */
+  excVec = 0;
+  excErr = -1;
+  /** The exception came from INT n / INT3 / INTO (return address is after the instruction). */
+  excSoft = false;
+  /** Address of the INT n instruction being delivered (a fault during its delivery points back at it). */
+  softIntRip = 0;
+
+  constructor(opts: X86CpuOptions) {
+    this.memory = opts.memory;
+    this.ports = opts.ports;
+    this.interrupts = opts.interrupts;
+    this.clock = opts.clock;
+    this.model = opts.model ?? 'westmere';
+    this.onTripleFault = opts.onTripleFault ?? 'stop';
+    this.tscHz = opts.tscHz ?? 2_000_000_000;
+    this.ramSize = this.memory.size;
+    this.view = this.memory.view;
+    this.u8 = this.memory.u8;
+    this.decodeCache = new DecodeCache(this.ramSize);
+    this.reset();
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  reset(): void {
+    this.r.fill(0);
+    this.xmmU8.fill(0);
+    this.r[4] = 0x000206c2; // EDX = processor signature after reset (family 6, model 0x2c)
+    this.fl.set(2);
+    this.segSel.fill(0);
+    this.segBase.fill(0);
+    this.segLimit.fill(0xffff);
+    this.segAttr.fill(0x93);
+    this.segAttr[1] = 0x9b;
+    this.segSel[1] = 0xf000;
+    this.segBase[1] = 0xffff0000;
+    this.rip = 0xfff0;
+    this.cr0 = 0x60000010;
+    this.cr2 = this.cr3 = this.cr4 = this.cr8 = 0;
+    this.efer = 0;
+    this.gdtBase = 0; this.gdtLimit = 0xffff;
+    this.idtBase = 0; this.idtLimit = 0xffff;
+    this.ldtSel = 0; this.ldtBase = 0; this.ldtLimit = 0xffff;
+    this.trSel = 0; this.trBase = 0; this.trLimit = 0xffff; this.trAttr = 0x8b;
+    this.mxcsrValue = 0x1f80;
+    this.kernelGsBase = 0;
+    this.tscAux = 0;
+    this.halted = false;
+    this.shadow = false;
+    this.dead = false;
+    this.deathReason = undefined;
+    this.lastException = undefined;
+    this.tlb.flush();
+    this.decodeCache.clear();
+    this.updateMode();
+  }
+
+  /** Recompute CPL-independent mode state after CR0/EFER/CS changes. */
+  updateMode(): void {
+    const pe = (this.cr0 & 1) !== 0;
+    const pg = (this.cr0 & 0x80000000) !== 0;
+    this.paging = pe && pg;
+    const csAttr = this.segAttr[1];
+    if (!pe) this.codeSize = 16;
+    else if (this.efer & 0x400 && csAttr & 0x2000) this.codeSize = 64;
+    else this.codeSize = csAttr & 0x4000 ? 32 : 16;
+    if (this.codeSize === 64) this.stackSize = 8;
+    else this.stackSize = pe && this.segAttr[2] & 0x4000 ? 4 : 2;
+    this.accUser = this.cpl === 3 ? ACC_USER : 0;
+    this.fetchBase = NaN;
+  }
+
+  setCpl(cpl: number): void {
+    this.cpl = cpl;
+    this.accUser = cpl === 3 ? ACC_USER : 0;
+    this.fetchBase = NaN;
+  }
+
+  enterMultiboot(entry: number, infoAddress: number): void {
+    this.reset();
+    this.cr0 = 0x60000011 & ~0x60000000; // PE (caches enabled)
+    this.cr0 |= 0x10;
+    this.loadFlatSegments(0x10, 0x18, 0xcf9b, 0xcf93, 0);
+    this.r.fill(0);
+    this.r[0] = 0x2badb002;
+    this.r[6] = infoAddress | 0;
+    this.idtLimit = 0; // no IDT until the kernel loads one: any exception ends in a triple fault
+    this.gdtLimit = 0;
+    this.rip = entry >>> 0;
+    this.fl.set(2);
+    this.updateMode();
+  }
+
+  /** Put the CPU straight into 64-bit mode (test/debug helper, see CPU-API.md). */
+  enterLongMode(opts: { cr3: number; cpl: 0 | 3; rip: bigint; rsp: bigint }): void {
+    this.reset();
+    this.cr0 = 0x80010033;
+    this.cr4 = 0x620;
+    this.efer = 0xd01;
+    this.cr3 = opts.cr3;
+    const dpl = opts.cpl << 5;
+    this.loadFlatSegments(opts.cpl === 3 ? 0x2b : 0x08, opts.cpl === 3 ? 0x23 : 0, 0xa09b | dpl, 0x0093 | dpl, opts.cpl);
+    if (opts.cpl === 0) {
+      for (const s of [0, 2, 3, 4, 5]) { this.segSel[s] = 0; this.segAttr[s] = 0; }
+    }
+    this.setCpl(opts.cpl);
+    this.setRip(opts.rip);
+    this.setGpr(4, opts.rsp);
+    this.fl.set(2);
+    this.tlb.flush();
+    this.updateMode();
+  }
+
+  private loadFlatSegments(cs: number, ds: number, csAttr: number, dsAttr: number, cpl: number): void {
+    for (let s = 0; s < 6; s++) {
+      this.segSel[s] = ds;
+      this.segBase[s] = 0;
+      this.segLimit[s] = 0xffffffff;
+      this.segAttr[s] = dsAttr;
+    }
+    this.segSel[1] = cs;
+    this.segAttr[1] = csAttr;
+    this.setCpl(cpl);
+  }
+
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
+  // ------------------------------------------------------------------ run loop
+
+  run(maxInstructions: number): CpuExit {
+    if (this.dead) return 'dead';
+    let n = 0;
+    const src = this.interrupts;
+    while (n < maxInstructions) {
+      if (this.stopRequested) {
+        this.stopRequested = false;
+        return 'stopped';
+      }
+      const inhibit = this.shadow;
+      this.shadow = false;
+      if (src !== undefined && !inhibit && this.fl.bits & IF && src.pending()) {
+        this.halted = false;
+        const vec = src.acknowledge();
+        if (!this.raiseExternal(vec)) return this.dead ? 'dead' : 'stopped';
+        continue;
+      }
+      if (this.halted) return 'halted';
+      try {
+        this.step();
+        n++;
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        if (!this.handleFault()) return this.dead ? 'dead' : 'stopped';
+        n++;
+      }
+      if (this.halted && !(this.fl.bits & IF)) {
+        this.die('HLT with interrupts disabled');
+        return 'dead';
+      }
+    }
+    return 'budget';
+  }
+
+  /** Execute one instruction (exceptions unwind with FAULT). */
+  step(): void {
+    const ins = this.fetchDecode();
+    let next = this.rip + ins.len;
+    if (this.codeSize !== 64) next = this.codeSize === 32 ? next >>> 0 : next & 0xffff;
+    this.nextRip = next;
+    if (!ins.valid) this.fault(6);
+    HANDLERS[ins.op](this, ins);
+    this.rip = this.nextRip;
+    this.instructionsRetired++;
+  }
+
+  private fetchDecode(): Insn {
+    const lin = this.codeSize === 64 ? this.rip : (this.segBase[1] + this.rip) >>> 0;
+    const off = lin & 0xfff;
+    const base = lin - off;
+    // Fast path: same code page as the last fetch, nothing flushed or rewritten since.
+    if (base === this.fetchBase && this.fetchEpoch === this.tlb.epoch + this.decodeCache.generation) {
+      const ins = this.fetchPage[off];
+      if (ins !== undefined && ins.mode === this.codeSize && ins.len !== 0) return ins;
+      if (off <= 4096 - 15) return this.decodeCache.fill(this.fetchPage, off, this.codeSize, this.u8, this.fetchPhys + off, 15);
+    }
+    const phys = this.paging ? this.translate(lin, ACC_FETCH | this.accUser) : lin;
+    if (phys + 4096 - off <= this.ramSize) {
+      this.fetchPage = this.decodeCache.page(phys);
+      this.fetchBase = base;
+      this.fetchPhys = phys - off;
+      this.fetchEpoch = this.tlb.epoch + this.decodeCache.generation;
+      const ins = this.fetchPage[off];
+      if (ins !== undefined && ins.mode === this.codeSize && ins.len !== 0) return ins;
+      if (off <= 4096 - 15) return this.decodeCache.fill(this.fetchPage, off, this.codeSize, this.u8, phys, 15);
+    }
+    // Slow path: the instruction may cross a page or leave RAM.
+    const buf = this.fetchBuf;
+    let avail = 0;
+    let faulted = false;
+    for (; avail < 15; avail++) {
+      const a = lin + avail;
+      const l = this.codeSize === 64 ? a : a >>> 0;
+      try {
+        const p = this.paging ? this.translate(l, ACC_FETCH | this.accUser) : l;
+        buf[avail] = this.physRead(p, 1);
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        faulted = true;
+        break;
+      }
+    }
+    const ins = this.scratch;
+    decodeInto(ins, buf, 0, avail, this.codeSize);
+    if (ins.len === 0) {
+      if (faulted) {
+        const l = this.codeSize === 64 ? lin + avail : (lin + avail) >>> 0;
+        this.translate(l, ACC_FETCH | this.accUser); // re-raise the fetch fault
+      }
+      this.fault(13, 0); // longer than 15 bytes
+    }
+    return ins;
+  }
+
+  // ------------------------------------------------------------------ exceptions
+
+  /** Raise exception `vector` (errorCode < 0: none). Never returns. */
+  fault(vector: number, errorCode = -1): never {
+    this.excVec = vector;
+    this.excErr = errorCode;
+    this.excSoft = false;
+    throw FAULT;
+  }
+
+  /** INT n / INT3 / INTO: a trap whose return address is the next instruction. */
+  softInterrupt(vector: number): never {
+    this.softIntRip = this.rip;
+    this.rip = this.nextRip;
+    this.excVec = vector;
+    this.excErr = -1;
+    this.excSoft = true;
+    throw FAULT;
+  }
+
+  /** Deliver the pending exception; false when run() must return (dead or stopOnException). */
+  private handleFault(): boolean {
+    if (this.stopOnException) {
+      this.lastException = {
+        vector: this.excVec,
+        errorCode: this.excErr >= 0 ? this.excErr : undefined,
+        address: this.excVec === 14 ? BigInt(this.cr2) : undefined,
+      };
+      return false;
+    }
+    this.halted = false;
+    return deliverException(this, this.excVec, this.excErr, this.excSoft, false);
+  }
+
+  private raiseExternal(vector: number): boolean {
+    return deliverException(this, vector, -1, false, true);
+  }
+
+  die(reason: string): void {
+    this.dead = true;
+    this.deathReason = `${reason}\n${this.dumpRegisters()}`;
+  }
+
+  tripleFault(first: string): boolean {
+    if (this.onTripleFault === 'reset') {
+      this.reset();
+      return true;
+    }
+    this.die(`triple fault (first exception: ${first})`);
+    return false;
+  }
+
+  describeFault(vector: number, err: number): string {
+    return describeVector(this, vector, err);
+  }
+
+  // ------------------------------------------------------------------ memory
+
+  /** Linear to physical; raises #PF. */
+  translate(lin: number, acc: number): number {
+    if (!this.paging) return lin;
+    const vpn = Math.floor(lin / 4096);
+    const i = vpn & (TLB_SIZE - 1);
+    const tlb = this.tlb;
+    if (tlb.tag[i] === vpn && tlb.perm[i] & NEED[acc]) return tlb.phys[i] + (lin & 0xfff);
+    return walk(this, lin, acc);
+  }
+
+  physRead(pa: number, size: number): number {
+    if (pa + size <= this.ramSize) {
+      switch (size) {
+        case 1: return this.u8[pa];
+        case 2: return this.view.getUint16(pa, true);
+        default: return this.view.getUint32(pa, true);
+      }
+    }
+    if (pa >= this.ramSize && this.memory.mmio) return this.memory.mmio.read(pa, size as 1 | 2 | 4) >>> 0;
+    // Straddles the end of RAM or nothing mapped: byte by byte, all ones outside RAM.
+    let v = 0;
+    for (let k = 0; k < size; k++) {
+      const b = pa + k < this.ramSize ? this.u8[pa + k] : this.memory.mmio ? this.memory.mmio.read(pa + k, 1) & 0xff : 0xff;
+      v += b * 2 ** (8 * k);
+    }
+    return v;
+  }
+
+  physWrite(pa: number, size: number, v: number): void {
+    if (pa + size <= this.ramSize) {
+      switch (size) {
+        case 1: this.u8[pa] = v; break;
+        case 2: this.view.setUint16(pa, v, true); break;
+        default: this.view.setUint32(pa, v, true); break;
+      }
+      this.notePhysWrite(pa);
+      return;
+    }
+    if (pa >= this.ramSize && this.memory.mmio) {
+      this.memory.mmio.write(pa, size as 1 | 2 | 4, v >>> 0);
+      return;
+    }
+    for (let k = 0; k < size; k++) {
+      const b = (v >>> (8 * k)) & 0xff;
+      if (pa + k < this.ramSize) { this.u8[pa + k] = b; this.notePhysWrite(pa + k); }
+      else this.memory.mmio?.write(pa + k, 1, b);
+    }
+  }
+
+  /** Invalidate decoded instructions on the page holding `pa`. */
+  notePhysWrite(pa: number): void {
+    if (this.decodeCache.codePages[pa >>> 12]) this.decodeCache.invalidatePage(pa >>> 12);
+  }
+
+  /** Read `size` (1,2,4) bytes at linear `lin` with access kind `acc` (ACC_*). */
+  readLin(lin: number, size: number, acc: number): number {
+    if ((lin & 0xfff) + size <= 4096) {
+      const pa = this.paging ? this.translate(lin, acc) : lin;
+      if (pa + size <= this.ramSize) {
+        if (size === 4) return this.view.getUint32(pa, true);
+        if (size === 1) return this.u8[pa];
+        return this.view.getUint16(pa, true);
+      }
+      return this.physRead(pa, size);
+    }
+    let v = 0;
+    for (let k = 0; k < size; k++) v += this.readLin(this.wrapLin(lin + k), 1, acc) * 2 ** (8 * k);
+    return v;
+  }
+
+  writeLin(lin: number, size: number, v: number, acc: number): void {
+    acc |= 1;
+    if ((lin & 0xfff) + size <= 4096) {
+      const pa = this.paging ? this.translate(lin, acc) : lin;
+      if (pa + size <= this.ramSize) {
+        if (size === 4) this.view.setUint32(pa, v, true);
+        else if (size === 1) this.u8[pa] = v;
+        else this.view.setUint16(pa, v, true);
+        if (this.decodeCache.codePages[pa >>> 12]) this.decodeCache.invalidatePage(pa >>> 12);
+        return;
+      }
+      this.physWrite(pa, size, v);
+      return;
+    }
+    // Crossing a page: check both pages before writing anything.
+    const last = this.wrapLin(lin + size - 1);
+    if (this.paging) { this.translate(lin, acc); this.translate(last, acc); }
+    for (let k = 0; k < size; k++) this.writeLin(this.wrapLin(lin + k), 1, (v >>> (8 * k)) & 0xff, acc);
+  }
+
+  private wrapLin(a: number): number {
+    return this.codeSize === 64 || this.efer & 0x400 ? a : a >>> 0;
+  }
+
+  // Data accesses at the current privilege.
+  rd8(lin: number): number { return this.readLin(lin, 1, this.accUser); }
+  rd16(lin: number): number { return this.readLin(lin, 2, this.accUser); }
+  rd32(lin: number): number { return this.readLin(lin, 4, this.accUser); }
+  /** Returns the low half; the high half is left in this.hi. */
+  rd64(lin: number): number {
+    const lo = this.readLin(lin, 4, this.accUser);
+    this.hi = this.readLin(this.wrapLin(lin + 4), 4, this.accUser);
+    return lo;
+  }
+  wr8(lin: number, v: number): void { this.writeLin(lin, 1, v & 0xff, this.accUser); }
+  wr16(lin: number, v: number): void { this.writeLin(lin, 2, v & 0xffff, this.accUser); }
+  wr32(lin: number, v: number): void { this.writeLin(lin, 4, v >>> 0, this.accUser); }
+  wr64(lin: number, lo: number, hi: number): void {
+    if (this.paging && (lin & 0xfff) > 4088) {
+      this.translate(lin, 1 | this.accUser);
+      this.translate(this.wrapLin(lin + 7), 1 | this.accUser);
+    }
+    this.writeLin(lin, 4, lo >>> 0, this.accUser);
+    this.writeLin(this.wrapLin(lin + 4), 4, hi >>> 0, this.accUser);
+  }
+
+  /** Read an operand of `size` bytes (64-bit: low half returned, high half in this.hi). */
+  rdSize(lin: number, size: number): number {
+    if (size === 8) return this.rd64(lin);
+    return this.readLin(lin, size, this.accUser);
+  }
+  wrSize(lin: number, size: number, lo: number, hi: number): void {
+    if (size === 8) this.wr64(lin, lo, hi);
+    else this.writeLin(lin, size, size === 4 ? lo >>> 0 : lo & (size === 1 ? 0xff : 0xffff), this.accUser);
+  }
+
+  // System-structure accesses (GDT/IDT/TSS): always supervisor.
+  sysRd32(lin: number): number { return this.readLin(lin, 4, 0); }
+  sysRd16(lin: number): number { return this.readLin(lin, 2, 0); }
+  sysWr32(lin: number, v: number): void { this.writeLin(lin, 4, v >>> 0, 0); }
+
+  // ------------------------------------------------------------------ registers
+
+  /** Register n as a number, for addresses (64-bit: hi*2^32+lo, signed, exact for canonical values). */
+  regNum(n: number): number {
+    return this.r[2 * n + 1] * TWO32 + (this.r[2 * n] >>> 0);
+  }
+  setRegNum(n: number, v: number): void {
+    this.r[2 * n] = v >>> 0;
+    this.r[2 * n + 1] = Math.floor(v / TWO32) | 0;
+  }
+
+  getReg(n: number, size: number, rex: number): number {
+    const r = this.r;
+    switch (size) {
+      case 1:
+        if (rex === 0 && n >= 4 && n < 8) return (r[2 * (n - 4)] >> 8) & 0xff;
+        return r[2 * n] & 0xff;
+      case 2: return r[2 * n] & 0xffff;
+      case 4: return r[2 * n] >>> 0;
+      default:
+        this.hi = r[2 * n + 1] >>> 0;
+        return r[2 * n] >>> 0;
+    }
+  }
+
+  setReg(n: number, size: number, lo: number, hi: number, rex: number): void {
+    const r = this.r;
+    switch (size) {
+      case 1:
+        if (rex === 0 && n >= 4 && n < 8) {
+          const k = 2 * (n - 4);
+          r[k] = (r[k] & ~0xff00) | ((lo & 0xff) << 8);
+        } else r[2 * n] = (r[2 * n] & ~0xff) | (lo & 0xff);
+        return;
+      case 2:
+        r[2 * n] = (r[2 * n] & ~0xffff) | (lo & 0xffff);
+        return;
+      case 4:
+        r[2 * n] = lo;
+        r[2 * n + 1] = 0;
+        return;
+      default:
+        r[2 * n] = lo;
+        r[2 * n + 1] = hi;
+    }
+  }
+
+  // ------------------------------------------------------------------ public debug/test API
+
+  getGpr(i: number): bigint {
+    return (BigInt(this.r[2 * i + 1] >>> 0) << 32n) | BigInt(this.r[2 * i] >>> 0);
+  }
+  setGpr(i: number, v: bigint): void {
+    const u = BigInt.asUintN(64, v);
+    this.r[2 * i] = Number(u & 0xffffffffn);
+    this.r[2 * i + 1] = Number(u >> 32n);
+  }
+  getRip(): bigint {
+    return BigInt.asUintN(64, BigInt(this.rip));
+  }
+  setRip(v: bigint): void {
+    this.rip = this.codeSize === 64 || this.efer & 0x400 ? Number(BigInt.asIntN(64, v)) : Number(BigInt.asUintN(32, v));
+  }
+  getRflags(): number {
+    return this.fl.get();
+  }
+  setRflags(v: number): void {
+    this.fl.set(v);
+  }
+  getXmm(i: number): Uint8Array {
+    return this.xmmU8.slice(i * 16, i * 16 + 16);
+  }
+  setXmm(i: number, bytes: Uint8Array): void {
+    this.xmmU8.set(bytes.subarray(0, 16), i * 16);
+  }
+  get mxcsr(): number {
+    return this.mxcsrValue;
+  }
+  set mxcsr(v: number) {
+    this.mxcsrValue = v & 0xffff;
+  }
+  getCr(n: 0 | 2 | 3 | 4 | 8): bigint {
+    switch (n) {
+      case 0: return BigInt(this.cr0 >>> 0);
+      case 2: return BigInt.asUintN(64, BigInt(this.cr2));
+      case 3: return BigInt(this.cr3);
+      case 4: return BigInt(this.cr4 >>> 0);
+      default: return BigInt(this.cr8);
+    }
+  }
+  setCr(n: 0 | 2 | 3 | 4 | 8, v: bigint): void {
+    const num = Number(BigInt.asUintN(64, v));
+    switch (n) {
+      case 0: this.cr0 = num >>> 0; break;
+      case 2: this.cr2 = Number(BigInt.asIntN(64, v)); break;
+      case 3: this.cr3 = num; break;
+      case 4: this.cr4 = num >>> 0; break;
+      default: this.cr8 = num & 15; break;
+    }
+    this.tlb.flush();
+    this.updateMode();
+  }
+  getMsr(index: number): bigint {
+    const v = readMsrValue(this, index);
+    if (v === undefined) throw new RangeError(`unknown MSR 0x${index.toString(16)}`);
+    return (BigInt(v[1] >>> 0) << 32n) | BigInt(v[0] >>> 0);
+  }
+  setMsr(index: number, v: bigint): void {
+    const u = BigInt.asUintN(64, v);
+    if (!writeMsrValue(this, index, Number(u & 0xffffffffn), Number(u >> 32n))) {
+      throw new RangeError(`unknown or invalid MSR write 0x${index.toString(16)}`);
+    }
+  }
+  getSegmentBase(seg: 'es' | 'cs' | 'ss' | 'ds' | 'fs' | 'gs'): bigint {
+    const i = ['es', 'cs', 'ss', 'ds', 'fs', 'gs'].indexOf(seg);
+    return BigInt.asUintN(64, BigInt(this.segBase[i]));
+  }
+
+  dumpRegisters(): string {
+    return dumpRegisters(this);
+  }
+}
+
+// Late imports to avoid cycles at module-evaluation time.
+import { readMsrValue, writeMsrValue } from './msr.js';

@@ -1,0 +1,138 @@
+import type { Handler } from './dispatch.js';
+import type { X86Cpu } from './cpu.js';
+import type { Insn } from './insn.js';
+import { alu, incDec } from './alu.js';
+import { ea, immHi, immLo } from './operands.js';
+
+/** ALU op on r/m (destination) with a source value; CMP (7) and TEST don't write back. */
+function aluRm(c: X86Cpu, i: Insn, op: number, size: number, b: number, bh: number): void {
+  if (i.lock && !i.isMem) c.fault(6);
+  if (i.isMem) {
+    const addr = ea(c, i);
+    const a = c.rdSize(addr, size);
+    const ah = c.hi;
+    const r = alu(c, op, size, a, ah, b, bh);
+    if (op !== 7) c.wrSize(addr, size, r, c.hi);
+  } else {
+    const a = c.getReg(i.rm, size, i.rex);
+    const ah = c.hi;
+    const r = alu(c, op, size, a, ah, b, bh);
+    if (op !== 7) c.setReg(i.rm, size, r, c.hi, i.rex);
+  }
+}
+
+function aluEG(c: X86Cpu, i: Insn): void { // op Eb/Ev, Gb/Gv
+  const size = i.size;
+  const b = c.getReg(i.reg, size, i.rex);
+  aluRm(c, i, (i.op >> 3) & 7, size, b, c.hi);
+}
+
+function aluGE(c: X86Cpu, i: Insn): void { // op Gb/Gv, Eb/Ev
+  if (i.lock) c.fault(6);
+  const size = i.size;
+  const b = i.isMem ? c.rdSize(ea(c, i), size) : c.getReg(i.rm, size, i.rex);
+  const bh = c.hi;
+  const a = c.getReg(i.reg, size, i.rex);
+  const ah = c.hi;
+  const op = (i.op >> 3) & 7;
+  const r = alu(c, op, size, a, ah, b, bh);
+  if (op !== 7) c.setReg(i.reg, size, r, c.hi, i.rex);
+}
+
+function aluAI(c: X86Cpu, i: Insn): void { // op AL/eAX, imm
+  if (i.lock) c.fault(6);
+  const size = i.size;
+  const a = c.getReg(0, size, 0);
+  const ah = c.hi;
+  const op = (i.op >> 3) & 7;
+  const r = alu(c, op, size, a, ah, immLo(i, size), immHi(i));
+  if (op !== 7) c.setReg(0, size, r, c.hi, 0);
+}
+
+function grp1(c: X86Cpu, i: Insn): void { // 80/81/83: op Eb/Ev, imm
+  aluRm(c, i, i.reg & 7, i.size, immLo(i, i.size), immHi(i));
+}
+
+function testRm(c: X86Cpu, i: Insn, b: number, bh: number): void {
+  const size = i.size;
+  const a = i.isMem ? c.rdSize(ea(c, i), size) : c.getReg(i.rm, size, i.rex);
+  alu(c, 4, size, a, c.hi, b, bh);
+}
+
+function testEG(c: X86Cpu, i: Insn): void {
+  const b = c.getReg(i.reg, i.size, i.rex);
+  testRm(c, i, b, c.hi);
+}
+
+function testAI(c: X86Cpu, i: Insn): void {
+  const size = i.size;
+  const a = c.getReg(0, size, 0);
+  alu(c, 4, size, a, c.hi, immLo(i, size), immHi(i));
+}
+
+function incDecReg(c: X86Cpu, i: Insn): void { // 40-4F outside long mode
+  const n = i.op & 7;
+  const size = i.size;
+  const a = c.getReg(n, size, 0);
+  const r = incDec(c, size, a, c.hi, i.op >= 0x48);
+  c.setReg(n, size, r, c.hi, 0);
+}
+
+function incDecRm(c: X86Cpu, i: Insn, dec: boolean): void {
+  const size = i.size;
+  if (i.isMem) {
+    const addr = ea(c, i);
+    const a = c.rdSize(addr, size);
+    const r = incDec(c, size, a, c.hi, dec);
+    c.wrSize(addr, size, r, c.hi);
+  } else {
+    const a = c.getReg(i.rm, size, i.rex);
+    const r = incDec(c, size, a, c.hi, dec);
+    c.setReg(i.rm, size, r, c.hi, i.rex);
+  }
+}
+
+/** F6/F7 /0../3: TEST, NOT, NEG (MUL/DIV live in exec-muldiv). */
+export function grp3Alu(c: X86Cpu, i: Insn): void {
+  const size = i.size;
+  const r = i.reg & 7;
+  if (r <= 1) { testRm(c, i, immLo(i, size), immHi(i)); return; }
+  const addr = i.isMem ? ea(c, i) : 0;
+  const a = i.isMem ? c.rdSize(addr, size) : c.getReg(i.rm, size, i.rex);
+  const ah = c.hi;
+  let v: number, vh: number;
+  if (r === 2) { // NOT: flags unaffected
+    const mask = size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+    v = (~a & mask) >>> 0;
+    vh = ~ah >>> 0;
+  } else { // NEG = 0 - a
+    v = alu(c, 5, size, 0, 0, a, ah);
+    vh = c.hi;
+  }
+  if (i.isMem) c.wrSize(addr, size, v, vh);
+  else c.setReg(i.rm, size, v, vh, i.rex);
+}
+
+function grp4(c: X86Cpu, i: Insn): void { // FE: INC/DEC Eb
+  incDecRm(c, i, (i.reg & 7) === 1);
+}
+
+export function grp5IncDec(c: X86Cpu, i: Insn): void {
+  incDecRm(c, i, (i.reg & 7) === 1);
+}
+
+export function registerAlu(h: Handler[]): void {
+  for (let g = 0; g < 8; g++) {
+    h[g * 8] = aluEG;
+    h[g * 8 + 1] = aluEG;
+    h[g * 8 + 2] = aluGE;
+    h[g * 8 + 3] = aluGE;
+    h[g * 8 + 4] = aluAI;
+    h[g * 8 + 5] = aluAI;
+  }
+  h[0x80] = h[0x81] = h[0x82] = h[0x83] = grp1;
+  h[0x84] = h[0x85] = testEG;
+  h[0xa8] = h[0xa9] = testAI;
+  for (let k = 0x40; k <= 0x4f; k++) h[k] = incDecReg;
+  h[0xfe] = grp4;
+}

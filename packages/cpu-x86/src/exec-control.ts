@@ -1,0 +1,220 @@
+import type { Handler } from './dispatch.js';
+import type { X86Cpu } from './cpu.js';
+import type { Insn } from './insn.js';
+import { branchTarget, ea } from './operands.js';
+import { push, pop } from './stack.js';
+import { grp5IncDec } from './exec-alu.js';
+import { pushE } from './exec-stack.js';
+import { iret } from './interrupts.js';
+import { loadCodeSegment, loadSegment, codeDescriptorDpl } from './segments.js';
+import { CF, DF, IF, IOPL } from './flags.js';
+import { SEG_CS, SEG_SS } from './insn.js';
+
+function jcc(c: X86Cpu, i: Insn): void { // 70-7F, 0F 80-8F
+  if (c.fl.cond(i.op & 15)) c.nextRip = branchTarget(c, c.nextRip + i.imm, i.size);
+}
+
+function jmpRel(c: X86Cpu, i: Insn): void { // E9/EB
+  c.nextRip = branchTarget(c, c.nextRip + i.imm, i.size);
+}
+
+function callRel(c: X86Cpu, i: Insn): void { // E8
+  const target = branchTarget(c, c.nextRip + i.imm, i.size);
+  pushRip(c, i.size, c.nextRip);
+  c.nextRip = target;
+}
+
+function pushRip(c: X86Cpu, size: number, rip: number): void {
+  if (size === 8) push(c, 8, rip >>> 0, Math.floor(rip / 4294967296) >>> 0);
+  else push(c, size, size === 2 ? rip & 0xffff : rip >>> 0, 0);
+}
+
+function popRip(c: X86Cpu, size: number): number {
+  const lo = pop(c, size);
+  if (size === 8) return branchTarget(c, (c.hi | 0) * 4294967296 + lo, 8);
+  return size === 2 ? lo & 0xffff : lo;
+}
+
+function retNear(c: X86Cpu, i: Insn): void { // C3/C2
+  const target = popRip(c, i.size);
+  if (i.op === 0xc2) {
+    const n = i.imm & 0xffff;
+    const r = c.r;
+    if (c.stackSize === 8) c.setRegNum(4, c.regNum(4) + n);
+    else if (c.stackSize === 4) r[8] = (r[8] + n) >>> 0;
+    else r[8] = (r[8] & ~0xffff) | ((r[8] + n) & 0xffff);
+  }
+  c.nextRip = target;
+}
+
+/** rCX for LOOP/JrCXZ by address size. */
+function counter(c: X86Cpu, asize: number): number {
+  const r = c.r;
+  if (asize === 8) return (r[2] | r[3]) === 0 ? 0 : 1;
+  return asize === 4 ? r[2] : r[2] & 0xffff;
+}
+function decCounter(c: X86Cpu, asize: number): boolean {
+  const r = c.r;
+  if (asize === 8) {
+    const lo = (r[2] >>> 0) - 1;
+    if (lo < 0) r[3] = r[3] - 1;
+    r[2] = lo >>> 0;
+    return (r[2] | r[3]) !== 0;
+  }
+  if (asize === 4) { r[2] = r[2] - 1; r[3] = 0; return r[2] !== 0; }
+  r[2] = (r[2] & ~0xffff) | ((r[2] - 1) & 0xffff);
+  return (r[2] & 0xffff) !== 0;
+}
+
+function loop(c: X86Cpu, i: Insn): void { // E0 LOOPNE, E1 LOOPE, E2 LOOP
+  const nz = decCounter(c, i.asize);
+  let take = nz;
+  if (i.op === 0xe0) take = nz && !c.fl.zf();
+  else if (i.op === 0xe1) take = nz && c.fl.zf() !== 0;
+  if (take) c.nextRip = branchTarget(c, c.nextRip + i.imm, i.size);
+}
+
+function jcxz(c: X86Cpu, i: Insn): void { // E3
+  if (counter(c, i.asize) === 0) c.nextRip = branchTarget(c, c.nextRip + i.imm, i.size);
+}
+
+/** Far JMP/CALL to sel:offset (protected mode: code segments only, no call gates). */
+function farTransfer(c: X86Cpu, sel: number, offLo: number, offHi: number, size: number, call: boolean): void {
+  const oldCs = c.segSel[SEG_CS];
+  const oldRip = c.nextRip;
+  const newCpl = c.cr0 & 1 ? codeDescriptorDpl(c, sel) : 0;
+  if (c.cr0 & 1 && newCpl !== c.cpl) c.fault(13, sel & 0xfffc); // only same-privilege far transfers
+  if (call) {
+    // Push first (in the old mode) so a stack fault leaves CS unchanged.
+    pushRip(c, size === 8 ? 8 : size, 0); // reserve check
+    pop(c, size === 8 ? 8 : size);
+    push(c, size, oldCs, 0);
+    pushRip(c, size, oldRip);
+  }
+  loadCodeSegment(c, sel, c.cr0 & 1 ? c.cpl : 0);
+  if (c.codeSize === 64) c.nextRip = (offHi | 0) * 4294967296 + (offLo >>> 0);
+  else c.nextRip = size === 2 ? offLo & 0xffff : offLo >>> 0;
+}
+
+function jmpFarPtr(c: X86Cpu, i: Insn): void { // EA
+  farTransfer(c, i.imm2, i.imm, 0, i.size, false);
+}
+function callFarPtr(c: X86Cpu, i: Insn): void { // 9A
+  farTransfer(c, i.imm2, i.imm, 0, i.size, true);
+}
+
+/** RETF [imm16]: same privilege or return to outer privilege (pops SS:rSP). */
+function retFar(c: X86Cpu, i: Insn): void { // CA/CB
+  const size = i.size;
+  const ipLo = pop(c, size), ipHi = size === 8 ? c.hi : 0;
+  const cs = pop(c, size) & 0xffff;
+  const n = i.op === 0xca ? i.imm & 0xffff : 0;
+  const newCpl = c.cr0 & 1 ? cs & 3 : 0;
+  if (newCpl < c.cpl) c.fault(13, cs & 0xfffc);
+  const outer = newCpl > c.cpl;
+  loadCodeSegment(c, cs, newCpl);
+  if (n) adjust(c, n);
+  if (outer) {
+    const sp = pop(c, size), spHi = size === 8 ? c.hi : 0;
+    const ss = pop(c, size) & 0xffff;
+    loadSegment(c, SEG_SS, ss);
+    c.r[8] = sp; c.r[9] = spHi;
+    if (n) adjust(c, n);
+  }
+  if (c.codeSize === 64) c.nextRip = (ipHi | 0) * 4294967296 + (ipLo >>> 0);
+  else c.nextRip = size === 2 ? ipLo & 0xffff : ipLo >>> 0;
+}
+
+function adjust(c: X86Cpu, n: number): void {
+  const r = c.r;
+  if (c.stackSize === 8) c.setRegNum(4, c.regNum(4) + n);
+  else if (c.stackSize === 4) r[8] = (r[8] + n) >>> 0;
+  else r[8] = (r[8] & ~0xffff) | ((r[8] + n) & 0xffff);
+}
+
+function grp5(c: X86Cpu, i: Insn): void { // FF
+  switch (i.reg & 7) {
+    case 0: case 1: grp5IncDec(c, i); return;
+    case 2: { // CALL near indirect
+      const size = i.size;
+      const lo = i.isMem ? c.rdSize(ea(c, i), size) : c.getReg(i.rm, size, i.rex);
+      const target = size === 8 ? branchTarget(c, (c.hi | 0) * 4294967296 + lo, 8) : size === 2 ? lo & 0xffff : lo;
+      pushRip(c, size, c.nextRip);
+      c.nextRip = target;
+      return;
+    }
+    case 4: { // JMP near indirect
+      const size = i.size;
+      const lo = i.isMem ? c.rdSize(ea(c, i), size) : c.getReg(i.rm, size, i.rex);
+      c.nextRip = size === 8 ? branchTarget(c, (c.hi | 0) * 4294967296 + lo, 8) : size === 2 ? lo & 0xffff : lo;
+      return;
+    }
+    case 3: case 5: { // CALL/JMP far m16:16/32/64
+      const size = i.size;
+      const addr = ea(c, i);
+      const off = c.rdSize(addr, size), offHi = size === 8 ? c.hi : 0;
+      const sel = c.rd16(addr + size);
+      farTransfer(c, sel, off, offHi, size, (i.reg & 7) === 3);
+      return;
+    }
+    case 6: pushE(c, i); return;
+    default: c.fault(6);
+  }
+}
+
+function int3(c: X86Cpu): void { c.softInterrupt(3); }
+function intN(c: X86Cpu, i: Insn): void { c.softInterrupt(i.imm & 0xff); }
+function into(c: X86Cpu): void { if (c.fl.of()) c.softInterrupt(4); }
+function int1(c: X86Cpu): void { c.softInterrupt(1); }
+function iretH(c: X86Cpu, i: Insn): void { iret(c, i.size); }
+
+function hlt(c: X86Cpu): void {
+  if (c.cpl !== 0) c.fault(13, 0);
+  c.halted = true;
+}
+
+function ioplOk(c: X86Cpu): boolean {
+  return !(c.cr0 & 1) || c.cpl <= (c.fl.bits & IOPL) >> 12;
+}
+
+function cli(c: X86Cpu): void {
+  if (!ioplOk(c)) c.fault(13, 0);
+  c.fl.bits &= ~IF;
+}
+function sti(c: X86Cpu): void {
+  if (!ioplOk(c)) c.fault(13, 0);
+  if (!(c.fl.bits & IF)) c.shadow = true; // interrupts stay blocked for one more instruction
+  c.fl.bits |= IF;
+}
+function clc(c: X86Cpu): void { c.fl.setBit(CF, false); }
+function stc(c: X86Cpu): void { c.fl.setBit(CF, true); }
+function cmc(c: X86Cpu): void { c.fl.setBit(CF, !c.fl.cf()); }
+function cld(c: X86Cpu): void { c.fl.bits &= ~DF; }
+function std(c: X86Cpu): void { c.fl.bits |= DF; }
+
+export function registerControl(h: Handler[]): void {
+  for (let k = 0; k < 16; k++) { h[0x70 + k] = jcc; h[0x180 + k] = jcc; }
+  h[0xe9] = h[0xeb] = jmpRel;
+  h[0xe8] = callRel;
+  h[0xc2] = h[0xc3] = retNear;
+  h[0xe0] = h[0xe1] = h[0xe2] = loop;
+  h[0xe3] = jcxz;
+  h[0xea] = jmpFarPtr;
+  h[0x9a] = callFarPtr;
+  h[0xca] = h[0xcb] = retFar;
+  h[0xff] = grp5;
+  h[0xcc] = int3;
+  h[0xcd] = intN;
+  h[0xce] = into;
+  h[0xf1] = int1;
+  h[0xcf] = iretH;
+  h[0xf4] = hlt;
+  h[0xfa] = cli;
+  h[0xfb] = sti;
+  h[0xf8] = clc;
+  h[0xf9] = stc;
+  h[0xf5] = cmc;
+  h[0xfc] = cld;
+  h[0xfd] = std;
+  void SEG_SS;
+}

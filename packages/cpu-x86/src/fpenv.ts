@@ -1,0 +1,195 @@
+/**
+ * IEEE-754 details JavaScript arithmetic does not give us: MXCSR rounding modes, exception flags
+ * (IE ZE OE UE PE) and flush-to-zero. JS computes round-to-nearest; the exact error of that result
+ * (TwoSum / Dekker TwoProduct) tells whether it was inexact and which way a directed mode must move.
+ */
+export const MX_IE = 0x01;
+export const MX_DE = 0x02;
+export const MX_ZE = 0x04;
+export const MX_OE = 0x08;
+export const MX_UE = 0x10;
+export const MX_PE = 0x20;
+const MX_FTZ = 0x8000;
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+const f32 = new Float32Array(1);
+const u32f = new Uint32Array(f32.buffer);
+
+/** The next double toward +Infinity (dir > 0) or -Infinity (dir < 0). */
+export function nextAfter64(x: number, dir: number): number {
+  if (x !== x || x === dir * Infinity) return x;
+  if (x === 0) return dir > 0 ? 5e-324 : -5e-324;
+  f64[0] = x;
+  const up = (x > 0) === (dir > 0);
+  let lo = u32[0], hi = u32[1];
+  if (up) { lo = (lo + 1) >>> 0; if (lo === 0) hi = (hi + 1) >>> 0; }
+  else { if (lo === 0) hi = (hi - 1) >>> 0; lo = (lo - 1) >>> 0; }
+  u32[0] = lo; u32[1] = hi;
+  return f64[0];
+}
+
+export function nextAfter32(x: number, dir: number): number {
+  if (x !== x || x === dir * Infinity) return x;
+  if (x === 0) return dir > 0 ? 1.401298464324817e-45 : -1.401298464324817e-45;
+  f32[0] = x;
+  const up = (x > 0) === (dir > 0);
+  u32f[0] = up ? u32f[0] + 1 : u32f[0] - 1;
+  return f32[0];
+}
+
+const SPLIT = 134217729; // 2^27 + 1
+/** Exact error of a*b - fl(a*b) (Dekker), valid when nothing overflows. */
+function mulError(a: number, b: number, p: number): number {
+  let t = SPLIT * a;
+  const ah = t - (t - a), al = a - ah;
+  t = SPLIT * b;
+  const bh = t - (t - b), bl = b - bh;
+  return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+}
+
+/** Operation codes shared with sse.ts. */
+export const OP_ADD = 0, OP_MUL = 1, OP_SUB = 4, OP_DIV = 6, OP_SQRT = 8;
+
+let flags = 0;
+
+/**
+ * The sign of (exact result - r) for r = fl(a op b) computed in doubles: -1, 0 or 1.
+ * For sqrt, `a` is unused and b is the operand.
+ */
+function errorSign(op: number, a: number, b: number, r: number): number {
+  if (!isFinite(r) || !isFinite(a) || !isFinite(b)) return 0;
+  let e: number;
+  switch (op) {
+    case OP_ADD: case OP_SUB: {
+      const bb = op === OP_ADD ? b : -b;
+      const v = r - a;
+      e = (a - (r - v)) + (bb - v);
+      break;
+    }
+    case OP_MUL: e = mulError(a, b, r); break;
+    case OP_DIV: {
+      if (b === 0) return 0;
+      const p = r * b;
+      const rem = (a - p) - mulError(r, b, p); // a - r*b exactly
+      e = rem * Math.sign(b);
+      break;
+    }
+    default: {
+      const p = r * r;
+      e = (b - p) - mulError(r, r, p);
+    }
+  }
+  return e > 0 ? 1 : e < 0 ? -1 : 0;
+}
+
+function apply(op: number, a: number, b: number): number {
+  switch (op) {
+    case OP_ADD: return a + b;
+    case OP_SUB: return a - b;
+    case OP_MUL: return a * b;
+    case OP_DIV: return a / b;
+    default: return Math.sqrt(b);
+  }
+}
+
+/** Move a round-to-nearest result `r` (exact value = r + err*tiny) to the MXCSR rounding mode. */
+function directed(r: number, err: number, rc: number, next: (x: number, d: number) => number): number {
+  if (err === 0 || rc === 0) return r;
+  if (rc === 1) return err < 0 ? next(r, -1) : r; // down
+  if (rc === 2) return err > 0 ? next(r, 1) : r; // up
+  // toward zero
+  if (r > 0 && err < 0) return next(r, -1);
+  if (r < 0 && err > 0) return next(r, 1);
+  return r;
+}
+
+const MAX64 = 1.7976931348623157e308;
+const MAX32 = 3.4028234663852886e38;
+const MIN_NORMAL64 = 2.2250738585072014e-308;
+const MIN_NORMAL32 = 1.1754943508222875e-38;
+
+function overflowResult(sign: number, rc: number, max: number): number {
+  // Round-to-nearest and the direction toward the sign give infinity; the others the largest finite.
+  if (rc === 0 || (rc === 1 && sign < 0) || (rc === 2 && sign > 0)) return sign * Infinity;
+  return sign * max;
+}
+
+/**
+ * a op b in double precision under `mxcsr`; NaN inputs are handled by the caller. Returns the
+ * result; the exception flags raised are in `lastFlags()`.
+ */
+export function arith64(op: number, a: number, b: number, mxcsr: number): number {
+  flags = 0;
+  const rc = (mxcsr >> 13) & 3;
+  let r = apply(op, a, b);
+  if (r !== r) { flags = MX_IE; return r; }
+  if (op === OP_DIV && b === 0 && isFinite(a)) { flags = MX_ZE; return r; }
+  if (!isFinite(r) && isFinite(a) && isFinite(b)) {
+    flags = MX_OE | MX_PE;
+    return overflowResult(r > 0 ? 1 : -1, rc, MAX64);
+  }
+  const err = errorSign(op, a, b, r);
+  if (err !== 0) {
+    flags = MX_PE;
+    r = directed(r, err, rc, nextAfter64);
+    if (Math.abs(r) < MIN_NORMAL64) {
+      flags |= MX_UE;
+      if (mxcsr & MX_FTZ) r = r < 0 || (r === 0 && err < 0) ? -0 : 0;
+    }
+  }
+  return r;
+}
+
+/** a op b on single-precision operands under `mxcsr`. */
+export function arith32(op: number, a: number, b: number, mxcsr: number): number {
+  flags = 0;
+  const rc = (mxcsr >> 13) & 3;
+  const d = apply(op, a, b);
+  if (d !== d) { flags = MX_IE; return d; }
+  if (op === OP_DIV && b === 0 && isFinite(a)) { flags = MX_ZE; return d; }
+  return roundTo32(d, errorSign(op, a, b, d), rc, mxcsr, isFinite(a) && isFinite(b));
+}
+
+/** Round a double `d` (whose own error sign is `derr`) to single precision under the mode. */
+export function roundTo32(d: number, derr: number, rc: number, mxcsr: number, finiteInputs = true): number {
+  let r = Math.fround(d);
+  if (!isFinite(r) && isFinite(d) && finiteInputs) {
+    flags |= MX_OE | MX_PE;
+    return overflowResult(d > 0 ? 1 : -1, rc, MAX32);
+  }
+  const err = r === d ? derr : d > r ? 1 : -1;
+  if (err !== 0 && isFinite(r)) {
+    flags |= MX_PE;
+    if (rc !== 0) r = directed(r, err, rc, nextAfter32);
+    if (Math.abs(r) < MIN_NORMAL32) {
+      flags |= MX_UE;
+      if (mxcsr & MX_FTZ) r = r < 0 ? -0 : 0;
+    }
+  }
+  return r;
+}
+
+/** Flags raised by the last arith64/arith32/roundTo32 call (roundTo32 accumulates; reset with clearFlags). */
+export function lastFlags(): number {
+  return flags;
+}
+export function clearFlags(): void {
+  flags = 0;
+}
+
+/** A double -> integer conversion result with IE/PE flags (`bits` 32 or 64). NaN/overflow -> undefined. */
+export function roundToInteger(v: number, truncate: boolean, mxcsr: number): number {
+  const rc = truncate ? 3 : (mxcsr >> 13) & 3;
+  switch (rc) {
+    case 0: {
+      const f = Math.floor(v), diff = v - f;
+      if (diff < 0.5) return f;
+      if (diff > 0.5) return f + 1;
+      return f % 2 === 0 ? f : f + 1;
+    }
+    case 1: return Math.floor(v);
+    case 2: return Math.ceil(v);
+    default: return Math.trunc(v);
+  }
+}

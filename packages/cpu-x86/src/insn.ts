@@ -1,0 +1,53 @@
+/**
+ * The structured form of one decoded instruction. The decoder fills it; the interpreter (and a later
+ * WebAssembly code generator) consumes it. Objects are reused / cached, never allocated per execution.
+ */
+export class Insn {
+  /** Opcode id: 0x000-0x0ff one-byte map, 0x100-0x1ff 0F map, 0x200 0F38 map, 0x300 0F3A map. */
+  op = 0;
+  /** Bytes consumed; 0 when the bytes ran out before the instruction was complete. */
+  len = 0;
+  /** False when the encoding is undefined (executing it raises #UD). */
+  valid = true;
+  /** Operand size in bytes (1, 2, 4, 8). */
+  size = 4;
+  /** Address size in bytes (2, 4, 8). */
+  asize = 4;
+  /** ModRM present, and its fields (reg/rm extended by REX.R/REX.B). */
+  hasModrm = false;
+  mod = 0;
+  reg = 0;
+  rm = 0;
+  /** Memory operand: base/index register numbers (-1 none), scale as a shift count. */
+  isMem = false;
+  base = -1;
+  index = -1;
+  scale = 0;
+  /** Signed 32-bit displacement, and its high half (only differs from sign extension for moffs64). */
+  disp = 0;
+  dispHi = 0;
+  ripRel = false;
+  /** Effective segment register (0=ES 1=CS 2=SS 3=DS 4=FS 5=GS). */
+  seg = 3;
+  /** True when a segment override prefix was present. */
+  segOverride = false;
+  /** Immediate (sign-extended to int32 for imm8/imm16/imm32); imm2 = high half of imm64 or second immediate. */
+  imm = 0;
+  imm2 = 0;
+  /** 0 none, 1 = F3 (REP/REPE), 2 = F2 (REPNE). The last one seen wins. */
+  rep = 0;
+  lock = false;
+  /** 66 prefix present (SSE mandatory-prefix selection). */
+  opsizePrefix = false;
+  /** REX byte (0 when absent). */
+  rex = 0;
+  /** Decode mode (16, 32, 64). */
+  mode = 32;
+}
+
+export const SEG_ES = 0;
+export const SEG_CS = 1;
+export const SEG_SS = 2;
+export const SEG_DS = 3;
+export const SEG_FS = 4;
+export const SEG_GS = 5;

@@ -1,0 +1,154 @@
+import type { X86Cpu } from './cpu.js';
+
+/** Access kinds (bit flags) passed to translate(). */
+export const ACC_WRITE = 1;
+export const ACC_USER = 2;
+export const ACC_FETCH = 4;
+
+/** TLB permission bits: one bit per (privilege, access kind); write bits only once the page is dirty. */
+const P_SR = 1, P_SW = 2, P_UR = 4, P_UW = 8, P_SX = 16, P_UX = 32;
+/** need-bit by access kind (index = ACC_* combination). */
+export const NEED = new Uint8Array([P_SR, P_SW, P_UR, P_UW, P_SX, P_SX, P_UX, P_UX]);
+
+export const TLB_SIZE = 4096;
+const PHYS_BITS_HI_RESERVED = 0x000fff00; // bits 40..51 (MAXPHYADDR = 40)
+const TWO32 = 4294967296;
+
+/** A direct-mapped software TLB keyed by linear page number. */
+export class Tlb {
+  tag = new Float64Array(TLB_SIZE).fill(NaN);
+  phys = new Float64Array(TLB_SIZE);
+  perm = new Uint8Array(TLB_SIZE);
+  /** Bumped on every flush so cached translations elsewhere (the fetch page) know to re-check. */
+  epoch = 0;
+
+  flush(): void {
+    this.tag.fill(NaN);
+    this.epoch++;
+  }
+
+  flushPage(lin: number): void {
+    const vpn = Math.floor(lin / 4096);
+    const i = vpn & (TLB_SIZE - 1);
+    if (this.tag[i] === vpn) this.tag[i] = NaN;
+    this.epoch++;
+  }
+}
+
+function rdPhys32(c: X86Cpu, pa: number): number {
+  return pa + 4 <= c.ramSize ? c.view.getUint32(pa, true) : 0xffffffff;
+}
+function wrPhys32(c: X86Cpu, pa: number, v: number): void {
+  if (pa + 4 <= c.ramSize) {
+    c.view.setUint32(pa, v >>> 0, true);
+    c.notePhysWrite(pa);
+  }
+}
+
+/**
+ * Walk the page tables for `lin` (4-level, PAE or 32-bit paging by CR4/EFER), set accessed/dirty bits,
+ * fill the TLB and return the physical address, or raise #PF with the architectural error code.
+ */
+export function walk(c: X86Cpu, lin: number, acc: number): number {
+  const user = (acc & ACC_USER) !== 0;
+  const write = (acc & ACC_WRITE) !== 0;
+  const fetch = (acc & ACC_FETCH) !== 0;
+  const nxe = (c.efer & 0x800) !== 0;
+  let rw = 1, us = 1, nx = 0;
+  let leafAddr = 0, leafLo = 0, pageBase = 0, pageOffsetMask = 0xfff;
+  const pae = (c.cr4 & 0x20) !== 0;
+  const u = lin < 0 ? lin + 2 ** 48 : lin; // 48-bit unsigned view of a canonical address
+  if (!pae) {
+    // 32-bit paging: 2 levels, 4 MiB pages with CR4.PSE.
+    const pdeAddr = (c.cr3 & 0xfffff000) + ((u >>> 22) << 2);
+    const pde = rdPhys32(c, pdeAddr);
+    if (!(pde & 1)) pageFault(c, lin, 0, write, user, fetch, false);
+    rw &= (pde >> 1) & 1; us &= (pde >> 2) & 1;
+    if (!(pde & 0x20)) wrPhys32(c, pdeAddr, pde | 0x20);
+    if (pde & 0x80 && c.cr4 & 0x10) {
+      leafAddr = pdeAddr; leafLo = pde | 0x20;
+      pageBase = (pde & 0xffc00000) >>> 0; pageOffsetMask = 0x3fffff;
+    } else {
+      const pteAddr = (pde & 0xfffff000) + (((u >>> 12) & 0x3ff) << 2);
+      const pte = rdPhys32(c, pteAddr);
+      if (!(pte & 1)) pageFault(c, lin, 0, write, user, fetch, false);
+      rw &= (pte >> 1) & 1; us &= (pte >> 2) & 1;
+      leafAddr = pteAddr; leafLo = pte;
+      pageBase = (pte & 0xfffff000) >>> 0;
+    }
+  } else {
+    const long = (c.efer & 0x400) !== 0; // LMA
+    let table: number;
+    let level: number;
+    if (long) {
+      table = c.cr3 - (c.cr3 % 4096);
+      level = 4;
+    } else {
+      table = (c.cr3 & 0xffffffe0) >>> 0;
+      level = 3;
+    }
+    for (;;) {
+      const shift = 12 + 9 * (level - 1);
+      let idx: number;
+      if (!long && level === 3) idx = (u >>> 30) & 3;
+      else idx = Math.floor(u / 2 ** shift) & 511;
+      const ea = table + idx * 8;
+      const lo = rdPhys32(c, ea);
+      const hi = ea + 8 <= c.ramSize ? c.view.getUint32(ea + 4, true) : 0xffffffff;
+      if (!(lo & 1)) pageFault(c, lin, 0, write, user, fetch, false);
+      let rsvd = (hi & PHYS_BITS_HI_RESERVED) !== 0 || (!nxe && hi >>> 31 !== 0);
+      const ps = (lo & 0x80) !== 0;
+      if (!long && level === 3) {
+        rsvd ||= (lo & 0x1e6) !== 0; // PAE PDPTEs have no RW/US/A/PS bits
+      } else {
+        if (level === 4 && ps) rsvd = true;
+        if (ps && level === 3 && lo & 0x3fffe000) rsvd = true;
+        if (ps && level === 2 && lo & 0x1fe000) rsvd = true;
+        rw &= (lo >> 1) & 1; us &= (lo >> 2) & 1;
+      }
+      if (rsvd) pageFault(c, lin, 1, write, user, fetch, true);
+      if (nxe) nx |= hi >>> 31;
+      const frame = (hi & 0xff) * TWO32 + ((lo & 0xfffff000) >>> 0);
+      if ((ps && level <= 3 && (long || level !== 3)) || level === 1) {
+        leafAddr = ea; leafLo = lo;
+        if (level === 1) { pageBase = frame; pageOffsetMask = 0xfff; }
+        else if (level === 2) { pageBase = frame - (frame % 0x200000); pageOffsetMask = 0x1fffff; }
+        else { pageBase = frame - (frame % 0x40000000); pageOffsetMask = 0x3fffffff; }
+        break;
+      }
+      if (!(lo & 0x20) && (long || level !== 3)) wrPhys32(c, ea, lo | 0x20);
+      table = frame;
+      level--;
+    }
+  }
+  // Permission checks (no SMEP/SMAP: not advertised).
+  const wp = (c.cr0 & 0x10000) !== 0;
+  if (user && !us) pageFault(c, lin, 1, write, user, fetch, false);
+  if (write && !rw && (user || wp)) pageFault(c, lin, 1, write, user, fetch, false);
+  if (fetch && nx) pageFault(c, lin, 1, write, user, fetch, false);
+  // Accessed and dirty bits on the leaf.
+  let newLo = leafLo | 0x20;
+  if (write) newLo |= 0x40;
+  if (newLo !== leafLo) wrPhys32(c, leafAddr, newLo);
+  const dirty = (newLo & 0x40) !== 0;
+  const offInPage = (u % (pageOffsetMask + 1)) - (u % 4096);
+  const phys4k = pageBase + offInPage;
+  // Fill the TLB.
+  let perm = P_SR;
+  if (dirty && (rw || !wp)) perm |= P_SW;
+  if (us) { perm |= P_UR; if (dirty && rw) perm |= P_UW; }
+  if (!nx) { perm |= P_SX; if (us) perm |= P_UX; }
+  const vpn = Math.floor(lin / 4096);
+  const i = vpn & (TLB_SIZE - 1);
+  c.tlb.tag[i] = vpn;
+  c.tlb.phys[i] = phys4k;
+  c.tlb.perm[i] = perm;
+  return phys4k + (u % 4096);
+}
+
+function pageFault(c: X86Cpu, lin: number, p: number, write: boolean, user: boolean, fetch: boolean, rsvd: boolean): never {
+  const nxe = (c.efer & 0x800) !== 0;
+  const err = p | (write ? 2 : 0) | (user ? 4 : 0) | (rsvd ? 8 : 0) | (fetch && nxe ? 16 : 0);
+  c.cr2 = lin;
+  return c.fault(14, err);
+}

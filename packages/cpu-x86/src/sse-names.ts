@@ -1,0 +1,106 @@
+import type { Insn } from './insn.js';
+
+/** SSE/SSE2 mnemonic tables: index by opcode low byte; [none, 66, F3, F2] prefix variants. */
+export const SSE_NAMES: Record<number, [string, string, string, string]> = {};
+
+function def(op: number, none: string, p66: string, f3: string, f2: string): void {
+  SSE_NAMES[op] = [none, p66, f3, f2];
+}
+
+def(0x10, 'Movups', 'Movupd', 'Movss', 'Movsd');
+def(0x11, 'Movups', 'Movupd', 'Movss', 'Movsd');
+def(0x12, 'Movlps', 'Movlpd', '', '');
+def(0x13, 'Movlps', 'Movlpd', '', '');
+def(0x14, 'Unpcklps', 'Unpcklpd', '', '');
+def(0x15, 'Unpckhps', 'Unpckhpd', '', '');
+def(0x16, 'Movhps', 'Movhpd', '', '');
+def(0x17, 'Movhps', 'Movhpd', '', '');
+def(0x28, 'Movaps', 'Movapd', '', '');
+def(0x29, 'Movaps', 'Movapd', '', '');
+def(0x2a, '', '', 'Cvtsi2ss', 'Cvtsi2sd');
+def(0x2b, 'Movntps', 'Movntpd', '', '');
+def(0x2c, '', '', 'Cvttss2si', 'Cvttsd2si');
+def(0x2d, '', '', 'Cvtss2si', 'Cvtsd2si');
+def(0x2e, 'Ucomiss', 'Ucomisd', '', '');
+def(0x2f, 'Comiss', 'Comisd', '', '');
+def(0x50, 'Movmskps', 'Movmskpd', '', '');
+def(0x51, 'Sqrtps', 'Sqrtpd', 'Sqrtss', 'Sqrtsd');
+def(0x54, 'Andps', 'Andpd', '', '');
+def(0x55, 'Andnps', 'Andnpd', '', '');
+def(0x56, 'Orps', 'Orpd', '', '');
+def(0x57, 'Xorps', 'Xorpd', '', '');
+def(0x58, 'Addps', 'Addpd', 'Addss', 'Addsd');
+def(0x59, 'Mulps', 'Mulpd', 'Mulss', 'Mulsd');
+def(0x5a, 'Cvtps2pd', 'Cvtpd2ps', 'Cvtss2sd', 'Cvtsd2ss');
+def(0x5b, 'Cvtdq2ps', 'Cvtps2dq', 'Cvttps2dq', '');
+def(0x5c, 'Subps', 'Subpd', 'Subss', 'Subsd');
+def(0x5d, 'Minps', 'Minpd', 'Minss', 'Minsd');
+def(0x5e, 'Divps', 'Divpd', 'Divss', 'Divsd');
+def(0x5f, 'Maxps', 'Maxpd', 'Maxss', 'Maxsd');
+def(0x60, '', 'Punpcklbw', '', '');
+def(0x61, '', 'Punpcklwd', '', '');
+def(0x62, '', 'Punpckldq', '', '');
+def(0x6c, '', 'Punpcklqdq', '', '');
+def(0x6d, '', 'Punpckhqdq', '', '');
+def(0x68, '', 'Punpckhbw', '', '');
+def(0x69, '', 'Punpckhwd', '', '');
+def(0x6a, '', 'Punpckhdq', '', '');
+def(0x6e, '', 'Movd', '', '');
+def(0x6f, '', 'Movdqa', 'Movdqu', '');
+def(0x70, '', 'Pshufd', 'Pshufhw', 'Pshuflw');
+def(0x74, '', 'Pcmpeqb', '', '');
+def(0x75, '', 'Pcmpeqw', '', '');
+def(0x76, '', 'Pcmpeqd', '', '');
+def(0x7e, '', 'Movd', 'Movq', '');
+def(0x7f, '', 'Movdqa', 'Movdqu', '');
+def(0xc2, 'Cmpps', 'Cmppd', 'Cmpss', 'Cmpsd');
+def(0xc6, 'Shufps', 'Shufpd', '', '');
+def(0xc4, '', 'Pinsrw', '', '');
+def(0xc5, '', 'Pextrw', '', '');
+def(0xd4, '', 'Paddq', '', '');
+def(0xd6, '', 'Movq', '', '');
+def(0xd7, '', 'Pmovmskb', '', '');
+def(0xdb, '', 'Pand', '', '');
+def(0xdf, '', 'Pandn', '', '');
+def(0xe6, '', 'Cvttpd2dq', 'Cvtdq2pd', 'Cvtpd2dq');
+def(0xe7, '', 'Movntdq', '', '');
+def(0xeb, '', 'Por', '', '');
+def(0xef, '', 'Pxor', '', '');
+def(0xfa, '', 'Psubd', '', '');
+def(0xfb, '', 'Psubq', '', '');
+def(0xfe, '', 'Paddd', '', '');
+def(0xd5, '', 'Pmullw', '', '');
+def(0xfc, '', 'Paddb', '', '');
+def(0xfd, '', 'Paddw', '', '');
+def(0xf8, '', 'Psubb', '', '');
+def(0xf9, '', 'Psubw', '', '');
+def(0xf4, '', 'Pmuludq', '', '');
+def(0xda, '', 'Pminub', '', '');
+def(0xde, '', 'Pmaxub', '', '');
+def(0x64, '', 'Pcmpgtb', '', '');
+def(0x65, '', 'Pcmpgtw', '', '');
+def(0x66, '', 'Pcmpgtd', '', '');
+
+/** The SSE prefix variant: 0 none, 1 = 66, 2 = F3, 3 = F2 (F2/F3 win over 66). */
+export function ssePrefix(i: Insn): number {
+  return i.rep === 1 ? 2 : i.rep === 2 ? 3 : i.opsizePrefix ? 1 : 0;
+}
+
+export function sseMnemonic(i: Insn): string | undefined {
+  if (i.op < 0x100 || i.op > 0x1ff) return undefined;
+  const t = SSE_NAMES[i.op & 0xff];
+  if (t) {
+    const n = t[ssePrefix(i)];
+    if (n === 'Movd' && i.size === 8) return 'Movq';
+    if (!i.isMem && n === 'Movlps' && i.op === 0x112) return 'Movhlps';
+    if (!i.isMem && n === 'Movhps' && i.op === 0x116) return 'Movlhps';
+    return n || undefined;
+  }
+  if (i.op >= 0x171 && i.op <= 0x173) {
+    const r = i.reg & 7;
+    const g = i.op & 3;
+    const names = g === 1 ? ['', '', 'Psrlw', '', 'Psraw', '', 'Psllw', ''] : g === 2 ? ['', '', 'Psrld', '', 'Psrad', '', 'Pslld', ''] : ['', '', 'Psrlq', 'Psrldq', '', '', 'Psllq', 'Pslldq'];
+    return ssePrefix(i) === 1 ? names[r] || undefined : undefined;
+  }
+  return undefined;
+}

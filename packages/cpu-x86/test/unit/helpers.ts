@@ -1,0 +1,97 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GuestMemory, PortBus, type InterruptSource } from '@unimachine/core';
+import { X86Cpu } from '../../src/index.js';
+
+/** Assemble a snippet with `nasm -f bin` at origin `org` in the given mode. */
+export function asm(src: string, opts: { bits?: 16 | 32 | 64; org?: number } = {}): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'cpu-x86-asm-'));
+  try {
+    const file = join(dir, 'a.asm');
+    writeFileSync(file, `bits ${opts.bits ?? 32}\norg 0x${(opts.org ?? 0x1000).toString(16)}\n${src}\n`);
+    execFileSync('nasm', ['-f', 'bin', '-o', join(dir, 'a.bin'), file], { stdio: 'pipe' });
+    return new Uint8Array(readFileSync(join(dir, 'a.bin')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface PortLog {
+  writes: { port: number; size: number; value: number }[];
+}
+
+export interface Machine {
+  cpu: X86Cpu;
+  mem: GuestMemory;
+  ports: PortBus;
+  log: PortLog;
+  /** Bytes written to port 0x3f8 as a string. */
+  serial(): string;
+}
+
+/** A CPU over 4 MiB of RAM with a port bus that records writes to 0x3f8 and 0x501. */
+export function machine(opts: { memSize?: number; interrupts?: InterruptSource; inputs?: Record<number, number> } = {}): Machine {
+  const mem = new GuestMemory(opts.memSize ?? 4 * 1024 * 1024);
+  const ports = new PortBus();
+  const log: PortLog = { writes: [] };
+  let out = '';
+  const cpu = new X86Cpu({ memory: mem, ports, interrupts: opts.interrupts });
+  ports.claim({ start: 0x3f8, length: 8 }, {
+    read: (p) => (p === 0x3fd ? 0x60 : opts.inputs?.[p] ?? 0),
+    write: (p, size, value) => { log.writes.push({ port: p, size, value }); if (p === 0x3f8) out += String.fromCharCode(value); },
+  }, 'uart');
+  ports.claim({ start: 0x501, length: 2 }, {
+    read: () => 0,
+    write: (p, size, value) => { log.writes.push({ port: p, size, value }); cpu.requestStop(); },
+  }, 'exit');
+  ports.claim({ start: 0x80, length: 1 }, {
+    read: () => opts.inputs?.[0x80] ?? 0x5a,
+    write: (p, size, value) => { log.writes.push({ port: p, size, value }); },
+  }, 'post');
+  return { cpu, mem, ports, log, serial: () => out };
+}
+
+/** Load 32-bit code at 0x1000 and enter it as a multiboot kernel would be entered. */
+export function run32(src: string, opts: { budget?: number; memSize?: number; setup?: (m: Machine) => void } = {}): Machine & { exit: string } {
+  const m = machine({ memSize: opts.memSize });
+  const code = asm(src, { bits: 32, org: 0x1000 });
+  m.mem.write(0x1000, code);
+  m.cpu.enterMultiboot(0x1000, 0x9000);
+  m.cpu.setGpr(4, 0x80000n);
+  opts.setup?.(m);
+  const exit = m.cpu.run(opts.budget ?? 1_000_000);
+  return { ...m, exit };
+}
+
+export const gpr = (m: Machine, i: number): bigint => m.cpu.getGpr(i);
+export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
+
+/**
+ * Build identity-mapped 4-level page tables for the first `gib` GiB with 2 MiB pages at `base`
+ * (PML4 at base, PDPT at base+0x1000, PDs after), as a kernel's boot code would.
+ */
+export function identityMap(mem: import('@unimachine/core').GuestMemory, base: number, gib = 1, user = false): number {
+  const u = user ? 4 : 0;
+  mem.bytes(base, 0x2000 + gib * 0x1000).fill(0);
+  mem.writeU64(base, (base + 0x1000) | 0x3 | u);
+  for (let g = 0; g < gib; g++) {
+    const pd = base + 0x2000 + g * 0x1000;
+    mem.writeU64(base + 0x1000 + g * 8, pd | 0x3 | u);
+    for (let k = 0; k < 512; k++) mem.writeU64(pd + k * 8, (g * 0x40000000 + k * 0x200000) | 0x83 | u);
+  }
+  return base;
+}
+
+/** Run 64-bit code at 0x1000 with identity paging (tables at 0x200000..), CPL 0, RSP=0x80000. */
+export function run64(src: string, opts: { budget?: number; setup?: (m: Machine) => void; interrupts?: InterruptSource; userPages?: boolean } = {}): Machine & { exit: string } {
+  const m = machine({ interrupts: opts.interrupts });
+  const code = asm(src, { bits: 64, org: 0x1000 });
+  m.mem.write(0x1000, code);
+  const cr3 = identityMap(m.mem, 0x200000, 1, opts.userPages);
+  m.cpu.enterLongMode({ cr3, cpl: 0, rip: 0x1000n, rsp: 0x80000n });
+  opts.setup?.(m);
+  const exit = m.cpu.run(opts.budget ?? 1_000_000);
+  return { ...m, exit };
+}

@@ -1,0 +1,144 @@
+import path from 'node:path';
+import type { DependencyContainer } from 'tsyringe';
+import {
+  BusConflictError,
+  isIrqProvider,
+  type Clock,
+  type Device,
+  type DeviceContext,
+  type GuestMemory,
+  type InterruptSource,
+  type MachineControl,
+  type MmioBus,
+  type PortBus,
+} from '@unimachine/core';
+import { openConsole, ConsoleSpecError, type ConsoleMode, type RecordingConsole } from './console.js';
+import { MachineConfigError } from './errors.js';
+import { deviceToken } from './tokens.js';
+import type { ValidatedDevice } from './validate.js';
+import type { YamlSource } from './yaml-source.js';
+
+export interface BuildServices {
+  container: DependencyContainer;
+  source: YamlSource;
+  baseDir: string;
+  memory: GuestMemory;
+  ports: PortBus;
+  mmio: MmioBus;
+  clock: Clock;
+  machine: MachineControl;
+  consoleMode: ConsoleMode;
+}
+
+export interface BuiltDevices {
+  /** Devices in creation order (references first). */
+  devices: { id: string; type: string; instance: Device }[];
+  consoles: Map<string, RecordingConsole>;
+  interrupts: InterruptSource | undefined;
+}
+
+/** Create every device, references first, registering each in the container under its id. */
+export async function buildDevices(list: ValidatedDevice[], s: BuildServices): Promise<BuiltDevices> {
+  const consoles = new Map<string, RecordingConsole>();
+  const built: BuiltDevices['devices'] = [];
+  for (const d of dependencyOrder(list, s.source)) {
+    const ctx = contextFor(d, s, consoles);
+    let instance: Device;
+    try {
+      instance = await d.plugin.create(ctx, d.props as never);
+    } catch (e) {
+      if (e instanceof MachineConfigError) throw e;
+      const err = e as Error;
+      // By name too: a plugin may carry its own copy of @unimachine/core.
+      if (e instanceof BusConflictError || err.name === 'BusConflictError') {
+        const at = 'port' in d.props ? ['devices', d.id, 'port'] : ['devices', d.id];
+        throw s.source.error(`${err.message}; give "${d.id}" a range no other device uses`, at, { key: at.length === 2 });
+      }
+      throw s.source.error(`device "${d.id}" (${d.plugin.type}) could not be created: ${err.message}`, ['devices', d.id], { key: true });
+    }
+    s.container.registerInstance(deviceToken(d.id), instance);
+    built.push({ id: d.id, type: d.plugin.type, instance });
+  }
+  return { devices: built, consoles, interrupts: findInterruptSource(built, s.source) };
+}
+
+function contextFor(d: ValidatedDevice, s: BuildServices, consoles: Map<string, RecordingConsole>): DeviceContext {
+  const refPath = (value: string) => d.references.find((r) => r.value === value)?.path ?? ['devices', d.id];
+  return {
+    id: d.id,
+    memory: s.memory,
+    ports: s.ports,
+    mmio: s.mmio,
+    clock: s.clock,
+    machine: s.machine,
+    irq(ref: string) {
+      const dot = ref.lastIndexOf('.');
+      const target = ref.slice(0, dot);
+      const line = Number(ref.slice(dot + 1));
+      if (dot <= 0 || !Number.isInteger(line) || !s.container.isRegistered(deviceToken(target))) {
+        throw s.source.error(`"${ref}" does not name an IRQ line of a device created before "${d.id}"; write <controller-id>.<line>, e.g. pic.4`, refPath(ref));
+      }
+      const provider = s.container.resolve<unknown>(deviceToken(target));
+      if (!isIrqProvider(provider)) {
+        throw s.source.error(`"${ref}" refers to device "${target}", which provides no IRQ lines; point at an interrupt controller, e.g. pic.4`, refPath(ref));
+      }
+      return provider.line(line);
+    },
+    device<T>(id: string): T {
+      if (!s.container.isRegistered(deviceToken(id))) {
+        throw s.source.error(`"${id}" is not a device created before "${d.id}"; reference devices by their id`, refPath(id));
+      }
+      return s.container.resolve<T>(deviceToken(id));
+    },
+    console(spec: string) {
+      try {
+        const c = openConsole(spec, s.consoleMode, (p) => path.resolve(s.baseDir, p));
+        consoles.set(d.id, c);
+        return c;
+      } catch (e) {
+        if (e instanceof ConsoleSpecError) throw s.source.error(`${e.message}`, ['devices', d.id, 'console']);
+        throw s.source.error(`console "${spec}": ${(e as Error).message}`, ['devices', d.id, 'console']);
+      }
+    },
+    resolvePath: (p: string) => path.resolve(s.baseDir, p),
+  };
+}
+
+/** Depth-first order so that every referenced device is created before the devices pointing at it. */
+function dependencyOrder(list: ValidatedDevice[], source: YamlSource): ValidatedDevice[] {
+  const byId = new Map(list.map((d) => [d.id, d]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const out: ValidatedDevice[] = [];
+  const visit = (d: ValidatedDevice, chain: string[]) => {
+    if (state.get(d.id) === 'done') return;
+    if (state.get(d.id) === 'visiting') {
+      throw source.error(`devices refer to each other in a cycle: ${[...chain, d.id].join(' -> ')}; break one of the references`, ['devices', d.id], { key: true });
+    }
+    state.set(d.id, 'visiting');
+    for (const r of d.references) {
+      const target = byId.get(r.target);
+      if (target && target !== d) visit(target, [...chain, d.id]);
+    }
+    state.set(d.id, 'done');
+    out.push(d);
+  };
+  for (const d of list) visit(d, []);
+  return out;
+}
+
+/** The CPU's interrupt controller: the one device exposing an `interruptSource`. */
+function findInterruptSource(devices: BuiltDevices['devices'], source: YamlSource): InterruptSource | undefined {
+  const providers = devices.filter((d) => isInterruptSource((d.instance as { interruptSource?: unknown }).interruptSource));
+  if (providers.length > 1) {
+    throw source.error(
+      `devices ${providers.map((p) => `"${p.id}"`).join(' and ')} both offer the CPU an interrupt source; keep one interrupt controller connected to the CPU`,
+      ['devices', providers[1].id],
+      { key: true },
+    );
+  }
+  return providers[0] ? (providers[0].instance as unknown as { interruptSource: InterruptSource }).interruptSource : undefined;
+}
+
+function isInterruptSource(x: unknown): x is InterruptSource {
+  return typeof x === 'object' && x !== null && typeof (x as InterruptSource).pending === 'function' && typeof (x as InterruptSource).acknowledge === 'function';
+}

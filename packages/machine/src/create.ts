@@ -1,0 +1,208 @@
+import 'reflect-metadata'; // tsyringe needs it loaded first, whoever imports this module
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { container as rootContainer } from 'tsyringe';
+import { GuestMemory, MachineClock, MmioBus, PortBus, type Clock, type Cpu, type DevicePlugin, type InterruptSource } from '@unimachine/core';
+import { buildDevices } from './build-devices.js';
+import { builtinPlugins } from './builtins.js';
+import type { ConsoleMode } from './console.js';
+import { MachineConfigError } from './errors.js';
+import { KernelLoadError, loadMultiboot } from './loader/multiboot.js';
+import { Machine } from './machine.js';
+import { loadPluginModule, PluginLoadError } from './plugins.js';
+import { TOKENS } from './tokens.js';
+import { validateMachine } from './validate.js';
+import { YamlSource } from './yaml-source.js';
+
+/** What a CPU factory receives; the default factory builds @unimachine/cpu-x86's X86Cpu. */
+export interface CpuServices {
+  memory: GuestMemory;
+  ports: PortBus;
+  interrupts: InterruptSource | undefined;
+  clock: Clock;
+  model: string;
+}
+
+export interface CreateMachineOptions {
+  /** Overrides of YAML values by dotted path, as `--set`: `{ memory: '256MiB', 'devices.com1.console': 'none' }`. */
+  set?: Record<string, unknown>;
+  /** `--set`-style assignments (`path=value`, value read as YAML). */
+  assignments?: string[];
+  /** Boot this kernel instead of boot.kernel (relative to the current directory). */
+  kernel?: string;
+  /** Use these kernel arguments instead of boot.cmdline. */
+  append?: string;
+  /** 'capture' (default): consoles are recorded only; 'as-configured': also forwarded to stdio/files as the YAML says. */
+  console?: ConsoleMode;
+  /** Extra device types, as if listed under plugins:. */
+  plugins?: DevicePlugin[];
+  /** Include the built-in device types (default true). */
+  builtins?: boolean;
+  /** Build the processor (default: X86Cpu from @unimachine/cpu-x86). */
+  cpu?: (services: CpuServices) => Cpu;
+  /** Check everything (YAML, plugins, devices, kernel) but create no CPU: the machine cannot run. */
+  validateOnly?: boolean;
+}
+
+export type MachineSourceInput = string | { yaml: string; baseDir?: string; file?: string };
+
+/**
+ * Build a machine from a YAML file (or a YAML string) ready to run. Bad input throws
+ * MachineConfigError whose message is `file:line:col: what is wrong; what would be right`.
+ */
+export async function createMachine(input: MachineSourceInput, opts: CreateMachineOptions = {}): Promise<Machine> {
+  const { source, baseDir } = readSource(input);
+  for (const [p, v] of Object.entries(opts.set ?? {})) source.setValue(p, v, `set ${p}=${JSON.stringify(v)}`);
+  for (const a of opts.assignments ?? []) source.setAssignment(a);
+
+  const plugins = await collectPlugins(source, baseDir, opts);
+  const config = validateMachine(source, plugins);
+
+  const container = rootContainer.createChildContainer();
+  const clock = new MachineClock(config.yaml.clock ?? 'deterministic');
+  const mmio = new MmioBus();
+  const memory = new GuestMemory(config.memoryBytes, mmio);
+  const ports = new PortBus();
+  container.registerInstance(TOKENS.memory, memory);
+  container.registerInstance(TOKENS.ports, ports);
+  container.registerInstance(TOKENS.mmio, mmio);
+  container.registerInstance(TOKENS.clock, clock);
+
+  const kernel = kernelImage(source, baseDir, opts);
+  const cmdline = opts.append ?? config.yaml.boot?.cmdline ?? '';
+
+  // The machine is the MachineControl devices talk to; it exists before them, its CPU after them.
+  let machine!: Machine;
+  const control = {
+    exit: (code: number) => machine.exit(code),
+    reset: (reason: string) => machine.reset(reason),
+    stop: (reason: string) => machine.stop(reason),
+  };
+  container.registerInstance(TOKENS.machineControl, control);
+  const built = await buildDevices(config.devices, {
+    container,
+    source,
+    baseDir,
+    memory,
+    ports,
+    mmio,
+    clock,
+    machine: control,
+    consoleMode: opts.console ?? 'capture',
+  });
+  if (built.interrupts) container.registerInstance(TOKENS.interrupts, built.interrupts);
+
+  machine = new Machine({
+    name: config.yaml.machine ?? path.basename(source.file, path.extname(source.file)),
+    container,
+    memory,
+    ports,
+    mmio,
+    clock,
+    devices: built.devices,
+    consoles: built.consoles,
+    onReset: config.yaml['on-reset'] ?? 'stop',
+    boot,
+  });
+
+  if (opts.validateOnly) {
+    loadKernel(kernel, memory, cmdline);
+    return machine;
+  }
+  const services: CpuServices = { memory, ports, interrupts: built.interrupts, clock, model: config.yaml.cpu?.model ?? 'westmere' };
+  const cpu = opts.cpu ? opts.cpu(services) : await defaultCpu(services);
+  container.registerInstance(TOKENS.cpu, cpu);
+  machine.attachCpu(cpu);
+  boot(cpu);
+  return machine;
+
+  /** Load the kernel and put the CPU at its entry: at power-on and again on each reboot. */
+  function boot(cpu: Cpu): void {
+    const loaded = loadKernel(kernel, memory, cmdline);
+    cpu.enterMultiboot(loaded.entry, loaded.infoAddress);
+  }
+}
+
+function readSource(input: MachineSourceInput): { source: YamlSource; baseDir: string } {
+  if (typeof input === 'string') {
+    let text: string;
+    try {
+      text = readFileSync(input, 'utf8');
+    } catch (e) {
+      throw new MachineConfigError(`cannot read machine description: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; give the path of a YAML file, e.g. machines/hello.yaml`, undefined, input);
+    }
+    return { source: new YamlSource(text, input), baseDir: path.dirname(path.resolve(input)) };
+  }
+  const baseDir = path.resolve(input.baseDir ?? '.');
+  return { source: new YamlSource(input.yaml, input.file ?? '<yaml>'), baseDir };
+}
+
+async function collectPlugins(source: YamlSource, baseDir: string, opts: CreateMachineOptions): Promise<Map<string, DevicePlugin>> {
+  const map = new Map<string, DevicePlugin>();
+  const add = (p: DevicePlugin, onClash: (existing: DevicePlugin) => never) => {
+    const existing = map.get(p.type);
+    if (existing && existing !== p) onClash(existing);
+    map.set(p.type, p);
+  };
+  if (opts.builtins !== false) for (const p of builtinPlugins()) add(p, () => { throw new Error(`two built-in device types are named ${p.type}`); });
+  for (const p of opts.plugins ?? []) add(p, () => { throw new Error(`device type ${p.type} is defined twice`); });
+
+  const listed = source.toJS().plugins;
+  if (!Array.isArray(listed)) return map;
+  for (let i = 0; i < listed.length; i++) {
+    const spec = listed[i];
+    if (typeof spec !== 'string') continue; // the schema check reports it
+    let found: DevicePlugin[];
+    try {
+      found = await loadPluginModule(spec, baseDir);
+    } catch (e) {
+      if (e instanceof PluginLoadError) throw source.error(e.message, ['plugins', i]);
+      throw e;
+    }
+    for (const p of found) {
+      add(p, () => {
+        throw source.error(`plugin "${spec}" defines device type "${p.type}", which is already defined; rename the type`, ['plugins', i]);
+      });
+    }
+  }
+  return map;
+}
+
+interface KernelImage {
+  bytes: Uint8Array;
+  name: string;
+  fail: (problem: string) => MachineConfigError;
+}
+
+function kernelImage(source: YamlSource, baseDir: string, opts: CreateMachineOptions): KernelImage {
+  const fromYaml = opts.kernel === undefined;
+  const name = opts.kernel ?? (source.toJS().boot as { kernel?: string } | undefined)?.kernel;
+  if (!name) throw source.error('no kernel to boot; set boot.kernel (a multiboot ELF, relative to this file) or pass --kernel', ['boot']);
+  const fail = (problem: string) => (fromYaml ? source.error(problem, ['boot', 'kernel']) : new MachineConfigError(problem, undefined, `--kernel ${name}`));
+  const file = fromYaml ? path.resolve(baseDir, name) : path.resolve(name);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const hint = code === 'ENOENT' ? `; build it (make -C guest) or fix the path` : '';
+    throw fail(`cannot read kernel "${name}" (${file}): ${code ?? (e as Error).message}${hint}`);
+  }
+  return { bytes, name, fail };
+}
+
+function loadKernel(k: KernelImage, memory: GuestMemory, cmdline: string) {
+  try {
+    return loadMultiboot(k.bytes, memory, { kernelName: k.name, cmdline });
+  } catch (e) {
+    if (e instanceof KernelLoadError) throw k.fail(`kernel "${k.name}": ${e.message}`);
+    throw e;
+  }
+}
+
+async function defaultCpu(s: CpuServices): Promise<Cpu> {
+  const mod = (await import('@unimachine/cpu-x86')) as Record<string, unknown>;
+  const X86Cpu = mod.X86Cpu as (new (opts: object) => Cpu) | undefined;
+  if (typeof X86Cpu !== 'function') throw new Error('@unimachine/cpu-x86 does not export X86Cpu yet');
+  return new X86Cpu({ memory: s.memory, ports: s.ports, interrupts: s.interrupts, clock: s.clock, model: s.model });
+}

@@ -1,0 +1,37 @@
+/** A position in a machine description, 1-based as editors show it. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/**
+ * Bad input: a YAML mistake, a missing kernel, a malformed ELF. The CLI prints `message` alone
+ * (no stack trace) and exits with EXIT_BAD_INPUT.
+ */
+export class MachineConfigError extends Error {
+  constructor(
+    readonly problem: string,
+    readonly position?: SourcePosition,
+    /** Where no YAML position exists (a --set override, a --kernel argument), say where it came from. */
+    readonly origin?: string,
+  ) {
+    super(formatProblem(problem, position, origin));
+    this.name = 'MachineConfigError';
+  }
+}
+
+function formatProblem(problem: string, position?: SourcePosition, origin?: string): string {
+  if (position) return `${position.file}:${position.line}:${position.col}: ${problem}`;
+  if (origin) return `${origin}: ${problem}`;
+  return problem;
+}
+
+/** Process exit codes chosen by the machine. Guest codes from isa-debug-exit are always odd. */
+export const EXIT_BAD_INPUT = 2;
+/** The machine could not go on: CPU dead (triple fault, HLT with IF=0), no interrupt can ever arrive. */
+export const EXIT_MACHINE_STOPPED = 4;
+/** A test-API or --timeout limit ran out. */
+export const EXIT_TIMEOUT = 124;
+/** Ctrl-C / SIGINT. */
+export const EXIT_INTERRUPTED = 130;

@@ -1,0 +1,103 @@
+import { ByteSize, Type, type Static, type TSchema } from '@unimachine/core';
+import type { DevicePlugin } from '@unimachine/core';
+
+export const DEVICE_ID_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';
+
+const DeviceEntry = Type.Object(
+  { type: Type.String({ description: 'device type, e.g. uart-16550 (see `unimachine devices`)' }) },
+  { additionalProperties: true, description: 'a device: its type plus the properties that type declares' },
+);
+
+/** The machine-level keys. Device properties are checked afterwards by each device's own schema. */
+export const MachineSchema = Type.Object(
+  {
+    machine: Type.Optional(Type.String({ description: 'a name for this machine, shown in messages' })),
+    memory: Type.Optional(ByteSize('guest RAM: a byte count or a size such as 128MiB (default 128MiB)')),
+    clock: Type.Optional(
+      Type.Union([Type.Literal('deterministic'), Type.Literal('realtime')], {
+        description: 'deterministic: time advances with guest instructions and I/O, idle jumps ahead (default); realtime: host time',
+      }),
+    ),
+    cpu: Type.Optional(
+      Type.Object(
+        {
+          type: Type.Optional(Type.Literal('x86-64', { description: 'processor architecture (only x86-64)' })),
+          // One profile today (what QEMU -cpu Westmere reports); more become literals here as the CPU gains them.
+          model: Type.Optional(Type.Literal('westmere', { description: 'CPUID profile (default westmere, as QEMU -cpu Westmere)' })),
+        },
+        { additionalProperties: false, description: 'the processor' },
+      ),
+    ),
+    devices: Type.Optional(
+      Type.Record(Type.String({ pattern: DEVICE_ID_PATTERN }), DeviceEntry, {
+        description: 'the devices, by id; other devices refer to them by id (irq: pic.4, bus: pci)',
+      }),
+    ),
+    boot: Type.Optional(
+      Type.Object(
+        {
+          kernel: Type.Optional(Type.String({ description: 'multiboot kernel (ELF32, or ELF64 with the a.out kludge), relative to this file' })),
+          cmdline: Type.Optional(Type.String({ description: 'arguments passed after the kernel path in the multiboot command line' })),
+        },
+        { additionalProperties: false, description: 'what to boot' },
+      ),
+    ),
+    plugins: Type.Optional(
+      Type.Array(Type.String(), { description: 'extra device types: npm package names or paths starting with ./ or ../' }),
+    ),
+    'on-reset': Type.Optional(
+      Type.Union([Type.Literal('stop'), Type.Literal('reboot')], {
+        description: 'what a guest-requested reset does: stop (default, exit status 0, like QEMU -no-reboot) or reboot (reload the kernel)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type MachineYaml = Static<typeof MachineSchema>;
+
+/** The device schema a plugin declares, with `type` added, for editors and `unimachine schema`. */
+export function deviceSchemaWithType(plugin: DevicePlugin): TSchema {
+  const s = plugin.schema as TSchema & { properties?: Record<string, unknown>; required?: string[] };
+  const typeProp = { const: plugin.type, description: plugin.description };
+  if (s.type === 'object' && s.properties) {
+    return {
+      ...s,
+      properties: { type: typeProp, ...s.properties },
+      required: ['type', ...(s.required ?? [])],
+      additionalProperties: s.additionalProperties ?? false,
+    } as TSchema;
+  }
+  return { allOf: [{ type: "object", properties: { type: typeProp }, required: ["type"] }, s] } as unknown as TSchema;
+}
+
+/**
+ * The published JSON Schema of a machine description, every known device type included, so an
+ * editor can complete and check YAML (`# yaml-language-server: $schema=machine.schema.json`).
+ */
+export function publishedMachineSchema(plugins: readonly DevicePlugin[]): Record<string, unknown> {
+  const base = JSON.parse(JSON.stringify(MachineSchema)) as Record<string, any>;
+  const types = plugins.map((p) => p.type).sort();
+  const device = {
+    type: 'object',
+    description: 'a device: its type plus the properties that type declares',
+    properties: { type: { enum: types, description: 'device type (see `unimachine devices`)' } },
+    required: ['type'],
+    allOf: plugins.map((p) => ({
+      if: { properties: { type: { const: p.type } }, required: ['type'] },
+      then: JSON.parse(JSON.stringify(deviceSchemaWithType(p))),
+    })),
+  };
+  base.properties.devices = {
+    type: 'object',
+    description: base.properties.devices.description,
+    propertyNames: { pattern: DEVICE_ID_PATTERN },
+    additionalProperties: device,
+  };
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://unimachine.dev/machine.schema.json',
+    title: 'Unimachine machine description',
+    ...base,
+  };
+}

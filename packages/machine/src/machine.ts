@@ -1,0 +1,291 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { DependencyContainer } from 'tsyringe';
+import type { Cpu, Device, GuestMemory, MachineClock, MachineControl, MmioBus, PortBus } from '@unimachine/core';
+import type { RecordingConsole } from './console.js';
+import { EXIT_INTERRUPTED, EXIT_MACHINE_STOPPED, EXIT_TIMEOUT } from './errors.js';
+import { deviceToken } from './tokens.js';
+
+/** Deterministic time: each retired instruction is 1 ns of guest time (a nominal 1 GHz, 1 IPC). */
+export const NS_PER_INSTRUCTION = 1;
+/** Deterministic time: an I/O port access costs 1 µs, about what an ISA access takes on real hardware. */
+export const NS_PER_PORT_ACCESS = 1000;
+/**
+ * Host input reaches a console device one byte per 87 µs of guest time, the pace of a 115200-baud
+ * 8N1 line: a UART without FIFO (or a guest reading slowly) would otherwise lose bytes to overrun
+ * when a whole pasted line arrives at once.
+ */
+export const NS_PER_INPUT_BYTE = 87_000;
+/** Most instructions one CPU slice runs before timers, `until` and the event loop get a look. */
+const MAX_SLICE = 200_000;
+/** Host milliseconds between turns given to Node's event loop (stdin, sockets, timers). */
+const YIELD_EVERY_MS = 15;
+
+export type RunEnd =
+  | 'exit' // the guest asked to exit (isa-debug-exit)
+  | 'reset' // the guest asked for a reset and on-reset is stop
+  | 'dead' // the CPU cannot continue (triple fault, HLT with IF=0, ...)
+  | 'stopped' // a device called MachineControl.stop()
+  | 'idle' // halted with interrupts enabled, but nothing can ever wake it
+  | 'interrupted' // Ctrl-C / interrupt()
+  | 'until' // the caller's condition became true (the machine can run on)
+  | 'timeout'; // timeoutMs ran out (the machine can run on)
+
+export interface RunResult {
+  end: RunEnd;
+  /** The process exit code this end maps to (guest code for 'exit'). */
+  exitCode: number;
+  /** Why it stopped, for 'dead', 'stopped', 'idle', 'reset'. */
+  message?: string;
+}
+
+export interface RunOptions {
+  /** 'exit' (default): run until the machine ends; or a condition checked between CPU slices and on console output. */
+  until?: 'exit' | ((m: Machine) => boolean);
+  /** Host wall-clock limit in milliseconds. */
+  timeoutMs?: number;
+}
+
+type ControlRequest = { kind: 'exit'; code: number } | { kind: 'reset'; reason: string } | { kind: 'stop'; reason: string } | { kind: 'interrupt' };
+
+export interface MachineParts {
+  name: string;
+  container: DependencyContainer;
+  memory: GuestMemory;
+  ports: PortBus;
+  mmio: MmioBus;
+  clock: MachineClock;
+  devices: { id: string; type: string; instance: Device }[];
+  consoles: Map<string, RecordingConsole>;
+  onReset: 'stop' | 'reboot';
+  /** Load the kernel into RAM and put the CPU at its entry (used at start and on reboot). */
+  boot: (cpu: Cpu) => void;
+}
+
+/** A built machine: run it, watch its consoles, poke its devices (the test API). */
+export class Machine implements MachineControl {
+  readonly name: string;
+  readonly memory: GuestMemory;
+  readonly ports: PortBus;
+  readonly mmio: MmioBus;
+  readonly clock: MachineClock;
+  readonly container: DependencyContainer;
+  /** Set when the machine ends for good (exit, reset with on-reset: stop, dead, stopped, idle, interrupted). */
+  exitCode: number | undefined;
+  /** The final result once the machine has ended. */
+  result: RunResult | undefined;
+  /** The CLI sets this when a terminal is attached, so a halted guest may wait for keyboard input. */
+  inputPossible = false;
+
+  private cpuInstance: Cpu | undefined;
+  private readonly parts: MachineParts;
+  private request: ControlRequest | undefined;
+  private wake: (() => void) | undefined;
+  private watchingOutput = false;
+  private disposed = false;
+  private running = false;
+
+  constructor(parts: MachineParts) {
+    this.parts = parts;
+    this.name = parts.name;
+    this.memory = parts.memory;
+    this.ports = parts.ports;
+    this.mmio = parts.mmio;
+    this.clock = parts.clock;
+    this.container = parts.container;
+    for (const c of parts.consoles.values()) {
+      // While run() watches an `until` condition, output ends the slice so it is checked at once.
+      c.onOutput = () => {
+        if (this.watchingOutput) this.cpuInstance?.requestStop();
+      };
+      c.onSend = () => this.paceInput(c);
+    }
+  }
+
+  get cpu(): Cpu {
+    if (!this.cpuInstance) throw new Error('the machine has no CPU yet');
+    return this.cpuInstance;
+  }
+
+  /** @internal Called once by the builder when the CPU exists. */
+  attachCpu(cpu: Cpu): void {
+    this.cpuInstance = cpu;
+    if (this.clock.mode !== 'deterministic') return; // realtime: the host clock, nothing to charge
+    this.clock.countInstructions(() => cpu.instructionsRetired, NS_PER_INSTRUCTION);
+    this.ports.onAccess = () => {
+      this.clock.advance(NS_PER_PORT_ACCESS);
+      // An access may carry time past a deadline: end the slice so the timer fires on time.
+      if (this.clock.now() >= this.clock.nextDeadline()) cpu.requestStop();
+    };
+  }
+
+  /** A device by its YAML id. */
+  device<T = unknown>(id: string): T {
+    if (!this.container.isRegistered(deviceToken(id))) throw new Error(`no device "${id}" in machine ${this.name}`);
+    return this.container.resolve<T>(deviceToken(id));
+  }
+
+  /** The console of a device (e.g. `com1`): text(), bytes(), send(). */
+  console(id: string): RecordingConsole {
+    const c = this.parts.consoles.get(id);
+    if (!c) throw new Error(`device "${id}" has no console in machine ${this.name} (consoles: ${[...this.parts.consoles.keys()].join(', ') || 'none'})`);
+    return c;
+  }
+
+  consoles(): ReadonlyMap<string, RecordingConsole> {
+    return this.parts.consoles;
+  }
+
+  // MachineControl: devices ask; the run loop acts at the next instruction boundary.
+  exit(code: number): void {
+    this.post({ kind: 'exit', code });
+  }
+  reset(reason: string): void {
+    this.post({ kind: 'reset', reason });
+  }
+  stop(reason: string): void {
+    this.post({ kind: 'stop', reason });
+  }
+  /** Stop from the host side (Ctrl-C). */
+  interrupt(): void {
+    this.post({ kind: 'interrupt' });
+  }
+
+  private readonly pacing = new Set<RecordingConsole>();
+
+  /** Host input arrived: feed it to the device byte by byte on the machine clock, and wake a waiting loop. */
+  private paceInput(c: RecordingConsole): void {
+    if (!this.pacing.has(c)) {
+      this.pacing.add(c);
+      const next = () => {
+        if (c.deliverInput() && c.pendingInput > 0) this.clock.schedule(this.clock.now() + NS_PER_INPUT_BYTE, next);
+        else this.pacing.delete(c);
+      };
+      this.clock.schedule(this.clock.now(), next);
+    }
+    this.wake?.();
+  }
+
+  private post(r: ControlRequest): void {
+    // The first request wins: an exit followed by a reset in the same slice is still an exit.
+    this.request ??= r;
+    this.cpuInstance?.requestStop();
+    this.wake?.();
+  }
+
+  async run(opts: RunOptions = {}): Promise<RunResult> {
+    if (this.result) return this.result;
+    if (this.running) throw new Error(`machine ${this.name} is already running`);
+    const cpu = this.cpu;
+    this.running = true;
+    const until = typeof opts.until === 'function' ? opts.until : undefined;
+    const hostDeadline = opts.timeoutMs !== undefined ? performance.now() + opts.timeoutMs : Infinity;
+    const deterministic = this.clock.mode === 'deterministic';
+    let lastYield = performance.now();
+    this.watchingOutput = until !== undefined;
+    try {
+      for (;;) {
+        this.clock.runDue();
+        if (this.request) {
+          const end = this.handleRequest(cpu);
+          if (end) return end;
+        }
+        if (until?.(this)) return { end: 'until', exitCode: 0 };
+
+        const next = this.clock.nextDeadline();
+        let budget = MAX_SLICE;
+        if (deterministic && next !== Infinity) budget = Math.max(1, Math.min(MAX_SLICE, Math.ceil((next - this.clock.now()) / NS_PER_INSTRUCTION)));
+        const exit = cpu.run(budget);
+
+        if (exit === 'dead') return this.finish({ end: 'dead', exitCode: EXIT_MACHINE_STOPPED, message: cpu.deathReason ?? 'the CPU stopped' });
+        if (exit === 'halted' && !this.request) {
+          const idle = await this.waitWhileHalted(deterministic, hostDeadline);
+          if (idle) return idle;
+          lastYield = performance.now();
+        } else if (performance.now() - lastYield >= YIELD_EVERY_MS) {
+          this.flushConsoles();
+          await yieldToEventLoop();
+          lastYield = performance.now();
+        }
+        if (lastYield >= hostDeadline) return { end: 'timeout', exitCode: EXIT_TIMEOUT, message: `still running after ${opts.timeoutMs} ms` };
+      }
+    } finally {
+      this.running = false;
+      this.watchingOutput = false;
+      this.flushConsoles();
+    }
+  }
+
+  /** HLT with interrupts enabled: move time to the next deadline (or wait for it, or for input). */
+  private async waitWhileHalted(deterministic: boolean, hostDeadline: number): Promise<RunResult | undefined> {
+    const next = this.clock.nextDeadline();
+    if (deterministic && next !== Infinity) {
+      this.clock.advanceTo(next);
+      return undefined;
+    }
+    if (next === Infinity && !this.inputPossible) {
+      return this.finish({
+        end: 'idle',
+        exitCode: EXIT_MACHINE_STOPPED,
+        message: 'the guest halted waiting for an interrupt, but no timer is pending and no input can arrive',
+      });
+    }
+    this.flushConsoles();
+    const untilDeadline = next === Infinity ? Infinity : (next - this.clock.now()) / 1e6;
+    const waitMs = Math.min(untilDeadline, hostDeadline - performance.now());
+
+    await new Promise<void>((resolve) => {
+      const timer = waitMs === Infinity ? undefined : setTimeout(done, Math.max(0, waitMs));
+      function done() {
+        if (timer) clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+    this.wake = undefined;
+    return undefined;
+  }
+
+  private handleRequest(cpu: Cpu): RunResult | undefined {
+    const r = this.request!;
+    this.request = undefined;
+    switch (r.kind) {
+      case 'exit':
+        return this.finish({ end: 'exit', exitCode: r.code });
+      case 'stop':
+        return this.finish({ end: 'stopped', exitCode: EXIT_MACHINE_STOPPED, message: r.reason });
+      case 'interrupt':
+        return this.finish({ end: 'interrupted', exitCode: EXIT_INTERRUPTED, message: 'interrupted' });
+      case 'reset':
+        if (this.parts.onReset === 'stop') return this.finish({ end: 'reset', exitCode: 0, message: `guest reset (${r.reason}); on-reset is stop` });
+        this.reboot(cpu);
+        return undefined;
+    }
+  }
+
+  /** Power-cycle: devices back to their reset state, RAM cleared, kernel loaded again. */
+  private reboot(cpu: Cpu): void {
+    for (const d of this.parts.devices) d.instance.reset?.();
+    this.memory.u8.fill(0);
+    cpu.reset?.();
+    this.parts.boot(cpu);
+  }
+
+  private finish(r: RunResult): RunResult {
+    this.result = r;
+    this.exitCode = r.exitCode;
+    return r;
+  }
+
+  flushConsoles(): void {
+    for (const c of this.parts.consoles.values()) c.flush();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.flushConsoles();
+    for (const c of this.parts.consoles.values()) c.close();
+    for (const d of [...this.parts.devices].reverse()) await d.instance.dispose?.();
+    this.container.clearInstances();
+  }
+}

@@ -1,0 +1,80 @@
+import { createRequire } from 'node:module';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import type { DevicePlugin } from '@unimachine/core';
+import { pluginsInModule } from './plugin-shape.js';
+
+/** Thrown with a one-line reason; the builder adds the YAML position. */
+export class PluginLoadError extends Error {}
+
+/**
+ * Load a `plugins:` entry. Relative paths (./, ../) and absolute paths are taken from the YAML
+ * file's folder; package names are looked up from the YAML's folder first, then from the
+ * current directory and this package's own install (so a workspace-linked plugin is found).
+ */
+export async function loadPluginModule(spec: string, baseDir: string): Promise<DevicePlugin[]> {
+  const file = resolvePlugin(spec, baseDir);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw new PluginLoadError(`plugin "${spec}" (${file}) failed to load: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const plugins = pluginsInModule(mod);
+  if (plugins.length === 0) {
+    throw new PluginLoadError(
+      `plugin "${spec}" exports no device plugins; export const devicePlugins = [defineDevice({ type, description, schema, create })]`,
+    );
+  }
+  return plugins;
+}
+
+function resolvePlugin(spec: string, baseDir: string): string {
+  if (spec.startsWith('./') || spec.startsWith('../') || path.isAbsolute(spec)) {
+    const target = path.resolve(baseDir, spec);
+    if (!existsSync(target)) throw new PluginLoadError(`plugin "${spec}" not found: ${target} does not exist`);
+    return statSync(target).isDirectory() ? packageEntry(target, spec) : target;
+  }
+  const searchFrom = [baseDir, process.cwd(), path.dirname(fileURLToPath(import.meta.url))];
+  for (const from of searchFrom) {
+    const dir = packageDir(spec, from);
+    if (dir) return packageEntry(dir, spec);
+  }
+  throw new PluginLoadError(
+    `plugin "${spec}" not found from ${baseDir}; install it (npm install ${spec}) or give a path starting with ./ or ../`,
+  );
+}
+
+/** The folder of package `name` as Node would find it from `from` (node_modules up the tree). */
+function packageDir(name: string, from: string): string | undefined {
+  const require = createRequire(path.join(from, 'noop.js'));
+  for (const dir of require.resolve.paths(name) ?? []) {
+    const candidate = path.join(dir, name);
+    if (existsSync(path.join(candidate, 'package.json'))) return candidate;
+  }
+  return undefined;
+}
+
+/** The ESM entry of a package folder: exports["."] (import/default), then module, main, index.js. */
+function packageEntry(dir: string, spec: string): string {
+  const pkgFile = path.join(dir, 'package.json');
+  let entry = 'index.js';
+  if (existsSync(pkgFile)) {
+    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as Record<string, any>;
+    entry = exportTarget(pkg.exports) ?? pkg.module ?? pkg.main ?? 'index.js';
+  }
+  const file = path.resolve(dir, entry);
+  if (!existsSync(file)) throw new PluginLoadError(`plugin "${spec}": entry ${file} does not exist`);
+  // As Node does: a linked package runs from its real location, so its own imports resolve there.
+  return realpathSync(file);
+}
+
+function exportTarget(exp: unknown): string | undefined {
+  if (typeof exp === 'string') return exp;
+  if (typeof exp !== 'object' || exp === null) return undefined;
+  const e = exp as Record<string, unknown>;
+  if ('.' in e) return exportTarget(e['.']);
+  for (const cond of ['import', 'node', 'default']) if (cond in e) return exportTarget(e[cond]);
+  return undefined;
+}

@@ -1,0 +1,241 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { parseByteSize, REF_KEYWORD, SIZE_PATTERN, type DevicePlugin } from '@unimachine/core';
+import { didYouMean } from './edit-distance.js';
+import { MachineSchema, type MachineYaml } from './machine-schema.js';
+import type { PathSegment, YamlSource } from './yaml-source.js';
+
+/** A reference found in a device's properties (a property whose schema carries x-unimachine-ref). */
+export interface DeviceReference {
+  kind: 'irq' | 'device';
+  value: string;
+  /** The referenced device id (`pic` for `pic.4`). */
+  target: string;
+  path: PathSegment[];
+}
+
+export interface ValidatedDevice {
+  id: string;
+  plugin: DevicePlugin;
+  /** The properties without `type`, defaults filled in from the schema. */
+  props: Record<string, unknown>;
+  references: DeviceReference[];
+}
+
+export interface ValidatedMachine {
+  yaml: MachineYaml;
+  memoryBytes: number;
+  devices: ValidatedDevice[];
+}
+
+const MIN_MEMORY = 2 * 1024 * 1024;
+const MAX_MEMORY = 4 * 1024 * 1024 * 1024 - 65536;
+
+// Filled by the x-unimachine-ref keyword while one device's properties are being validated.
+let collected: { kind: string; value: unknown; instancePath: string }[] = [];
+
+let ajvInstance: Ajv | undefined;
+function ajv(): Ajv {
+  if (!ajvInstance) {
+    // validateSchema: false skips compiling the JSON Schema meta-schema (about 65 ms of start-up);
+    // the data validated is a few dozen values, so unoptimised generated code is fast enough.
+    ajvInstance = new Ajv({ allErrors: false, strict: false, useDefaults: true, verbose: true, validateSchema: false, code: { optimize: false } });
+    ajvInstance.addKeyword({
+      keyword: REF_KEYWORD,
+      schemaType: 'string',
+      errors: false,
+      validate: (kind: string, value: unknown, _parent: unknown, cxt?: { instancePath: string }) => {
+        collected.push({ kind, value, instancePath: cxt?.instancePath ?? '' });
+        return true;
+      },
+    });
+  }
+  return ajvInstance;
+}
+
+const compiled = new WeakMap<object, ValidateFunction>();
+function validatorFor(schema: object): ValidateFunction {
+  let v = compiled.get(schema);
+  if (!v) {
+    v = ajv().compile(closedObject(schema));
+    compiled.set(schema, v);
+  }
+  return v;
+}
+
+/** A device schema that says nothing about extra properties gets them refused: a typo should not pass silently. */
+function closedObject(schema: object): object {
+  const s = schema as { type?: unknown; additionalProperties?: unknown };
+  return s.type === 'object' && s.additionalProperties === undefined ? { ...s, additionalProperties: false } : s;
+}
+
+export function validateMachine(source: YamlSource, plugins: ReadonlyMap<string, DevicePlugin>): ValidatedMachine {
+  const data = source.toJS();
+  const check = validatorFor(MachineSchema);
+  if (!check(data)) throw explain(check.errors!, data, MachineSchema, [], source, 'the machine');
+  const yaml = data as MachineYaml;
+
+  const memoryBytes = parseByteSize(yaml.memory ?? '128MiB')!;
+  if (memoryBytes < MIN_MEMORY || memoryBytes > MAX_MEMORY) {
+    throw source.error(`memory ${JSON.stringify(yaml.memory)} is out of range; give between 2MiB and 4GiB minus 64KiB, e.g. 128MiB`, ['memory']);
+  }
+
+  const devices: ValidatedDevice[] = [];
+  for (const [id, entry] of Object.entries(yaml.devices ?? {})) {
+    const { type, ...props } = entry as { type: string } & Record<string, unknown>;
+    const plugin = plugins.get(type);
+    if (!plugin) {
+      const known = [...plugins.keys()].sort();
+      const hint = didYouMean(type, known);
+      throw source.error(
+        `unknown device type "${type}"` +
+          (hint ? `; did you mean "${hint}"?` : ';') +
+          ` known types: ${known.join(', ') || '(none)'}`,
+        ['devices', id, 'type'],
+      );
+    }
+    collected = [];
+    const checkProps = validatorFor(plugin.schema);
+    const base: PathSegment[] = ['devices', id];
+    if (!checkProps(props)) throw explain(checkProps.errors!, props, plugin.schema, base, source, `device "${id}" (${type})`);
+    devices.push({ id, plugin, props, references: references(collected, base) });
+  }
+
+  const ids = new Set(devices.map((d) => d.id));
+  for (const d of devices) {
+    for (const r of d.references) {
+      if (!ids.has(r.target)) {
+        const hint = didYouMean(r.target, ids);
+        const { depth } = source.nodeAt(r.path);
+        const implicit = depth < r.path.length ? ` (the default ${r.path.slice(2).join('.')} of ${d.plugin.type})` : '';
+        throw source.error(
+          `"${r.value}"${implicit} refers to device "${r.target}", which does not exist` +
+            (hint ? `; did you mean "${hint}"?` : ';') +
+            ` devices: ${[...ids].join(', ')}`,
+          r.path,
+        );
+      }
+    }
+  }
+  return { yaml, memoryBytes, devices };
+}
+
+function references(found: typeof collected, base: PathSegment[]): DeviceReference[] {
+  const out = new Map<string, DeviceReference>();
+  for (const f of found) {
+    if (typeof f.value !== 'string') continue;
+    const kind = f.kind === 'irq' ? 'irq' : 'device';
+    const target = kind === 'irq' ? f.value.slice(0, f.value.lastIndexOf('.')) : f.value;
+    out.set(f.instancePath, { kind, value: f.value, target, path: [...base, ...splitPointer(f.instancePath)] });
+  }
+  return [...out.values()];
+}
+
+function splitPointer(p: string): string[] {
+  return p === '' ? [] : p.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function schemaAt(schemaPath: string, root: object): Record<string, any> | undefined {
+  let s: any = root;
+  for (const seg of splitPointer(schemaPath.replace(/^#/, ''))) {
+    if (s === undefined) return undefined;
+    s = s[seg];
+  }
+  return s;
+}
+
+function valueAt(data: unknown, path: string[]): unknown {
+  let v: any = data;
+  for (const seg of path) v = v?.[seg];
+  return v;
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === null || v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a map';
+  return String(v);
+}
+
+function article(type: string): string {
+  const names: Record<string, string> = {
+    integer: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', object: 'a map', array: 'a list', null: 'null',
+  };
+  return names[type] ?? type;
+}
+
+/** Turn the first ajv error into one `file:line:col: what is wrong; what would be right` message. */
+function explain(errors: ErrorObject[], data: unknown, schema: object, base: PathSegment[], source: YamlSource, subject: string) {
+  // For a union (anyOf/oneOf) ajv lists each branch's failure before the union's own error: report the union.
+  const union = errors.find((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  const e = union ?? errors[0];
+  const rel = splitPointer(e.instancePath);
+  const path = [...base, ...rel];
+  const name = path.join('.') || 'the document';
+  const value = valueAt(data, rel);
+  const s = schemaAt(e.schemaPath, schema);
+  const described = (x: Record<string, any> | undefined) => (x?.description ? ` (${x.description})` : '');
+  const parentSchema = e.parentSchema as Record<string, any> | undefined;
+
+  switch (e.keyword) {
+    case 'required': {
+      const prop = (e.params as { missingProperty: string }).missingProperty;
+      const propSchema = parentSchema?.properties?.[prop];
+      const hint = propSchema?.description ? ` <${propSchema.description}>` : '';
+      return source.error(`${subject} is missing required property "${prop}"; add ${prop}:${hint}`, path, { key: true });
+    }
+    case 'additionalProperties': {
+      const prop = (e.params as { additionalProperty: string }).additionalProperty;
+      const known = Object.keys(parentSchema?.properties ?? {});
+      const hint = didYouMean(prop, known);
+      return source.error(
+        `unknown property "${prop}" in ${subject === 'the machine' && rel.length === 0 ? 'the machine description' : name}` +
+          (hint ? `; did you mean "${hint}"?` : ';') +
+          ` known properties: ${known.join(', ') || '(none)'}`,
+        [...path, prop],
+        { key: true },
+      );
+    }
+    case 'anyOf':
+    case 'oneOf': {
+      const branches = (s ?? []) as Record<string, any>[];
+      if (branches.some((b) => b.pattern === SIZE_PATTERN)) {
+        return source.error(`${name}: ${show(value)} is not a size; write a byte count or a number with a unit, e.g. 64KiB, 128MiB, 1GiB`, path);
+      }
+      const options = branches.map((b) => (b.const !== undefined ? JSON.stringify(b.const) : article(b.type ?? 'value'))).join(' or ');
+      return source.error(`${name}: ${show(value)} is not allowed; expected ${options}${described(parentSchema)}`, path);
+    }
+    case 'type': {
+      const want = String((e.params as { type: string }).type).split(',').map(article).join(' or ');
+      return source.error(`${name} must be ${want}, not ${show(value)}; expected ${want}${described(parentSchema)}`, path);
+    }
+    case 'const':
+    case 'enum': {
+      const allowed = e.keyword === 'const' ? [(e.params as any).allowedValue] : (e.params as any).allowedValues;
+      return source.error(`${name}: ${show(value)} is not allowed; expected ${allowed.map((a: unknown) => JSON.stringify(a)).join(' or ')}`, path);
+    }
+    case 'pattern': {
+      if (parentSchema?.[REF_KEYWORD] === 'irq') {
+        return source.error(`${name}: ${show(value)} is not an IRQ reference; write <controller-id>.<line>, e.g. pic.4`, path);
+      }
+      if (parentSchema?.[REF_KEYWORD] === 'device') {
+        return source.error(`${name}: ${show(value)} is not a device id; write the id of another device, e.g. pci`, path);
+      }
+      return source.error(`${name}: ${show(value)} has the wrong form; expected${described(parentSchema) || ` text matching ${(e.params as any).pattern}`}`, path);
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum': {
+      const lo = parentSchema?.minimum, hi = parentSchema?.maximum;
+      const range = lo !== undefined && hi !== undefined ? `between ${fmtNum(lo)} and ${fmtNum(hi)}` : `that ${e.message}`;
+      return source.error(`${name}: ${show(value)} is out of range; expected a value ${range}${described(parentSchema)}`, path);
+    }
+    default:
+      return source.error(`${name} ${e.message ?? 'is invalid'}${described(parentSchema)}`, path);
+  }
+}
+
+function fmtNum(n: number): string {
+  return n > 255 ? `${n} (0x${n.toString(16)})` : String(n);
+}
