@@ -59,6 +59,8 @@ uint64_t um_blk_sectors(size_t dev)
 
 static int transfer(size_t dev, uint32_t type, uint64_t sector, void *buf, size_t count)
 {
+	if (count == 0)
+		return dev < device_count ? 0 : -1;
 	if (dev >= device_count || sector > devices[dev].sectors || count > devices[dev].sectors - sector ||
 	    count > UINT32_MAX / SECTOR_SIZE)
 		return -1;

@@ -4,7 +4,7 @@
 #include <unimachine.h>
 
 #define NS_PER_S 1000000000ull
-#define MAX_OVERSLEEP_NS (200 * 1000000ull) /* QEMU runs in host time; a loaded host wakes late */
+#define MAX_OVERSLEEP_NS (500 * 1000000ull) /* QEMU runs in host time: a busy CI host wakes it late */
 
 static int failures;
 
