@@ -1,26 +1,15 @@
 import path from 'node:path';
 import type { DevicePlugin } from '@unimachine/core';
 import { builtinPlugins } from './builtins.js';
-import { loadPluginModule, PluginLoadError } from './plugins.js';
-import { MachineConfigError } from './errors.js';
+import { loadListedPlugins } from './plugins.js';
 import { YamlSource } from './yaml-source.js';
-import { readFileSync } from 'node:fs';
 
 /** Built-in device types plus those of the plugins a machine description lists (for `devices` and `schema`). */
 export async function knownPlugins(machineFile?: string): Promise<DevicePlugin[]> {
   const plugins = builtinPlugins();
   if (!machineFile) return plugins;
-  const source = new YamlSource(readFileSync(machineFile, 'utf8'), machineFile);
-  const listed = source.toJS().plugins;
-  if (!Array.isArray(listed)) return plugins;
-  for (let i = 0; i < listed.length; i++) {
-    try {
-      plugins.push(...(await loadPluginModule(String(listed[i]), path.dirname(path.resolve(machineFile)))));
-    } catch (e) {
-      if (e instanceof PluginLoadError) throw source.error(e.message, ['plugins', i]);
-      throw e;
-    }
-  }
+  const source = YamlSource.fromFile(machineFile);
+  for (const listed of await loadListedPlugins(source, path.dirname(path.resolve(machineFile)))) plugins.push(...listed.plugins);
   return plugins;
 }
 
@@ -58,5 +47,3 @@ function formatDefault(name: string, v: unknown): string {
   if (typeof v === 'number' && /port|addr|base/i.test(name)) return '0x' + v.toString(16);
   return JSON.stringify(v);
 }
-
-export { MachineConfigError };

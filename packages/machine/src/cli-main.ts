@@ -1,9 +1,7 @@
 import 'reflect-metadata';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 
-// Exit codes (see README): guest codes come from isa-debug-exit ((v << 1) | 1, always odd).
-const EXIT_BAD_INPUT = 2;
-const EXIT_INTERNAL = 70;
+import { EXIT_BAD_INPUT, EXIT_INTERNAL, MachineConfigError } from './errors.js';
 
 export interface CliOutput {
   stdout(text: string): void;
@@ -41,7 +39,6 @@ export async function main(argv: string[], out: CliOutput = processOutput): Prom
     try {
       code = (await work()) ?? 0;
     } catch (e) {
-      const { MachineConfigError } = await import('./errors.js');
       if (e instanceof MachineConfigError) {
         out.stderr(`${e.message}\n`);
         throw new Exit(EXIT_BAD_INPUT);

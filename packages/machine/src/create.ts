@@ -9,7 +9,7 @@ import type { ConsoleMode } from './console.js';
 import { MachineConfigError } from './errors.js';
 import { KernelLoadError, loadMultiboot } from './loader/multiboot.js';
 import { Machine } from './machine.js';
-import { loadPluginModule, PluginLoadError } from './plugins.js';
+import { loadListedPlugins } from './plugins.js';
 import { TOKENS } from './tokens.js';
 import { validateMachine } from './validate.js';
 import { YamlSource } from './yaml-source.js';
@@ -124,17 +124,8 @@ export async function createMachine(input: MachineSourceInput, opts: CreateMachi
 }
 
 function readSource(input: MachineSourceInput): { source: YamlSource; baseDir: string } {
-  if (typeof input === 'string') {
-    let text: string;
-    try {
-      text = readFileSync(input, 'utf8');
-    } catch (e) {
-      throw new MachineConfigError(`cannot read machine description: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; give the path of a YAML file, e.g. machines/hello.yaml`, undefined, input);
-    }
-    return { source: new YamlSource(text, input), baseDir: path.dirname(path.resolve(input)) };
-  }
-  const baseDir = path.resolve(input.baseDir ?? '.');
-  return { source: new YamlSource(input.yaml, input.file ?? '<yaml>'), baseDir };
+  if (typeof input === 'string') return { source: YamlSource.fromFile(input), baseDir: path.dirname(path.resolve(input)) };
+  return { source: new YamlSource(input.yaml, input.file ?? '<yaml>'), baseDir: path.resolve(input.baseDir ?? '.') };
 }
 
 async function collectPlugins(source: YamlSource, baseDir: string, opts: CreateMachineOptions): Promise<Map<string, DevicePlugin>> {
@@ -147,21 +138,10 @@ async function collectPlugins(source: YamlSource, baseDir: string, opts: CreateM
   if (opts.builtins !== false) for (const p of builtinPlugins()) add(p, () => { throw new Error(`two built-in device types are named ${p.type}`); });
   for (const p of opts.plugins ?? []) add(p, () => { throw new Error(`device type ${p.type} is defined twice`); });
 
-  const listed = source.toJS().plugins;
-  if (!Array.isArray(listed)) return map;
-  for (let i = 0; i < listed.length; i++) {
-    const spec = listed[i];
-    if (typeof spec !== 'string') continue; // the schema check reports it
-    let found: DevicePlugin[];
-    try {
-      found = await loadPluginModule(spec, baseDir);
-    } catch (e) {
-      if (e instanceof PluginLoadError) throw source.error(e.message, ['plugins', i]);
-      throw e;
-    }
-    for (const p of found) {
+  for (const { spec, index, plugins } of await loadListedPlugins(source, baseDir)) {
+    for (const p of plugins) {
       add(p, () => {
-        throw source.error(`plugin "${spec}" defines device type "${p.type}", which is already defined; rename the type`, ['plugins', i]);
+        throw source.error(`plugin "${spec}" defines device type "${p.type}", which is already defined; rename the type`, ['plugins', index]);
       });
     }
   }

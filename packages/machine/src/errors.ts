@@ -31,6 +31,8 @@ function formatProblem(problem: string, position?: SourcePosition, origin?: stri
 export const EXIT_BAD_INPUT = 2;
 /** The machine could not go on: CPU dead (triple fault, HLT with IF=0), no interrupt can ever arrive. */
 export const EXIT_MACHINE_STOPPED = 4;
+/** A bug in Unimachine (the CLI prints the stack). */
+export const EXIT_INTERNAL = 70;
 /** A test-API or --timeout limit ran out. */
 export const EXIT_TIMEOUT = 124;
 /** Ctrl-C / SIGINT. */

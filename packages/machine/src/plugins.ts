@@ -4,9 +4,35 @@ import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import type { DevicePlugin } from '@unimachine/core';
 import { pluginsInModule } from './plugin-shape.js';
+import type { YamlSource } from './yaml-source.js';
 
 /** Thrown with a one-line reason; the builder adds the YAML position. */
 export class PluginLoadError extends Error {}
+
+export interface ListedPlugin {
+  spec: string;
+  /** Index in the YAML `plugins:` list, for error positions. */
+  index: number;
+  plugins: DevicePlugin[];
+}
+
+/** Load every `plugins:` entry of a description; failures are reported at the entry's position. */
+export async function loadListedPlugins(source: YamlSource, baseDir: string): Promise<ListedPlugin[]> {
+  const listed = source.toJS().plugins;
+  if (!Array.isArray(listed)) return [];
+  const out: ListedPlugin[] = [];
+  for (let index = 0; index < listed.length; index++) {
+    const spec = listed[index];
+    if (typeof spec !== 'string') continue; // the schema check reports it
+    try {
+      out.push({ spec, index, plugins: await loadPluginModule(spec, baseDir) });
+    } catch (e) {
+      if (e instanceof PluginLoadError) throw source.error(e.message, ['plugins', index]);
+      throw e;
+    }
+  }
+  return out;
+}
 
 /**
  * Load a `plugins:` entry. Relative paths (./, ../) and absolute paths are taken from the YAML

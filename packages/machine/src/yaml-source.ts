@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import { MachineConfigError, type SourcePosition } from './errors.js';
 
@@ -15,6 +16,18 @@ export class YamlSource {
     const err = this.doc.errors[0];
     if (err) throw new MachineConfigError(describeYamlError(err.code, err.message, text, err.pos[0]), this.positionAt(err.pos[0]));
     if (this.doc.contents === null) this.doc.contents = this.doc.createNode({}) as never;
+  }
+
+  /** Read a machine description file; an unreadable file is bad input too. */
+  static fromFile(file: string): YamlSource {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new MachineConfigError(`cannot read machine description: ${reason}; give the path of a YAML file, e.g. machines/hello.yaml`, undefined, file);
+    }
+    return new YamlSource(text, file);
   }
 
   positionAt(offset: number): SourcePosition {

@@ -1,6 +1,6 @@
 // Tiny multiboot kernels built with the system gcc, for loader and run-loop tests.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -117,8 +117,19 @@ SECTIONS {
 }
 `;
 
+let built: BuiltKernels | undefined;
+
+/** Build once per test worker; the folder goes away when the worker exits. */
 export function buildKernels(): BuiltKernels {
-  const dir = mkdtempSync(path.join(tmpdir(), 'unimachine-kernels-'));
+  if (!built) {
+    built = buildKernelsInto(mkdtempSync(path.join(tmpdir(), 'unimachine-kernels-')));
+    const dir = built.dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return built;
+}
+
+function buildKernelsInto(dir: string): BuiltKernels {
   const w = (name: string, text: string) => writeFileSync(path.join(dir, name), text);
   w('probe.c', PROBE_C);
   w('start32.S', startS(false));
