@@ -7,6 +7,7 @@ import { HANDLERS } from './dispatch.js';
 import { deliverException, describeVector } from './interrupts.js';
 import { dumpRegisters } from './dump.js';
 import { DecodeCache } from './decode-cache.js';
+import { X87 } from './x87.js';
 
 export interface X86CpuOptions {
   memory: GuestMemory;
@@ -41,14 +42,19 @@ export class X86Cpu implements Cpu {
   readonly stateBuffer = new ArrayBuffer(512);
   /** General registers as 32-bit halves: r[2n] = low, r[2n+1] = high, n = 0..15. */
   readonly r = new Int32Array(this.stateBuffer, 0, 32);
-  /** XMM0-15, 16 bytes each, plus two scratch slots (16: memory source operand, 17: temporary). */
-  readonly xmmU8 = new Uint8Array(this.stateBuffer, 128, 288);
-  readonly xmm16 = new Uint16Array(this.stateBuffer, 128, 144);
-  readonly xmm32 = new Int32Array(this.stateBuffer, 128, 72);
-  readonly xmmF32 = new Float32Array(this.stateBuffer, 128, 72);
-  readonly xmmF64 = new Float64Array(this.stateBuffer, 128, 36);
+  /** XMM0-15, 16 bytes each, plus scratch slots (16: memory source, 17: temporary, 18: saved destination). */
+  readonly xmmU8 = new Uint8Array(this.stateBuffer, 128, 304);
+  readonly xmm16 = new Uint16Array(this.stateBuffer, 128, 152);
+  readonly xmm32 = new Int32Array(this.stateBuffer, 128, 76);
+  readonly xmmF32 = new Float32Array(this.stateBuffer, 128, 76);
+  readonly xmmF64 = new Float64Array(this.stateBuffer, 128, 38);
   /** x87 control word as seen by FXSAVE/FXRSTOR (no x87 arithmetic is implemented). */
   fpuCw = 0x37f;
+  readonly x87 = new X87();
+  /** Debug registers DR0-DR7 (stored only: breakpoints are not implemented). */
+  readonly dr = new Float64Array(8);
+  /** Scratch for float <-> bits conversions in x87 loads and stores. */
+  readonly fpScratch = new DataView(new ArrayBuffer(8));
   rip = 0;
   readonly fl = new LazyFlags();
 
@@ -94,7 +100,11 @@ export class X86Cpu implements Cpu {
   tscOffset = 0;
 
   // Derived mode state.
-  cpl = 0;
+  private cplValue = 0;
+  /** Current privilege level (read-only: changed by far transfers, interrupts, IRET, SYSCALL/SYSRET). */
+  get cpl(): number {
+    return this.cplValue;
+  }
   /** Decode mode: 16, 32 or 64. */
   codeSize = 16;
   /** Stack pointer width in bytes (2, 4, 8). */
@@ -112,7 +122,6 @@ export class X86Cpu implements Cpu {
   /** The code page of the last fetch: linear base, physical base, its decoded-instruction array. */
   private fetchBase = NaN;
   private fetchPhys = 0;
-  private fetchEpoch = -1;
   private fetchPage: Insn[] = [];
   private readonly fetchBuf = new Uint8Array(16);
 
@@ -145,6 +154,9 @@ export class X86Cpu implements Cpu {
     this.view = this.memory.view;
     this.u8 = this.memory.u8;
     this.decodeCache = new DecodeCache(this.ramSize);
+    // Any TLB flush or code-page invalidation drops the cached fetch page.
+    this.tlb.onFlush = () => { this.fetchBase = NaN; };
+    this.decodeCache.onInvalidate = () => { this.fetchBase = NaN; };
     this.reset();
   }
 
@@ -171,6 +183,8 @@ export class X86Cpu implements Cpu {
     this.ldtSel = 0; this.ldtBase = 0; this.ldtLimit = 0xffff;
     this.trSel = 0; this.trBase = 0; this.trLimit = 0xffff; this.trAttr = 0x8b;
     this.mxcsrValue = 0x1f80;
+    this.fpuCw = 0x37f;
+    this.x87.reset();
     this.kernelGsBase = 0;
     this.tscAux = 0;
     this.halted = false;
@@ -180,6 +194,7 @@ export class X86Cpu implements Cpu {
     this.lastException = undefined;
     this.tlb.flush();
     this.decodeCache.clear();
+    this.setCpl(0);
     this.updateMode();
   }
 
@@ -194,12 +209,12 @@ export class X86Cpu implements Cpu {
     else this.codeSize = csAttr & 0x4000 ? 32 : 16;
     if (this.codeSize === 64) this.stackSize = 8;
     else this.stackSize = pe && this.segAttr[2] & 0x4000 ? 4 : 2;
-    this.accUser = this.cpl === 3 ? ACC_USER : 0;
+    this.accUser = this.cplValue === 3 ? ACC_USER : 0;
     this.fetchBase = NaN;
   }
 
   setCpl(cpl: number): void {
-    this.cpl = cpl;
+    this.cplValue = cpl;
     this.accUser = cpl === 3 ? ACC_USER : 0;
     this.fetchBase = NaN;
   }
@@ -304,11 +319,12 @@ export class X86Cpu implements Cpu {
   }
 
   private fetchDecode(): Insn {
-    const lin = this.codeSize === 64 ? this.rip : (this.segBase[1] + this.rip) >>> 0;
+    const rip = this.rip;
+    const lin = this.codeSize === 64 ? rip : (this.segBase[1] + rip) >>> 0;
     const off = lin & 0xfff;
     const base = lin - off;
     // Fast path: same code page as the last fetch, nothing flushed or rewritten since.
-    if (base === this.fetchBase && this.fetchEpoch === this.tlb.epoch + this.decodeCache.generation) {
+    if (base === this.fetchBase) {
       const ins = this.fetchPage[off];
       if (ins !== undefined && ins.mode === this.codeSize && ins.len !== 0) return ins;
       if (off <= 4096 - 15) return this.decodeCache.fill(this.fetchPage, off, this.codeSize, this.u8, this.fetchPhys + off, 15);
@@ -318,7 +334,6 @@ export class X86Cpu implements Cpu {
       this.fetchPage = this.decodeCache.page(phys);
       this.fetchBase = base;
       this.fetchPhys = phys - off;
-      this.fetchEpoch = this.tlb.epoch + this.decodeCache.generation;
       const ins = this.fetchPage[off];
       if (ins !== undefined && ins.mode === this.codeSize && ins.len !== 0) return ins;
       if (off <= 4096 - 15) return this.decodeCache.fill(this.fetchPage, off, this.codeSize, this.u8, phys, 15);
@@ -494,9 +509,13 @@ export class X86Cpu implements Cpu {
       return;
     }
     // Crossing a page: check both pages before writing anything.
-    const last = this.wrapLin(lin + size - 1);
-    if (this.paging) { this.translate(lin, acc); this.translate(last, acc); }
+    if (this.paging) { this.translate(lin, acc); this.translate(this.nextPage(lin), acc); }
     for (let k = 0; k < size; k++) this.writeLin(this.wrapLin(lin + k), 1, (v >>> (8 * k)) & 0xff, acc);
+  }
+
+  /** Linear address of the first byte of the page after the one holding `lin` (CR2 for a crossing fault). */
+  nextPage(lin: number): number {
+    return this.wrapLin(lin - (lin & 0xfff) + 4096);
   }
 
   private wrapLin(a: number): number {
@@ -513,13 +532,23 @@ export class X86Cpu implements Cpu {
     this.hi = this.readLin(this.wrapLin(lin + 4), 4, this.accUser);
     return lo;
   }
+  /** Read for a read-modify-write instruction: page faults report a write access, as on hardware. */
+  rdRmw(lin: number, size: number): number {
+    const acc = this.accUser | 1;
+    if (size === 8) {
+      const lo = this.readLin(lin, 4, acc);
+      this.hi = this.readLin(this.wrapLin(lin + 4), 4, acc);
+      return lo;
+    }
+    return this.readLin(lin, size, acc);
+  }
   wr8(lin: number, v: number): void { this.writeLin(lin, 1, v & 0xff, this.accUser); }
   wr16(lin: number, v: number): void { this.writeLin(lin, 2, v & 0xffff, this.accUser); }
   wr32(lin: number, v: number): void { this.writeLin(lin, 4, v >>> 0, this.accUser); }
   wr64(lin: number, lo: number, hi: number): void {
     if (this.paging && (lin & 0xfff) > 4088) {
       this.translate(lin, 1 | this.accUser);
-      this.translate(this.wrapLin(lin + 7), 1 | this.accUser);
+      this.translate(this.nextPage(lin), 1 | this.accUser);
     }
     this.writeLin(lin, 4, lo >>> 0, this.accUser);
     this.writeLin(this.wrapLin(lin + 4), 4, hi >>> 0, this.accUser);

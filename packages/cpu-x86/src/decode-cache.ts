@@ -9,8 +9,8 @@ import { decodeInto } from './decoder.js';
 export class DecodeCache {
   readonly codePages: Uint8Array;
   private pages: (Insn[] | undefined)[];
-  /** Bumped whenever any page is dropped, so holders of a page array know to re-fetch it. */
-  generation = 0;
+  /** Called whenever any page is dropped, so holders of a page array re-fetch it. */
+  onInvalidate: () => void = () => {};
 
   constructor(ramSize: number) {
     const n = Math.ceil(ramSize / 4096);
@@ -44,12 +44,12 @@ export class DecodeCache {
   invalidatePage(p: number): void {
     this.pages[p] = undefined;
     this.codePages[p] = 0;
-    this.generation++;
+    this.onInvalidate();
   }
 
   clear(): void {
     this.pages.fill(undefined);
     this.codePages.fill(0);
-    this.generation++;
+    this.onInvalidate();
   }
 }

@@ -1,3 +1,4 @@
+import { x87Name } from './x87-names.js';
 import { Insn, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS } from './insn.js';
 
 // Per-opcode decode attributes (one entry per opcode id, see Insn.op).
@@ -252,7 +253,8 @@ export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: numbe
           if (pos + 4 > lim) return truncated(ins, pos - start, avail);
           ins.disp = rd32(buf, pos); pos += 4;
         }
-        if (!ins.segOverride && (base === 4 || base === 5) && ins.base >= 0) ins.seg = SEG_SS;
+        // RSP/RBP as base select SS (R12/R13 do not).
+        if (!ins.segOverride && (ins.base === 4 || ins.base === 5)) ins.seg = SEG_SS;
         ins.dispHi = ins.disp >> 31;
       }
     }
@@ -400,6 +402,8 @@ function checkValidity(ins: Insn, mode: number): void {
   }
   if (mode === 64 && op === 0x163) ins.valid = true;
   if (op === 0x120 || op === 0x122) { const n = ins.reg; if (n === 1 || (n > 4 && n !== 8)) ins.valid = false; }
+  if ((op === 0x121 || op === 0x123) && ins.reg > 7) ins.valid = false; // no DR8-DR15
+  if (op >= 0xd8 && op <= 0xdf && x87Name(op, mem, ins.reg, ins.rm) === undefined) ins.valid = false;
   if (op === 0x1ae && !mem && (ins.rep !== 0 || ins.opsizePrefix)) ins.valid = false;
   if (ins.lock && !(mem && LOCKABLE.has(lockKey(ins)))) ins.valid = false;
 }

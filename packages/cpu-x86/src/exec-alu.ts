@@ -9,7 +9,7 @@ function aluRm(c: X86Cpu, i: Insn, op: number, size: number, b: number, bh: numb
   if (i.lock && !i.isMem) c.fault(6);
   if (i.isMem) {
     const addr = ea(c, i);
-    const a = c.rdSize(addr, size);
+    const a = op === 7 ? c.rdSize(addr, size) : c.rdRmw(addr, size);
     const ah = c.hi;
     const r = alu(c, op, size, a, ah, b, bh);
     if (op !== 7) c.wrSize(addr, size, r, c.hi);
@@ -82,7 +82,7 @@ function incDecRm(c: X86Cpu, i: Insn, dec: boolean): void {
   const size = i.size;
   if (i.isMem) {
     const addr = ea(c, i);
-    const a = c.rdSize(addr, size);
+    const a = c.rdRmw(addr, size);
     const r = incDec(c, size, a, c.hi, dec);
     c.wrSize(addr, size, r, c.hi);
   } else {
@@ -98,7 +98,7 @@ export function grp3Alu(c: X86Cpu, i: Insn): void {
   const r = i.reg & 7;
   if (r <= 1) { testRm(c, i, immLo(i, size), immHi(i)); return; }
   const addr = i.isMem ? ea(c, i) : 0;
-  const a = i.isMem ? c.rdSize(addr, size) : c.getReg(i.rm, size, i.rex);
+  const a = i.isMem ? c.rdRmw(addr, size) : c.getReg(i.rm, size, i.rex);
   const ah = c.hi;
   let v: number, vh: number;
   if (r === 2) { // NOT: flags unaffected

@@ -25,7 +25,7 @@ function bitOp(c: X86Cpu, i: Insn, op: number, bitIndexLo: number, bitIndexHi: n
 }
 
 function applyBit(c: X86Cpu, i: Insn, op: number, size: number, b: number, lin: number, mem: boolean): void {
-  let lo = mem ? c.rdSize(lin, size) : c.getReg(i.rm, size, i.rex);
+  let lo = mem ? (op === 0 ? c.rdSize(lin, size) : c.rdRmw(lin, size)) : c.getReg(i.rm, size, i.rex);
   let hi = size === 8 ? c.hi : 0;
   const inHi = b >= 32;
   const m = 1 << (b & 31);
@@ -83,7 +83,7 @@ function pc(v: number): number {
 function cmpxchg(c: X86Cpu, i: Insn): void { // 0F B0/B1
   const size = i.size;
   const addr = i.isMem ? ea(c, i) : 0;
-  const d = i.isMem ? c.rdSize(addr, size) : c.getReg(i.rm, size, i.rex);
+  const d = i.isMem ? c.rdRmw(addr, size) : c.getReg(i.rm, size, i.rex);
   const dh = c.hi;
   const a = c.getReg(0, size, 0), ah = c.hi;
   alu(c, 7, size, a, ah, d, dh);
@@ -99,7 +99,7 @@ function cmpxchg(c: X86Cpu, i: Insn): void { // 0F B0/B1
 function xadd(c: X86Cpu, i: Insn): void { // 0F C0/C1
   const size = i.size;
   const addr = i.isMem ? ea(c, i) : 0;
-  const d = i.isMem ? c.rdSize(addr, size) : c.getReg(i.rm, size, i.rex);
+  const d = i.isMem ? c.rdRmw(addr, size) : c.getReg(i.rm, size, i.rex);
   const dh = c.hi;
   const s = c.getReg(i.reg, size, i.rex), sh = c.hi;
   const r = alu(c, 0, size, d, dh, s, sh), rh = c.hi;
@@ -112,8 +112,8 @@ function grp9(c: X86Cpu, i: Insn): void { // 0F C7 /1: CMPXCHG8B / CMPXCHG16B
   const R = c.r;
   if (i.size === 8) {
     if (addr % 16 !== 0) c.fault(13, 0);
-    const m0 = c.rd64(addr), m1 = c.hi;
-    const m2 = c.rd64(addr + 8), m3 = c.hi;
+    const m0 = c.rdRmw(addr, 8), m1 = c.hi;
+    const m2 = c.rdRmw(addr + 8, 8), m3 = c.hi;
     if (m0 === R[0] >>> 0 && m1 === R[1] >>> 0 && m2 === R[4] >>> 0 && m3 === R[5] >>> 0) {
       c.wr64(addr, R[6], R[7]);
       c.wr64(addr + 8, R[2], R[3]);
@@ -126,7 +126,7 @@ function grp9(c: X86Cpu, i: Insn): void { // 0F C7 /1: CMPXCHG8B / CMPXCHG16B
     }
     return;
   }
-  const m0 = c.rd64(addr), m1 = c.hi;
+  const m0 = c.rdRmw(addr, 8), m1 = c.hi;
   if (m0 === R[0] >>> 0 && m1 === R[4] >>> 0) {
     c.wr64(addr, R[6], R[2]);
     c.fl.setBit(ZF, true);

@@ -62,7 +62,7 @@ function lea(c: X86Cpu, i: Insn): void {
     c.segBase[seg] = saveBase;
   }
   void codeSize;
-  if (i.size === 8) c.setReg(i.reg, 8, addr >>> 0, c.hi, i.rex);
+  if (i.size === 8) c.setReg(i.reg, 8, addr >>> 0, i.asize === 8 ? c.hi : 0, i.rex);
   else c.setReg(i.reg, i.size, addr >>> 0, 0, i.rex);
 }
 
@@ -110,7 +110,7 @@ function xchgEG(c: X86Cpu, i: Insn): void { // 86/87
   const ah = c.hi;
   if (i.isMem) {
     const addr = ea(c, i);
-    const b = c.rdSize(addr, size);
+    const b = c.rdRmw(addr, size);
     const bh = c.hi;
     c.wrSize(addr, size, a, ah);
     c.setReg(i.reg, size, b, bh, i.rex);

@@ -139,7 +139,7 @@ function grp2(c: X86Cpu, i: Insn): void {
   const op = i.reg & 7;
   if (i.isMem) {
     const addr = ea(c, i);
-    const a = c.rdSize(addr, size);
+    const a = c.rdRmw(addr, size);
     const r = shift(c, op, size, a, c.hi, count);
     if (count !== 0) c.wrSize(addr, size, r, c.hi);
   } else {
@@ -155,7 +155,7 @@ function shiftDouble(c: X86Cpu, i: Insn): void {
   const left = i.op === 0x1a4 || i.op === 0x1a5;
   let count = (i.op & 1 ? c.r[2] : i.imm) & (size === 8 ? 0x3f : 0x1f);
   const addr = i.isMem ? ea(c, i) : 0;
-  const a = i.isMem ? c.rdSize(addr, size) : c.getReg(i.rm, size, i.rex);
+  const a = i.isMem ? c.rdRmw(addr, size) : c.getReg(i.rm, size, i.rex);
   const ah = c.hi;
   const b = c.getReg(i.reg, size, i.rex);
   const bh = c.hi;

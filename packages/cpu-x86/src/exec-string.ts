@@ -125,8 +125,73 @@ function outsBody(c: X86Cpu, i: Insn, delta: number): boolean {
   return true;
 }
 
-function movs(c: X86Cpu, i: Insn): void { repeat(c, i, movsBody, false); }
-function stos(c: X86Cpu, i: Insn): void { repeat(c, i, stosBody, false); }
+function movs(c: X86Cpu, i: Insn): void { if (!(i.rep !== 0 && bulkMovs(c, i))) repeat(c, i, movsBody, false); }
+function stos(c: X86Cpu, i: Insn): void { if (!(i.rep !== 0 && bulkStos(c, i))) repeat(c, i, stosBody, false); }
+
+/**
+ * Fast path for REP STOS with DF=0: fill up to the end of the destination page with typed-array
+ * writes instead of one dispatch per element. Returns false (nothing done) when the slow path must
+ * run: crossing elements, MMIO, address wrap-around.
+ */
+function bulkStos(c: X86Cpu, i: Insn): boolean {
+  if (c.fl.bits & DF) return false;
+  const size = i.size, a = i.asize;
+  const count = getCount(c, a);
+  if (count === 0) return true;
+  const di = getIdx(c, 7, a);
+  const l = lin(c, SEG_ES, di);
+  const room = 4096 - (l & 0xfff);
+  let n = Math.min(count, Math.floor(room / size), REP_CHUNK);
+  if (a !== 8) n = Math.min(n, Math.floor(((a === 4 ? TWO32 : 0x10000) - di) / size));
+  if (n <= 0) return false;
+  const pa = c.paging ? c.translate(l, 1 | c.accUser) : l;
+  const bytes = n * size;
+  if (pa + bytes > c.ramSize) return false;
+  const v = c.getReg(0, size, 0), vh = c.hi;
+  if (size === 1) c.u8.fill(v, pa, pa + bytes);
+  else {
+    const view = c.view;
+    for (let k = 0; k < bytes; k += size) {
+      if (size === 2) view.setUint16(pa + k, v, true);
+      else { view.setUint32(pa + k, v, true); if (size === 8) view.setUint32(pa + k + 4, vh, true); }
+    }
+  }
+  c.notePhysWrite(pa);
+  setIdx(c, 7, a, di + bytes);
+  setIdx(c, 1, a, count - n);
+  if (count - n !== 0) c.nextRip = c.rip; // continue on the next page in the next step
+  return true;
+}
+
+/** Fast path for REP MOVS with DF=0 within one source page and one destination page. */
+function bulkMovs(c: X86Cpu, i: Insn): boolean {
+  if (c.fl.bits & DF) return false;
+  const size = i.size, a = i.asize;
+  const count = getCount(c, a);
+  if (count === 0) return true;
+  const si = getIdx(c, 6, a), di = getIdx(c, 7, a);
+  const ls = lin(c, i.seg, si), ld = lin(c, SEG_ES, di);
+  let n = Math.min(count, Math.floor((4096 - (ls & 0xfff)) / size), Math.floor((4096 - (ld & 0xfff)) / size), REP_CHUNK);
+  if (a !== 8) {
+    const lim = a === 4 ? TWO32 : 0x10000;
+    n = Math.min(n, Math.floor((lim - si) / size), Math.floor((lim - di) / size));
+  }
+  if (n <= 0) return false;
+  const ps = c.paging ? c.translate(ls, c.accUser) : ls;
+  const pd = c.paging ? c.translate(ld, 1 | c.accUser) : ld;
+  const bytes = n * size;
+  if (ps + bytes > c.ramSize || pd + bytes > c.ramSize) return false;
+  const u8 = c.u8;
+  if (pd <= ps || pd >= ps + bytes) u8.copyWithin(pd, ps, ps + bytes);
+  else if (pd - ps < size) return false; // element-overlapping copy: keep exact element semantics
+  else for (let k = 0; k < bytes; k++) u8[pd + k] = u8[ps + k]; // forward copy replicates like hardware
+  c.notePhysWrite(pd);
+  setIdx(c, 6, a, si + bytes);
+  setIdx(c, 7, a, di + bytes);
+  setIdx(c, 1, a, count - n);
+  if (count - n !== 0) c.nextRip = c.rip;
+  return true;
+}
 function lods(c: X86Cpu, i: Insn): void { repeat(c, i, lodsBody, false); }
 function cmps(c: X86Cpu, i: Insn): void { repeat(c, i, cmpsBody, true); }
 function scas(c: X86Cpu, i: Insn): void { repeat(c, i, scasBody, true); }

@@ -78,18 +78,18 @@ function writeCr4(c: X86Cpu, lo: number, hi: number): void {
   c.tlb.flush();
 }
 
-const DR = new Float64Array(8);
 function movDr(c: X86Cpu, i: Insn): void { // 0F 21 / 0F 23
   requireCpl0(c);
   const n = i.reg;
   if (n > 7) c.fault(6);
   if (n === 4 || n === 5) { if (c.cr4 & 8) c.fault(6); }
   if (i.op === 0x121) {
+    const DR = c.dr;
     const v = n === 6 ? 0xffff0ff0 : n === 7 ? Math.max(DR[7], 0x400) : DR[n];
     c.setReg(i.rm, c.codeSize === 64 ? 8 : 4, v >>> 0, Math.floor(v / TWO32) >>> 0, 0);
   } else {
     const lo = c.getReg(i.rm, c.codeSize === 64 ? 8 : 4, 0);
-    DR[n] = (c.codeSize === 64 ? c.hi : 0) * TWO32 + lo;
+    c.dr[n] = (c.codeSize === 64 ? c.hi : 0) * TWO32 + lo;
   }
 }
 
@@ -246,11 +246,6 @@ function privNop(c: X86Cpu): void { // INVD / WBINVD
 
 function nop(): void {}
 
-/** WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set; no pending x87 exceptions otherwise. */
-function fwait(c: X86Cpu): void {
-  if ((c.cr0 & 0xa) === 0xa) c.fault(7);
-}
-
 function ud(c: X86Cpu): void {
   c.fault(6);
 }
@@ -264,6 +259,33 @@ function loadFarPointer(c: X86Cpu, i: Insn): void {
   const sel = c.rd16(addr + size);
   loadSegment(c, seg, sel);
   c.setReg(i.reg, size, off, offHi, i.rex);
+}
+
+/**
+ * LAR / LSL: access rights or limit of the descriptor for a selector, with ZF=1 when it is visible at
+ * the current privilege (system types per the 64-bit rules: LDT and TSS; LAR also call gates).
+ */
+function larLsl(c: X86Cpu, i: Insn): void {
+  if (!(c.cr0 & 1)) c.fault(6);
+  const sel = i.isMem ? c.rd16(ea(c, i)) : c.getReg(i.rm, 2, i.rex);
+  const lsl = i.op === 0x103;
+  let ok = false;
+  if ((sel & 0xfffc) !== 0 && readDescriptor(c, sel)) {
+    const hi = DESC.hi;
+    const type = (hi >> 8) & 0x1f;
+    const dpl = (hi >> 13) & 3;
+    let typeOk: boolean;
+    if (type & 0x10) typeOk = true; // code or data
+    else if (c.efer & 0x400) typeOk = type === 0x02 || type === 0x09 || type === 0x0b || (!lsl && type === 0x0c);
+    else typeOk = [1, 2, 3, 9, 0xb].includes(type) || (!lsl && [4, 5, 0xc].includes(type));
+    const conforming = (type & 0x1c) === 0x1c;
+    ok = typeOk && (conforming || (dpl >= c.cpl && dpl >= (sel & 3)));
+  }
+  c.fl.materialize();
+  if (!ok) { c.fl.bits &= ~0x40; return; }
+  c.fl.bits |= 0x40;
+  const v = lsl ? descLimit(DESC.lo, DESC.hi) >>> 0 : DESC.hi & 0x00ffff00;
+  c.setReg(i.reg, i.size === 8 ? 8 : i.size, v, 0, i.rex);
 }
 
 /** SYSCALL (64-bit mode): flat CPL0 code/stack selectors from STAR, RIP from LSTAR. */
@@ -305,6 +327,7 @@ export function registerSystem(h: Handler[]): void {
   h[0x121] = h[0x123] = movDr;
   h[0x130] = wrmsr;
   h[0x105] = syscall;
+  h[0x102] = h[0x103] = larLsl;
   h[0x107] = sysret;
   h[0x131] = rdtsc;
   h[0x132] = rdmsr;
@@ -316,6 +339,5 @@ export function registerSystem(h: Handler[]): void {
   h[0x10b] = h[0x1b9] = h[0x1ff] = ud;
   h[0x10d] = nop; // prefetch hints
   for (let k = 0x118; k <= 0x11f; k++) h[k] = nop; // hint NOPs (NOP Ev, prefetchh)
-  h[0x9b] = fwait;
   h[0x1b2] = h[0x1b4] = h[0x1b5] = h[0xc4] = h[0xc5] = loadFarPointer;
 }

@@ -53,8 +53,33 @@ export const OP_ADD = 0, OP_MUL = 1, OP_SUB = 4, OP_DIV = 6, OP_SQRT = 8;
 
 let flags = 0;
 
+/** Split |x| (finite, non-zero) into m * 2^e with m in [1, 2): returns m, exponent in EXP. */
+let EXP = 0;
+function frexp(x: number): number {
+  x = Math.abs(x);
+  f64[0] = x;
+  let e = (u32[1] >>> 20) & 0x7ff;
+  let bias = 0;
+  if (e === 0) { // denormal: normalise first
+    f64[0] = x * 18014398509481984; // 2^54
+    e = (u32[1] >>> 20) & 0x7ff;
+    bias = 54;
+  }
+  EXP = e - 1023 - bias;
+  u32[1] = (u32[1] & 0x800fffff) | (1023 << 20);
+  return f64[0];
+}
+
+/** x * 2^n without intermediate overflow/underflow for |n| up to a few thousand. */
+function scale(x: number, n: number): number {
+  while (n > 1000) { x *= 2 ** 1000; n -= 1000; }
+  while (n < -1000) { x *= 2 ** -1000; n += 1000; }
+  return x * 2 ** n;
+}
+
 /**
  * The sign of (exact result - r) for r = fl(a op b) computed in doubles: -1, 0 or 1.
+ * Operands are scaled to [1, 2) first so the Dekker products never overflow or underflow.
  * For sqrt, `a` is unused and b is the operand.
  */
 function errorSign(op: number, a: number, b: number, r: number): number {
@@ -67,17 +92,34 @@ function errorSign(op: number, a: number, b: number, r: number): number {
       e = (a - (r - v)) + (bb - v);
       break;
     }
-    case OP_MUL: e = mulError(a, b, r); break;
+    case OP_MUL: {
+      if (a === 0 || b === 0) return 0;
+      const ma = frexp(a), ea = EXP, mb = frexp(b), eb = EXP;
+      const neg = (a < 0) !== (b < 0);
+      const pm = ma * mb;
+      const rs = scale(Math.abs(r), -(ea + eb));
+      e = (pm - rs) + mulError(ma, mb, pm);
+      if (neg) e = -e;
+      break;
+    }
     case OP_DIV: {
-      if (b === 0) return 0;
-      const p = r * b;
-      const rem = (a - p) - mulError(r, b, p); // a - r*b exactly
-      e = rem * Math.sign(b);
+      if (b === 0 || a === 0) return 0;
+      const ma = frexp(a), ea = EXP, mb = frexp(b), eb = EXP;
+      const neg = (a < 0) !== (b < 0);
+      const rs = scale(Math.abs(r), -(ea - eb)); // ~ ma / mb
+      const p = rs * mb;
+      e = (ma - p) - mulError(rs, mb, p);
+      if (neg) e = -e;
       break;
     }
     default: {
-      const p = r * r;
-      e = (b - p) - mulError(r, r, p);
+      if (b === 0) return 0;
+      const mb = frexp(b);
+      let eb = EXP, m = mb;
+      if (eb & 1) { m *= 2; eb -= 1; }
+      const rs = scale(r, -eb / 2);
+      const p = rs * rs;
+      e = (m - p) - mulError(rs, rs, p);
     }
   }
   return e > 0 ? 1 : e < 0 ? -1 : 0;
@@ -133,10 +175,12 @@ export function arith64(op: number, a: number, b: number, mxcsr: number): number
   if (err !== 0) {
     flags = MX_PE;
     r = directed(r, err, rc, nextAfter64);
-    if (Math.abs(r) < MIN_NORMAL64) {
-      flags |= MX_UE;
-      if (mxcsr & MX_FTZ) r = r < 0 || (r === 0 && err < 0) ? -0 : 0;
-    }
+    if (Math.abs(r) < MIN_NORMAL64) flags |= MX_UE;
+  }
+  // Flush-to-zero: any tiny result (exact or not) becomes a signed zero with UE and PE.
+  if (mxcsr & MX_FTZ && r !== 0 && Math.abs(r) < MIN_NORMAL64) {
+    flags |= MX_UE | MX_PE;
+    r = r < 0 ? -0 : 0;
   }
   return r;
 }
@@ -162,10 +206,11 @@ export function roundTo32(d: number, derr: number, rc: number, mxcsr: number, fi
   if (err !== 0 && isFinite(r)) {
     flags |= MX_PE;
     if (rc !== 0) r = directed(r, err, rc, nextAfter32);
-    if (Math.abs(r) < MIN_NORMAL32) {
-      flags |= MX_UE;
-      if (mxcsr & MX_FTZ) r = r < 0 ? -0 : 0;
-    }
+    if (Math.abs(r) < MIN_NORMAL32) flags |= MX_UE;
+  }
+  if (mxcsr & MX_FTZ && r !== 0 && Math.abs(r) < MIN_NORMAL32) {
+    flags |= MX_UE | MX_PE;
+    r = r < 0 ? -0 : 0;
   }
   return r;
 }

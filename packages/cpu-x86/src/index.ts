@@ -17,8 +17,10 @@ export interface DecodedInfo {
 export function decode(bytes: Uint8Array, mode: 16 | 32 | 64): DecodedInfo {
   const ins = new Insn();
   decodeInto(ins, bytes, 0, bytes.length, mode);
-  const valid = ins.valid && ins.len > 0;
-  return { length: valid ? ins.len : 0, valid, mnemonic: valid ? mnemonicOf(ins) : 'INVALID' };
+  const mnemonic = ins.valid && ins.len > 0 ? mnemonicOf(ins) : 'INVALID';
+  // Encodings the interpreter does not execute (MMX forms, SSE3+, ...) raise #UD: report them invalid.
+  const valid = mnemonic !== 'INVALID';
+  return { length: valid ? ins.len : 0, valid, mnemonic };
 }
 
 /** The structured decoded form, for tools (e.g. a future code generator). */
@@ -27,3 +29,14 @@ export function decodeInsn(bytes: Uint8Array, mode: 16 | 32 | 64): Insn {
   decodeInto(ins, bytes, 0, bytes.length, mode);
   return ins;
 }
+
+/**
+ * What this CPU implements, as iced-x86 CpuidFeature names: the conformance suite measures decode()
+ * and execution against exactly this set. It matches the 'westmere' CPUID profile (no x87 FPU is
+ * advertised: only a start-up subset of x87 is implemented).
+ */
+export const SUPPORTED_CPUID_FEATURES: readonly string[] = [
+  'INTEL8086', 'INTEL186', 'INTEL286', 'INTEL386', 'INTEL486', 'X64',
+  'CMOV', 'CX8', 'CMPXCHG16B', 'CPUID', 'TSC', 'RDTSCP', 'MSR', 'SYSCALL',
+  'SSE', 'SSE2', 'FXSR', 'POPCNT', 'MULTIBYTENOP', 'PAUSE',
+];

@@ -19,19 +19,19 @@ export class Tlb {
   tag = new Float64Array(TLB_SIZE).fill(NaN);
   phys = new Float64Array(TLB_SIZE);
   perm = new Uint8Array(TLB_SIZE);
-  /** Bumped on every flush so cached translations elsewhere (the fetch page) know to re-check. */
-  epoch = 0;
+  /** Called on every flush so cached translations elsewhere (the fetch page) are dropped. */
+  onFlush: () => void = () => {};
 
   flush(): void {
     this.tag.fill(NaN);
-    this.epoch++;
+    this.onFlush();
   }
 
   flushPage(lin: number): void {
     const vpn = Math.floor(lin / 4096);
     const i = vpn & (TLB_SIZE - 1);
     if (this.tag[i] === vpn) this.tag[i] = NaN;
-    this.epoch++;
+    this.onFlush();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Insn } from './insn.js';
 import { sseMnemonic } from './sse-names.js';
+import { x87Name } from './x87-names.js';
 
 /** iced-x86 Mnemonic names for decoded instructions (used by decode(); not on the execution path). */
 const ALU = ['Add', 'Or', 'Adc', 'Sbb', 'And', 'Sub', 'Xor', 'Cmp'];
@@ -26,8 +27,8 @@ const ONE: Record<number, string> = {
   0xe9: 'Jmp', 0xea: 'Jmp', 0xeb: 'Jmp', 0xec: 'In', 0xed: 'In', 0xee: 'Out', 0xef: 'Out', 0xf1: 'Int1', 0xf4: 'Hlt',
   0xf5: 'Cmc', 0xf8: 'Clc', 0xf9: 'Stc', 0xfa: 'Cli', 0xfb: 'Sti', 0xfc: 'Cld', 0xfd: 'Std',
   0x106: 'Clts', 0x108: 'Invd', 0x109: 'Wbinvd', 0x10b: 'Ud2', 0x102: 'Lar', 0x103: 'Lsl', 0x105: 'Syscall',
-  0x120: 'Mov', 0x121: 'Mov', 0x122: 'Mov', 0x123: 'Mov', 0x130: 'Wrmsr', 0x131: 'Rdtsc', 0x132: 'Rdmsr', 0x133: 'Rdpmc',
-  0x134: 'Sysenter', 0x1a0: 'Push', 0x1a1: 'Pop', 0x1a2: 'Cpuid', 0x1a3: 'Bt', 0x1a4: 'Shld', 0x1a5: 'Shld', 0x1a8: 'Push',
+  0x120: 'Mov', 0x121: 'Mov', 0x122: 'Mov', 0x123: 'Mov', 0x130: 'Wrmsr', 0x131: 'Rdtsc', 0x132: 'Rdmsr',
+  0x1a0: 'Push', 0x1a1: 'Pop', 0x1a2: 'Cpuid', 0x1a3: 'Bt', 0x1a4: 'Shld', 0x1a5: 'Shld', 0x1a8: 'Push',
   0x1a9: 'Pop', 0x1ab: 'Bts', 0x1ac: 'Shrd', 0x1ad: 'Shrd', 0x1af: 'Imul', 0x1b0: 'Cmpxchg', 0x1b1: 'Cmpxchg', 0x1b2: 'Lss',
   0x1b3: 'Btr', 0x1b4: 'Lfs', 0x1b5: 'Lgs', 0x1b6: 'Movzx', 0x1b7: 'Movzx', 0x1b8: 'Popcnt', 0x1bb: 'Btc', 0x1be: 'Movsx',
   0x1bf: 'Movsx', 0x1c0: 'Xadd', 0x1c1: 'Xadd', 0x1c3: 'Movnti',
@@ -48,6 +49,7 @@ export function mnemonicOf(i: Insn): string {
   if (op >= 0x190 && op <= 0x19f) return 'Set' + CC[op & 15];
   if (op >= 0xb0 && op <= 0xbf) return 'Mov';
   if (op >= 0x1c8 && op <= 0x1cf) return 'Bswap';
+  if (op >= 0xd8 && op <= 0xdf) return x87Name(op, i.isMem, i.reg, i.rm) ?? 'INVALID';
   if (op >= 0x91 && op <= 0x97) return 'Xchg';
   switch (op) {
     case 0x06: case 0x0e: case 0x16: case 0x1e: return 'Push';
@@ -88,10 +90,13 @@ export function mnemonicOf(i: Insn): string {
     case 0x10d: return r === 1 || r === 3 ? 'Prefetchw' : r === 2 ? 'Prefetchwt1' : 'Prefetch';
     case 0x118: return i.isMem && r < 4 ? ['Prefetchnta', 'Prefetcht0', 'Prefetcht1', 'Prefetcht2'][r] : 'Nop';
     case 0x11f: return 'Nop';
+    case 0x1b9: return 'Ud1';
+    case 0x1ff: return 'Ud0';
     case 0x119: case 0x11a: case 0x11b: case 0x11c: case 0x11d: case 0x11e: return 'Reservednop';
     case 0x1ba: return BT[r] || 'INVALID';
-    case 0x1bc: return i.rep === 1 ? 'Tzcnt' : 'Bsf';
-    case 0x1bd: return i.rep === 1 ? 'Lzcnt' : 'Bsr';
+    // No BMI1/LZCNT (as on Westmere): F3 0F BC/BD execute as BSF/BSR.
+    case 0x1bc: return 'Bsf';
+    case 0x1bd: return 'Bsr';
     case 0x1c7: return i.size === 8 ? 'Cmpxchg16b' : 'Cmpxchg8b';
     case 0x1ae: {
       if (i.isMem) return [i.size === 8 ? 'Fxsave64' : 'Fxsave', i.size === 8 ? 'Fxrstor64' : 'Fxrstor', 'Ldmxcsr', 'Stmxcsr', 'Xsave', 'Xrstor', 'Xsaveopt', i.opsizePrefix ? 'Clflushopt' : 'Clflush'][r];

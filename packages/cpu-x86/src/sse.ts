@@ -39,7 +39,7 @@ function load128(c: X86Cpu, lin: number, slot: number, aligned: boolean): void {
 function store128(c: X86Cpu, lin: number, slot: number, aligned: boolean): void {
   if (aligned && lin % 16 !== 0) c.fault(13, 0);
   const x = c.xmm32;
-  if (c.paging) { c.translate(lin, 1 | c.accUser); c.translate(lin + 15, 1 | c.accUser); }
+  if (c.paging && (lin & 0xfff) > 4080) { c.translate(lin, 1 | c.accUser); c.translate(c.nextPage(lin), 1 | c.accUser); }
   c.wr64(lin, x[slot * 4], x[slot * 4 + 1]);
   c.wr64(lin + 8, x[slot * 4 + 2], x[slot * 4 + 3]);
 }
@@ -73,6 +73,31 @@ function isNaN32(c: X86Cpu, k: number): boolean {
   return (v & 0x7f800000) === 0x7f800000 && (v & 0x7fffff) !== 0;
 }
 
+/** Denormal operand checks: DE is raised (or, with MXCSR.DAZ, the operand reads as zero). */
+function isDen64(c: X86Cpu, k: number): boolean {
+  const hi = c.xmm32[k * 2 + 1];
+  return (hi & 0x7ff00000) === 0 && ((hi & 0xfffff) !== 0 || c.xmm32[k * 2] !== 0);
+}
+function isDen32(c: X86Cpu, k: number): boolean {
+  const v = c.xmm32[k];
+  return (v & 0x7f800000) === 0 && (v & 0x7fffff) !== 0;
+}
+/** Value of double lane k after denormal handling (flags DE unless DAZ, which flushes it to zero). */
+function in64(c: X86Cpu, k: number): number {
+  const v = c.xmmF64[k];
+  if (!isDen64(c, k)) return v;
+  if (c.mxcsrValue & 0x40) return v < 0 ? -0 : 0;
+  c.mxcsrValue |= 2;
+  return v;
+}
+function in32(c: X86Cpu, k: number): number {
+  const v = c.xmmF32[k];
+  if (!isDen32(c, k)) return v;
+  if (c.mxcsrValue & 0x40) return v < 0 ? -0 : 0;
+  c.mxcsrValue |= 2;
+  return v;
+}
+
 /** Binary double op on lanes: dst lane d <- op(dst lane d, src lane s), with x86 NaN rules and MXCSR. */
 function binF64(c: X86Cpu, op: number, d: number, s: number): void {
   const f = c.xmmF64;
@@ -80,9 +105,10 @@ function binF64(c: X86Cpu, op: number, d: number, s: number): void {
   const dNaN = op !== 8 && isNaN64(c, d), sNaN = isNaN64(c, s);
   if (op === 5 || op === 7) { // MIN/MAX: the second operand unless strictly less/greater; any NaN is invalid
     if (dNaN || sNaN) c.mxcsrValue |= MX_IE;
-    const a = f[d], b = f[s];
+    const a = dNaN || sNaN ? f[d] : in64(c, d), b = dNaN || sNaN ? f[s] : in64(c, s);
     const takeA = op === 5 ? a < b : a > b;
     if (!takeA) { x[d * 2] = x[s * 2]; x[d * 2 + 1] = x[s * 2 + 1]; }
+    if (c.mxcsrValue & 0x40 && isDen64(c, d)) f[d] = f[d] < 0 ? -0 : 0; // DAZ: the operand was read as zero
     return;
   }
   if (dNaN || sNaN) {
@@ -91,7 +117,9 @@ function binF64(c: X86Cpu, op: number, d: number, s: number): void {
     else { x[d * 2] = x[s * 2]; x[d * 2 + 1] = x[s * 2 + 1] | 0x80000; }
     return;
   }
-  const r = arith64(op, f[d], f[s], c.mxcsrValue);
+  const b = op === 8 && f[s] < 0 && !(c.mxcsrValue & 0x40 && isDen64(c, s)) ? f[s] : in64(c, s);
+  const a = op === 8 ? 0 : in64(c, d);
+  const r = arith64(op, a, b, c.mxcsrValue);
   c.mxcsrValue |= lastFlags();
   if (r !== r) { x[d * 2] = 0; x[d * 2 + 1] = 0xfff80000 | 0; return; } // real indefinite
   f[d] = r;
@@ -103,9 +131,10 @@ function binF32(c: X86Cpu, op: number, d: number, s: number): void {
   const dNaN = op !== 8 && isNaN32(c, d), sNaN = isNaN32(c, s);
   if (op === 5 || op === 7) {
     if (dNaN || sNaN) c.mxcsrValue |= MX_IE;
-    const a = f[d], b = f[s];
+    const a = dNaN || sNaN ? f[d] : in32(c, d), b = dNaN || sNaN ? f[s] : in32(c, s);
     const takeA = op === 5 ? a < b : a > b;
     if (!takeA) x[d] = x[s];
+    if (c.mxcsrValue & 0x40 && isDen32(c, d)) f[d] = f[d] < 0 ? -0 : 0;
     return;
   }
   if (dNaN || sNaN) {
@@ -114,7 +143,9 @@ function binF32(c: X86Cpu, op: number, d: number, s: number): void {
     else x[d] = x[s] | 0x400000;
     return;
   }
-  const r = arith32(op, f[d], f[s], c.mxcsrValue);
+  const b = op === 8 && f[s] < 0 && !(c.mxcsrValue & 0x40 && isDen32(c, s)) ? f[s] : in32(c, s);
+  const a = op === 8 ? 0 : in32(c, d);
+  const r = arith32(op, a, b, c.mxcsrValue);
   c.mxcsrValue |= lastFlags();
   if (r !== r) { x[d] = 0xffc00000 | 0; return; }
   f[d] = r;
@@ -322,8 +353,57 @@ function packedInt(c: X86Cpu, i: Insn): void {
       }
       break;
     }
-    default: c.fault(6);
+    default: packedInt2(c, o, d, s);
   }
+}
+
+const sat = (v: number, lo: number, hi: number) => (v < lo ? lo : v > hi ? hi : v);
+const s16 = (v: number) => (v << 16) >> 16;
+const s8 = (v: number) => (v << 24) >> 24;
+
+/** Saturating arithmetic, averages, high multiplies, packs, SAD (66 0F xx). */
+function packedInt2(c: X86Cpu, o: number, d: number, s: number): void {
+  const b8 = c.xmmU8, w = c.xmm16, x = c.xmm32;
+  const D8 = d * 16, S8 = s * 16, D16 = d * 8, S16 = s * 8;
+  switch (o) {
+    case 0xd8: for (let k = 0; k < 16; k++) b8[D8 + k] = sat(b8[D8 + k] - b8[S8 + k], 0, 255); return;
+    case 0xd9: for (let k = 0; k < 8; k++) w[D16 + k] = sat(w[D16 + k] - w[S16 + k], 0, 65535); return;
+    case 0xdc: for (let k = 0; k < 16; k++) b8[D8 + k] = sat(b8[D8 + k] + b8[S8 + k], 0, 255); return;
+    case 0xdd: for (let k = 0; k < 8; k++) w[D16 + k] = sat(w[D16 + k] + w[S16 + k], 0, 65535); return;
+    case 0xe8: for (let k = 0; k < 16; k++) b8[D8 + k] = sat(s8(b8[D8 + k]) - s8(b8[S8 + k]), -128, 127); return;
+    case 0xe9: for (let k = 0; k < 8; k++) w[D16 + k] = sat(s16(w[D16 + k]) - s16(w[S16 + k]), -32768, 32767); return;
+    case 0xec: for (let k = 0; k < 16; k++) b8[D8 + k] = sat(s8(b8[D8 + k]) + s8(b8[S8 + k]), -128, 127); return;
+    case 0xed: for (let k = 0; k < 8; k++) w[D16 + k] = sat(s16(w[D16 + k]) + s16(w[S16 + k]), -32768, 32767); return;
+    case 0xe0: for (let k = 0; k < 16; k++) b8[D8 + k] = (b8[D8 + k] + b8[S8 + k] + 1) >> 1; return;
+    case 0xe3: for (let k = 0; k < 8; k++) w[D16 + k] = (w[D16 + k] + w[S16 + k] + 1) >> 1; return;
+    case 0xe4: for (let k = 0; k < 8; k++) w[D16 + k] = (w[D16 + k] * w[S16 + k]) >>> 16; return;
+    case 0xe5: for (let k = 0; k < 8; k++) w[D16 + k] = (s16(w[D16 + k]) * s16(w[S16 + k])) >> 16; return;
+    case 0xea: for (let k = 0; k < 8; k++) w[D16 + k] = Math.min(s16(w[D16 + k]), s16(w[S16 + k])); return;
+    case 0xee: for (let k = 0; k < 8; k++) w[D16 + k] = Math.max(s16(w[D16 + k]), s16(w[S16 + k])); return;
+    case 0xf5: // PMADDWD
+      for (let k = 0; k < 4; k++) {
+        x[d * 4 + k] = s16(w[D16 + 2 * k]) * s16(w[S16 + 2 * k]) + s16(w[D16 + 2 * k + 1]) * s16(w[S16 + 2 * k + 1]);
+      }
+      return;
+    case 0xf6: // PSADBW
+      for (let q = 0; q < 2; q++) {
+        let sum = 0;
+        for (let k = 0; k < 8; k++) sum += Math.abs(b8[D8 + q * 8 + k] - b8[S8 + q * 8 + k]);
+        x[d * 4 + q * 2] = sum; x[d * 4 + q * 2 + 1] = 0;
+      }
+      return;
+    case 0x63: case 0x67: { // PACKSSWB / PACKUSWB
+      const lo = o === 0x63 ? -128 : 0, hi = o === 0x63 ? 127 : 255;
+      for (let k = 0; k < 8; k++) { b8[TMP * 16 + k] = sat(s16(w[D16 + k]), lo, hi); b8[TMP * 16 + 8 + k] = sat(s16(w[S16 + k]), lo, hi); }
+      copy(c, d, TMP);
+      return;
+    }
+    case 0x6b: // PACKSSDW
+      for (let k = 0; k < 4; k++) { w[TMP * 8 + k] = sat(x[d * 4 + k], -32768, 32767); w[TMP * 8 + 4 + k] = sat(x[s * 4 + k], -32768, 32767); }
+      copy(c, d, TMP);
+      return;
+  }
+  c.fault(6);
 }
 
 function unpack(c: X86Cpu, i: Insn): void { // 66 0F 60-62, 68-6A, 6C, 6D; 0F 14/15 (none/66)
@@ -474,12 +554,14 @@ function ucomis(c: X86Cpu, i: Insn): void { // 0F 2E/2F (none: ss, 66: sd)
   let unordered: boolean, lt: boolean, eq: boolean;
   if (p === 0) {
     const s = src(c, i, 4);
-    const a = c.xmmF32[d * 4], b = c.xmmF32[s * 4];
-    unordered = isNaN32(c, d * 4) || isNaN32(c, s * 4); lt = a < b; eq = a === b;
+    unordered = isNaN32(c, d * 4) || isNaN32(c, s * 4);
+    const a = unordered ? 0 : in32(c, d * 4), b = unordered ? 0 : in32(c, s * 4);
+    lt = a < b; eq = a === b;
   } else {
     const s = src(c, i, 8);
-    const a = c.xmmF64[d * 2], b = c.xmmF64[s * 2];
-    unordered = isNaN64(c, d * 2) || isNaN64(c, s * 2); lt = a < b; eq = a === b;
+    unordered = isNaN64(c, d * 2) || isNaN64(c, s * 2);
+    const a = unordered ? 0 : in64(c, d * 2), b = unordered ? 0 : in64(c, s * 2);
+    lt = a < b; eq = a === b;
   }
   if (unordered) {
     // COMIS: any NaN is invalid; UCOMIS: only signalling NaNs.
@@ -516,18 +598,36 @@ function cmpPred(a: number, b: number, pred: number): boolean {
   }
 }
 
+/** Compare predicates LT/LE/NLT/NLE signal invalid on any NaN; the others only on signalling NaNs. */
+function cmpFlags32(c: X86Cpu, pred: number, d: number, s: number): void {
+  const dn = isNaN32(c, d), sn = isNaN32(c, s);
+  if (dn || sn) {
+    const snan = (dn && !(c.xmm32[d] & 0x400000)) || (sn && !(c.xmm32[s] & 0x400000));
+    if (snan || (pred & 3) === 1 || (pred & 3) === 2) c.mxcsrValue |= MX_IE;
+  } else { in32(c, d); in32(c, s); }
+}
+function cmpFlags64(c: X86Cpu, pred: number, d: number, s: number): void {
+  const dn = isNaN64(c, d), sn = isNaN64(c, s);
+  if (dn || sn) {
+    const snan = (dn && !(c.xmm32[d * 2 + 1] & 0x80000)) || (sn && !(c.xmm32[s * 2 + 1] & 0x80000));
+    if (snan || (pred & 3) === 1 || (pred & 3) === 2) c.mxcsrValue |= MX_IE;
+  } else { in64(c, d); in64(c, s); }
+}
+
 function cmpps(c: X86Cpu, i: Insn): void { // 0F C2 ib
   check(c);
   const p = ssePrefix(i);
   const d = xreg(i);
   const x = c.xmm32;
-  const pred = i.imm & 0xff;
-  if (pred > 7) c.fault(6);
+  const pred = i.imm & 7; // legacy SSE encodings use only imm8[2:0]
+  const daz = (c.mxcsrValue & 0x40) !== 0;
+  const v32 = (k: number) => (daz && isDen32(c, k) ? 0 : c.xmmF32[k]);
+  const v64 = (k: number) => (daz && isDen64(c, k) ? 0 : c.xmmF64[k]);
   switch (p) {
-    case 0: { const s = src(c, i, 16); for (let k = 0; k < 4; k++) x[d * 4 + k] = cmpPred(c.xmmF32[d * 4 + k], c.xmmF32[s * 4 + k], pred) ? -1 : 0; break; }
-    case 1: { const s = src(c, i, 16); for (let k = 0; k < 2; k++) { const r = cmpPred(c.xmmF64[d * 2 + k], c.xmmF64[s * 2 + k], pred) ? -1 : 0; x[d * 4 + k * 2] = r; x[d * 4 + k * 2 + 1] = r; } break; }
-    case 2: { const s = src(c, i, 4); x[d * 4] = cmpPred(c.xmmF32[d * 4], c.xmmF32[s * 4], pred) ? -1 : 0; break; }
-    default: { const s = src(c, i, 8); const r = cmpPred(c.xmmF64[d * 2], c.xmmF64[s * 2], pred) ? -1 : 0; x[d * 4] = r; x[d * 4 + 1] = r; }
+    case 0: { const s = src(c, i, 16); for (let k = 0; k < 4; k++) { cmpFlags32(c, pred, d * 4 + k, s * 4 + k); x[d * 4 + k] = cmpPred(v32(d * 4 + k), v32(s * 4 + k), pred) ? -1 : 0; } break; }
+    case 1: { const s = src(c, i, 16); for (let k = 0; k < 2; k++) { cmpFlags64(c, pred, d * 2 + k, s * 2 + k); const r = cmpPred(v64(d * 2 + k), v64(s * 2 + k), pred) ? -1 : 0; x[d * 4 + k * 2] = r; x[d * 4 + k * 2 + 1] = r; } break; }
+    case 2: { const s = src(c, i, 4); cmpFlags32(c, pred, d * 4, s * 4); x[d * 4] = cmpPred(v32(d * 4), v32(s * 4), pred) ? -1 : 0; break; }
+    default: { const s = src(c, i, 8); cmpFlags64(c, pred, d * 2, s * 2); const r = cmpPred(v64(d * 2), v64(s * 2), pred) ? -1 : 0; x[d * 4] = r; x[d * 4 + 1] = r; }
   }
 }
 
@@ -604,22 +704,47 @@ function cvtFloat(c: X86Cpu, i: Insn): void { // 0F 5A: none cvtps2pd, 66 cvtpd2
   const d = xreg(i);
   const f32 = c.xmmF32, f64 = c.xmmF64, x = c.xmm32;
   switch (p) {
-    case 0: { const s = src(c, i, 8); const a = f32[s * 4], b = f32[s * 4 + 1]; f64[d * 2] = a; f64[d * 2 + 1] = b; break; }
-    case 1: { const s = src(c, i, 16); const a = f64[s * 2], b = f64[s * 2 + 1]; f32[d * 4] = a; f32[d * 4 + 1] = b; x[d * 4 + 2] = 0; x[d * 4 + 3] = 0; break; }
-    case 2: { const s = src(c, i, 4); f64[d * 2] = f32[s * 4]; break; }
-    default: {
+    case 0: { // CVTPS2PD
       const s = src(c, i, 8);
-      if (isNaN64(c, s * 2)) { // keep the payload's top bits, quieted
-        if (!(x[s * 4 + 1] & 0x80000)) c.mxcsrValue |= MX_IE;
-        x[d * 4] = (x[s * 4 + 1] & 0x80000000) | 0x7fc00000 | ((x[s * 4 + 1] & 0x7ffff) << 3) | (x[s * 4] >>> 29);
-        break;
-      }
-      clearFlags();
-      f32[d * 4] = roundTo32(f64[s * 2], 0, (c.mxcsrValue >> 13) & 3, c.mxcsrValue);
-      c.mxcsrValue |= lastFlags();
+      copy(c, TMP, s);
+      for (let k = 0; k < 2; k++) f32ToF64(c, TMP * 4 + k, d * 2 + k);
       break;
     }
+    case 1: { // CVTPD2PS
+      const s = src(c, i, 16);
+      copy(c, TMP, s);
+      for (let k = 0; k < 2; k++) f64ToF32(c, TMP * 2 + k, d * 4 + k);
+      x[d * 4 + 2] = 0; x[d * 4 + 3] = 0;
+      break;
+    }
+    case 2: { const s = src(c, i, 4); f32ToF64(c, s * 4, d * 2); break; }
+    default: { const s = src(c, i, 8); f64ToF32(c, s * 2, d * 4); break; }
   }
+}
+
+/** Double lane `from` (xmmF64 index) to float lane `to` (xmmF32 index) with NaN payloads and flags. */
+function f64ToF32(c: X86Cpu, from: number, to: number): void {
+  const x = c.xmm32;
+  if (isNaN64(c, from)) { // keep the payload's top bits, quieted
+    if (!(x[from * 2 + 1] & 0x80000)) c.mxcsrValue |= MX_IE;
+    x[to] = (x[from * 2 + 1] & 0x80000000) | 0x7fc00000 | ((x[from * 2 + 1] & 0x7ffff) << 3) | (x[from * 2] >>> 29);
+    return;
+  }
+  clearFlags();
+  c.xmmF32[to] = roundTo32(in64(c, from), 0, (c.mxcsrValue >> 13) & 3, c.mxcsrValue);
+  c.mxcsrValue |= lastFlags();
+}
+
+function f32ToF64(c: X86Cpu, from: number, to: number): void {
+  const x = c.xmm32;
+  if (isNaN32(c, from)) {
+    if (!(x[from] & 0x400000)) c.mxcsrValue |= MX_IE;
+    const v = x[from] | 0x400000;
+    x[to * 2 + 1] = (v & 0x80000000) | 0x7ff00000 | ((v & 0x7fffff) >>> 3);
+    x[to * 2] = v << 29;
+    return;
+  }
+  c.xmmF64[to] = in32(c, from);
 }
 
 function cvtdq(c: X86Cpu, i: Insn): void { // 0F 5B: none cvtdq2ps, 66 cvtps2dq, F3 cvttps2dq
@@ -630,14 +755,22 @@ function cvtdq(c: X86Cpu, i: Insn): void { // 0F 5B: none cvtdq2ps, 66 cvtps2dq,
   const d = xreg(i);
   const x = c.xmm32;
   copy(c, TMP, s);
+  const rc = (c.mxcsrValue >> 13) & 3;
   for (let k = 0; k < 4; k++) {
-    if (p === 0) c.xmmF32[d * 4 + k] = x[TMP * 4 + k];
-    else {
-      const v = c.xmmF32[TMP * 4 + k];
-      const r = v !== v ? NaN : p === 2 ? Math.trunc(v) : roundMx(c, v);
-      x[d * 4 + k] = r >= -2147483648 && r <= 2147483647 ? r : 0x80000000 | 0;
-    }
+    if (p === 0) {
+      clearFlags();
+      c.xmmF32[d * 4 + k] = roundTo32(x[TMP * 4 + k], 0, rc, c.mxcsrValue);
+      c.mxcsrValue |= lastFlags();
+    } else x[d * 4 + k] = toInt32Lane(c, c.xmmF32[TMP * 4 + k], p === 2);
   }
+}
+
+/** One lane of a float -> int32 conversion: integer indefinite + IE on NaN/overflow, PE if inexact. */
+function toInt32Lane(c: X86Cpu, v: number, truncate: boolean): number {
+  const r = v !== v ? NaN : roundToInteger(v, truncate, c.mxcsrValue);
+  if (!(r >= -2147483648 && r <= 2147483647)) { c.mxcsrValue |= MX_IE; return 0x80000000 | 0; }
+  if (r !== v) c.mxcsrValue |= MX_PE;
+  return r;
 }
 
 function cvtpd2dq(c: X86Cpu, i: Insn): void { // 0F E6: 66 cvttpd2dq, F3 cvtdq2pd, F2 cvtpd2dq
@@ -654,11 +787,7 @@ function cvtpd2dq(c: X86Cpu, i: Insn): void { // 0F E6: 66 cvttpd2dq, F3 cvtdq2p
   }
   const s = src(c, i, 16);
   copy(c, TMP, s);
-  for (let k = 0; k < 2; k++) {
-    const v = c.xmmF64[TMP * 2 + k];
-    const r = v !== v ? NaN : p === 1 ? Math.trunc(v) : roundMx(c, v);
-    x[d * 4 + k] = r >= -2147483648 && r <= 2147483647 ? r : 0x80000000 | 0;
-  }
+  for (let k = 0; k < 2; k++) x[d * 4 + k] = toInt32Lane(c, c.xmmF64[TMP * 2 + k], p === 1);
   x[d * 4 + 2] = 0; x[d * 4 + 3] = 0;
 }
 
@@ -692,10 +821,10 @@ function grp15(c: X86Cpu, i: Insn): void { // 0F AE
 function fxsave(c: X86Cpu, i: Insn, lin: number): void {
   if (c.cr0 & 0xc) c.fault(c.cr0 & 4 ? 6 : 7);
   if (lin % 16 !== 0) c.fault(13, 0);
-  if (c.paging) { c.translate(lin, 1 | c.accUser); c.translate(lin + 511, 1 | c.accUser); }
+  if (c.paging) { c.translate(lin, 1 | c.accUser); if ((lin & 0xfff) > 3584) c.translate(c.nextPage(lin), 1 | c.accUser); }
   c.wr16(lin, c.fpuCw);
-  c.wr16(lin + 2, 0); // FSW
-  c.wr16(lin + 4, 0); // abridged FTW: all empty
+  c.wr16(lin + 2, c.x87.status()); // FSW
+  c.wr16(lin + 4, ~c.x87.empty & 0xff); // abridged FTW: 1 = valid
   c.wr16(lin + 6, 0);
   c.wr64(lin + 8, 0, 0);
   c.wr64(lin + 16, 0, 0);
@@ -719,6 +848,43 @@ function fxrstor(c: X86Cpu, i: Insn, lin: number): void {
   void i;
 }
 
+/**
+ * RCPPS/RCPSS/RSQRTPS/RSQRTSS (0F 53/52): the architecture only bounds the relative error (1.5 * 2^-12);
+ * we return the correctly rounded value, which is within that bound but not bit-identical to hardware.
+ * Denormal inputs count as zero and tiny results flush to zero, as on Intel CPUs.
+ */
+function approx(c: X86Cpu, i: Insn): void {
+  check(c);
+  const p = ssePrefix(i);
+  if (p === 1 || p === 3) c.fault(6);
+  const rsqrt = (i.op & 0xff) === 0x52;
+  const s = src(c, i, p === 2 ? 4 : 16);
+  const d = xreg(i);
+  const f = c.xmmF32;
+  copy(c, TMP, s);
+  const n = p === 2 ? 1 : 4;
+  for (let k = 0; k < n; k++) {
+    let v = f[TMP * 4 + k];
+    if (isDen32(c, TMP * 4 + k)) v = v < 0 ? -0 : 0;
+    let r = rsqrt ? 1 / Math.sqrt(v) : 1 / v;
+    if (r !== r && !(v !== v)) r = NaN;
+    if (Math.abs(r) < 1.1754943508222875e-38) r = r < 0 ? -0 : 0;
+    if (v !== v) c.xmm32[d * 4 + k] = c.xmm32[TMP * 4 + k] | 0x400000;
+    else if (r !== r) c.xmm32[d * 4 + k] = 0xffc00000 | 0;
+    else f[d * 4 + k] = r;
+  }
+}
+
+/** MASKMOVDQU xmm1, xmm2: store the bytes of xmm1 whose mask byte in xmm2 has its top bit set, at DS:rDI. */
+function maskmovdqu(c: X86Cpu, i: Insn): void {
+  check(c);
+  if (ssePrefix(i) !== 1 || i.isMem) c.fault(6);
+  const b8 = c.xmmU8;
+  const off = i.asize === 8 ? c.regNum(7) : i.asize === 4 ? c.r[14] >>> 0 : c.r[14] & 0xffff;
+  const base = c.codeSize === 64 ? off + (i.seg >= 4 ? c.segBase[i.seg] : 0) : (c.segBase[i.seg] + off) >>> 0;
+  for (let k = 0; k < 16; k++) if (b8[i.rm * 16 + k] & 0x80) c.wr8(base + k, b8[i.reg * 16 + k]);
+}
+
 function pextrw(c: X86Cpu, i: Insn): void { // 66 0F C5 /r ib: r32 <- word imm of xmm
   check(c);
   if (ssePrefix(i) !== 1 || i.isMem) c.fault(6);
@@ -732,33 +898,72 @@ function pinsrw(c: X86Cpu, i: Insn): void { // 66 0F C4 /r ib: word imm of xmm <
   c.xmm16[i.reg * 8 + (i.imm & 7)] = v;
 }
 
+// ---------------------------------------------------------------- unmasked exceptions (#XM)
+
+const SAVE = 18;
+
+/**
+ * Run a float instruction so that an unmasked MXCSR exception leaves its destination untouched and
+ * raises #XM (or #UD when CR4.OSXMMEXCPT is clear), with the exception's flag set in MXCSR.
+ */
+function guarded(fn: Handler): Handler {
+  return (c, i) => {
+    const old = c.mxcsrValue & 0x3f;
+    c.mxcsrValue &= ~0x3f;
+    const d = i.reg;
+    copy(c, SAVE, d);
+    const gLo = c.r[2 * d], gHi = c.r[2 * d + 1];
+    const fl = c.fl.bits, fop = c.fl.op;
+    try {
+      fn(c, i);
+    } catch (e) {
+      c.mxcsrValue |= old;
+      throw e;
+    }
+    let raised = c.mxcsrValue & 0x3f;
+    const unmasked = raised & ~(c.mxcsrValue >> 7) & 0x3f;
+    // An unmasked invalid/denormal/divide exception stops the instruction before any rounding flags.
+    if (unmasked & 7) raised &= 7;
+    c.mxcsrValue = (c.mxcsrValue & ~0x3f) | raised | old;
+    if (unmasked) {
+      copy(c, d, SAVE);
+      c.r[2 * d] = gLo; c.r[2 * d + 1] = gHi;
+      c.fl.bits = fl; c.fl.op = fop;
+      c.fault(c.cr4 & 0x400 ? 19 : 6);
+    }
+  };
+}
+
 // ---------------------------------------------------------------- table
 
 export function registerSse(h: Handler[]): void {
   h[0x110] = h[0x111] = h[0x128] = h[0x129] = movups;
   h[0x112] = h[0x113] = h[0x116] = h[0x117] = movlhps;
   h[0x114] = h[0x115] = unpack;
-  h[0x12a] = cvtsi2s;
+  h[0x12a] = guarded(cvtsi2s);
   h[0x12b] = h[0x1e7] = movntps;
-  h[0x12c] = h[0x12d] = cvtts2si;
-  h[0x12e] = h[0x12f] = ucomis;
+  h[0x12c] = h[0x12d] = guarded(cvtts2si);
+  h[0x12e] = h[0x12f] = guarded(ucomis);
   h[0x150] = h[0x1d7] = movmsk;
-  for (const o of [0x51, 0x58, 0x59, 0x5c, 0x5d, 0x5e, 0x5f]) h[0x100 + o] = arith;
+  for (const o of [0x51, 0x58, 0x59, 0x5c, 0x5d, 0x5e, 0x5f]) h[0x100 + o] = guarded(arith);
   h[0x154] = h[0x155] = h[0x156] = h[0x157] = h[0x1db] = h[0x1df] = h[0x1eb] = h[0x1ef] = logic;
-  h[0x15a] = cvtFloat;
-  h[0x15b] = cvtdq;
+  h[0x15a] = guarded(cvtFloat);
+  h[0x15b] = guarded(cvtdq);
   for (const o of [0x60, 0x61, 0x62, 0x68, 0x69, 0x6a, 0x6c, 0x6d]) h[0x100 + o] = unpack;
-  for (const o of [0xfc, 0xfd, 0xfe, 0xf8, 0xf9, 0xfa, 0xd4, 0xfb, 0x74, 0x75, 0x76, 0x64, 0x65, 0x66, 0xda, 0xde, 0xd5, 0xf4]) h[0x100 + o] = packedInt;
+  for (const o of [0xfc, 0xfd, 0xfe, 0xf8, 0xf9, 0xfa, 0xd4, 0xfb, 0x74, 0x75, 0x76, 0x64, 0x65, 0x66, 0xda, 0xde, 0xd5, 0xf4,
+    0xd8, 0xd9, 0xdc, 0xdd, 0xe8, 0xe9, 0xec, 0xed, 0xe0, 0xe3, 0xe4, 0xe5, 0xea, 0xee, 0xf5, 0xf6, 0x63, 0x67, 0x6b]) h[0x100 + o] = packedInt;
   h[0x16e] = h[0x17e] = h[0x1d6] = movd;
   h[0x16f] = h[0x17f] = movdqa;
   h[0x170] = pshufd;
   h[0x171] = h[0x172] = h[0x173] = shiftImm;
   for (const o of [0xd1, 0xd2, 0xd3, 0xe1, 0xe2, 0xf1, 0xf2, 0xf3]) h[0x100 + o] = shiftXmm;
-  h[0x1c2] = cmpps;
+  h[0x1c2] = guarded(cmpps);
   h[0x1c6] = shufps;
   h[0x1c3] = movnti;
-  h[0x1e6] = cvtpd2dq;
+  h[0x1e6] = guarded(cvtpd2dq);
   h[0x1ae] = grp15;
   h[0x1c5] = pextrw;
+  h[0x1f7] = maskmovdqu;
+  h[0x152] = h[0x153] = approx;
   h[0x1c4] = pinsrw;
 }

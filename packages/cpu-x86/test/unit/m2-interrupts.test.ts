@@ -197,3 +197,28 @@ idtr: dw 0
     expect(m.cpu.getRip()).toBe(0x1001n);
   });
 });
+
+describe('software interrupts through bad gates', () => {
+  it('INT n through an empty gate is #GP(n*8+2) with the return RIP at the INT instruction', () => {
+    const m = run64(SETUP.replace('GATE 0, de_handler, 0', 'GATE 13, gp_handler, 0') + `
+main:
+  mov rbx, 1
+int_here:
+  int 0x40
+  hlt
+gp_handler:
+  pop r10                 ; error code
+  mov r11, [rsp]          ; return RIP
+  lea r12, [rel int_here]
+  cli
+  hlt
+de_handler:
+pf_handler:
+irq_handler:
+  hlt
+` + DATA);
+    expect(m.cpu.deathReason).toMatch(/^HLT with interrupts disabled/);
+    expect(gpr(m, 10)).toBe(BigInt(0x40 * 8 + 2));
+    expect(gpr(m, 11)).toBe(gpr(m, 12));
+  });
+});

@@ -150,3 +150,27 @@ idtr: dw 256*8-1
     expect(Number(gpr(m, 6))).toBeGreaterThan(0x1000);
   });
 });
+
+describe('LAR / LSL', () => {
+  it('report access rights and expanded limits of visible descriptors, ZF=0 for the null selector', () => {
+    const m = run32(`
+  lgdt [gdtr]
+  mov ax, 0x10
+  lar ebx, ax
+  setz cl
+  lsl edx, ax
+  xor ax, ax
+  lsl esi, ax
+  setz ch
+  cli
+  hlt
+align 8
+gdt: dq 0, 0x00cf9a000000ffff, 0x00cf92000000ffff
+gdtr: dw 23
+  dd gdt
+`);
+    expect(gpr(m, 3)).toBe(0x00cf9200n);   // descriptor bytes 5-6 as in the table (nothing loaded it yet)
+    expect(gpr(m, 1) & 0xffffn).toBe(0x0001n); // CL=1 (ZF set by LAR), CH=0 (LSL of null)
+    expect(gpr(m, 2)).toBe(0xffffffffn);
+  });
+});

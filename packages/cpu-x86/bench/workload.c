@@ -1,0 +1,84 @@
+/* Fixed CPU benchmark workload: integer loops, calls, memory traffic, string ops and SSE math.
+ * Booted like a multiboot kernel (32-bit entry, long-mode switch), prints a checksum, exits. */
+typedef unsigned long long u64; typedef unsigned int u32; typedef unsigned char u8; typedef unsigned short u16;
+#ifdef HOST
+#include <stdio.h>
+static void putch(char c) { putchar(c); }
+static void finish(void) { fflush(stdout); }
+#define memset my_memset
+#define memcpy my_memcpy
+#else
+static inline void outb(u16 p, u8 v) { __asm__ volatile("outb %0,%1" :: "a"(v), "Nd"(p)); }
+static inline void outw(u16 p, u16 v) { __asm__ volatile("outw %0,%1" :: "a"(v), "Nd"(p)); }
+static void putch(char c) { outb(0x3f8, c); }
+static void finish(void) { outw(0x501, 41); for (;;) __asm__ volatile("cli; hlt"); }
+#endif
+static void putx(u64 v) { for (int s = 60; s >= 0; s -= 4) putch("0123456789abcdef"[(v >> s) & 15]); }
+void *memset(void *d, int c, unsigned long n) { u8 *p = d; while (n--) *p++ = (u8)c; return d; }
+void *memcpy(void *d, const void *s, unsigned long n) { u8 *p = d; const u8 *q = s; while (n--) *p++ = *q++; return d; }
+
+static u8 buf[16384];
+static u8 sieve[65536];
+static int arr[512];
+static double ma[24][24], mb[24][24], mc[24][24];
+
+static u32 crc32(const u8 *p, int n) {
+  u32 c = 0xffffffff;
+  for (int i = 0; i < n; i++) { c ^= p[i]; for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320 & -(c & 1)); }
+  return ~c;
+}
+static int primes(void) {
+  int n = 0;
+  memset(sieve, 1, sizeof sieve);
+  for (int i = 2; i < (int)sizeof sieve; i++) if (sieve[i]) { n++; for (int j = i * 2; j < (int)sizeof sieve; j += i) sieve[j] = 0; }
+  return n;
+}
+static void sort(int *a, int n) { for (int i = 1; i < n; i++) { int k = a[i], j = i - 1; while (j >= 0 && a[j] > k) { a[j + 1] = a[j]; j--; } a[j + 1] = k; } }
+static double matmul(void) {
+  for (int i = 0; i < 24; i++) for (int j = 0; j < 24; j++) { double s = 0; for (int k = 0; k < 24; k++) s += ma[i][k] * mb[k][j]; mc[i][j] = s; }
+  double t = 0; for (int i = 0; i < 24; i++) t += mc[i][i]; return t;
+}
+static u64 fib(int n) { return n < 2 ? (u64)n : fib(n - 1) + fib(n - 2); }
+
+void kmain(void) {
+  u64 sum = 0, seed = 12345;
+  for (int i = 0; i < 24; i++) for (int j = 0; j < 24; j++) { ma[i][j] = (i + 1) * 0.5 + j; mb[i][j] = (j - i) * 0.25; }
+  for (int round = 0; round < ROUNDS; round++) {
+    for (int i = 0; i < (int)sizeof buf; i++) { seed = seed * 6364136223846793005ull + 1442695040888963407ull; buf[i] = (u8)(seed >> 33); }
+    sum += crc32(buf, 4096);
+    sum += primes();
+    for (int i = 0; i < 512; i++) { seed = seed * 6364136223846793005ull + 1; arr[i] = (int)(seed >> 40); }
+    sort(arr, 512);
+    sum += (u64)arr[7] + (u64)arr[500];
+    sum += (u64)(matmul() * 1000.0);
+    sum += fib(18);
+    sum = (sum << 7) ^ (sum >> 3) ^ (u64)round;
+  }
+  putx(sum); putch('\n');
+  finish();
+}
+#ifdef HOST
+int main(void) { kmain(); return 0; }
+#else
+
+__asm__(
+  ".section .text.entry,\"ax\"\n"
+  ".code32\n.globl _start\n_start:\n"
+  "  mov $0x80000, %esp\n"
+  "  mov $0x10000, %edi\n  xor %eax, %eax\n  mov $3072, %ecx\n  rep stosl\n"
+  "  movl $0x11003, 0x10000\n  movl $0x12003, 0x11000\n"
+  "  mov $0x12000, %edi\n  mov $0x83, %eax\n  mov $512, %ecx\n"
+  "1: mov %eax, (%edi)\n  movl $0, 4(%edi)\n  add $0x200000, %eax\n  add $8, %edi\n  loop 1b\n"
+  "  lgdt gdtr\n"
+  "  mov %cr4, %eax\n  or $0x620, %eax\n  mov %eax, %cr4\n"   /* PAE | OSFXSR | OSXMMEXCPT */
+  "  mov $0x10000, %eax\n  mov %eax, %cr3\n"
+  "  mov $0xC0000080, %ecx\n  rdmsr\n  or $0x900, %eax\n  wrmsr\n"  /* LME | NXE */
+  "  mov %cr0, %eax\n  and $0xfffffffb, %eax\n  or $0x80000002, %eax\n  mov %eax, %cr0\n" /* PG, MP, !EM */
+  "  pushl $0x08\n  pushl $2f\n  lret\n"
+  ".code64\n2:\n"
+  "  mov $0x10, %ax\n  mov %ax, %ds\n  mov %ax, %es\n  mov %ax, %ss\n"
+  "  mov $0x90000, %rsp\n  call kmain\n"
+  ".align 8\ngdt:\n  .quad 0\n  .quad 0x00af9a000000ffff\n  .quad 0x00cf92000000ffff\ngdt_end:\n"
+  "gdtr:\n  .word gdt_end - gdt - 1\n  .long gdt\n"
+  ".previous\n");
+#endif

@@ -1,0 +1,15 @@
+// Every differential-execution family, in report order.
+import type { Family } from './family.js';
+import { aluFamily, atomicFamily, bitsFamily, condFamily, legacyFamily, movFamily, muldivFamily, shiftFamily } from './families-integer.js';
+import { sseFloatFamily, sseIntFamily } from './families-sse.js';
+import { branchFamily, stackFamily, stringFamily, systemFamily } from './families-control.js';
+import { x87Family } from './families-x87.js';
+
+export type { Draft, Family } from './family.js';
+
+export const FAMILIES: Family[] = [
+  aluFamily, movFamily, shiftFamily, muldivFamily, bitsFamily, condFamily, branchFamily, atomicFamily,
+  stringFamily, stackFamily, sseFloatFamily, sseIntFamily, x87Family, systemFamily, legacyFamily,
+];
+
+export const familyByName = (name: string): Family | undefined => FAMILIES.find((x) => x.name === name);

@@ -1,0 +1,101 @@
+// What a family of random cases is, and the shared pieces of their generators. Each case is one
+// instruction (or a short sequence whose outcome is visible in registers) that only touches the data
+// window, the stack inside it, or a deliberate fault address (see pickTarget).
+import type { Prng } from '../prng.js';
+import { build, pickTarget, type Built, type Form } from './encode.js';
+import { WINDOW_BASE, WINDOW_SIZE } from './layout.js';
+import type { CpuState, Patch } from './state.js';
+import { bytesOf, intValue, xmmValue } from './values.js';
+
+export interface Draft {
+  code: Uint8Array;
+  state: CpuState;
+  patches: Patch[];
+  /** Effective address of the tested instruction's memory operand, when it has one. */
+  ea?: bigint;
+  /** Index of the instruction under test in a sequence (default 0). */
+  focus?: number;
+  /** Window offset of an FXSAVE image the sequence ends with (x87 cases): its undefined parts are masked. */
+  fxsaveAt?: number;
+}
+
+export interface Family {
+  name: string;
+  /** iced mnemonics this family may produce (undefined: any); anything else is rejected (a safety net). */
+  mnemonics?: ReadonlySet<string>;
+  /** CPUID features (iced names) the family's instructions may need. */
+  features: ReadonlySet<string>;
+  /** Cases iced decodes as invalid are wanted (they must raise #UD on both sides). */
+  allowInvalid?: boolean;
+  /** Code sizes the family runs in (32: compatibility mode on the host, protected mode in the CPU). */
+  modes: readonly (32 | 64)[];
+  generate(r: Prng, bits: 32 | 64): Draft | undefined;
+}
+
+export const INTEGER_FEATURES = new Set(['INTEL8086', 'INTEL186', 'INTEL286', 'INTEL386', 'INTEL486', 'X64', 'CMOV', 'CX8', 'CMPXCHG16B', 'POPCNT', 'MULTIBYTENOP', 'MSR']);
+export const SSE_FEATURES = new Set(['SSE', 'SSE2']);
+
+export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
+const ARITH_FLAGS = [0x1, 0x4, 0x10, 0x40, 0x80, 0x800];
+
+export function randomFlags(r: Prng): number {
+  let f = 0x202;
+  for (const b of ARITH_FLAGS) if (r.chance(0.5)) f |= b;
+  if (r.chance(0.25)) f |= 0x400; // DF
+  return f;
+}
+
+/** Random registers, RSP in the window (room both ways), random flags, default MXCSR. */
+export function baseState(r: Prng): CpuState {
+  const gpr = Array.from({ length: 16 }, () => intValue(r));
+  gpr[RSP] = BigInt(WINDOW_BASE + 0x8000 + 8 * r.int(0x400) + (r.chance(0.05) ? r.int(8) : 0));
+  return { gpr, rflags: randomFlags(r), mxcsr: 0x1f80, xmm: Array.from({ length: 16 }, () => xmmValue(r)) };
+}
+
+const inWindow = (a: bigint, n: number) => a >= BigInt(WINDOW_BASE) && a + BigInt(n) <= BigInt(WINDOW_BASE + WINDOW_SIZE);
+
+export function patchAt(patches: Patch[], address: bigint, bytes: Uint8Array): void {
+  if (inWindow(address, bytes.length)) patches.push({ offset: Number(address) - WINDOW_BASE, bytes });
+}
+
+export const f = (map: Form['map'], op: number, modrm: Form['modrm'], size: Form['size'], imm: Form['imm'], extra: Partial<Form> = {}): Form => ({ map, op, modrm, size, imm, ...extra });
+
+export interface FormFamilyOptions {
+  /** Alignment the memory operand usually gets (16 for SSE aligned forms). */
+  align?: (form: Form) => number;
+  /** Family-specific register/memory setup, before the addressing registers are applied. */
+  setup?: (r: Prng, form: Form, built: Built, st: CpuState, patches: Patch[]) => void;
+  /** Reject a case (return false) after setup, e.g. when two roles need one register. */
+  check?: (form: Form, built: Built, st: CpuState) => boolean;
+  lock?: number; // probability of a LOCK prefix
+  state?: (r: Prng) => CpuState;
+  noFaults?: boolean;
+  features?: ReadonlySet<string>;
+  modes?: readonly (32 | 64)[];
+}
+
+export function formFamily(name: string, forms: Form[], mnemonics: string[] | undefined, o: FormFamilyOptions = {}): Family {
+  return {
+    name,
+    mnemonics: mnemonics && new Set(mnemonics),
+    features: o.features ?? INTEGER_FEATURES,
+    modes: o.modes ?? [64, 32],
+    generate(r, bits) {
+      const form = r.pick(forms);
+      // No deliberate faults in 32-bit cases: the CPU runs them with paging off.
+      const target = pickTarget(r, o.align?.(form) ?? 1, !o.noFaults && bits === 64);
+      const built = build(r, form, target, o.lock !== undefined && r.chance(o.lock), bits);
+      if (!built) return undefined;
+      const st = (o.state ?? baseState)(r);
+      const patches: Patch[] = [];
+      if (built.ea !== undefined && r.chance(0.6)) {
+        patchAt(patches, built.ea, bytesOf(intValue(r), Math.min(built.opSize || 8, 8)));
+      }
+      o.setup?.(r, form, built, st, patches);
+      for (const [reg, v] of built.regs) st.gpr[reg] = v;
+      if (o.check && !o.check(form, built, st)) return undefined;
+      return { code: built.bytes, state: st, patches, ea: built.ea };
+    },
+  };
+}
+
