@@ -1,7 +1,7 @@
 import type { Clock, Cpu, CpuExit, GuestMemory, InterruptSource, PortBus } from '@unimachine/core';
 import { Insn } from './insn.js';
 import { decodeInto } from './decoder.js';
-import { LazyFlags, IF } from './flags.js';
+import { LazyFlags, IF, TF } from './flags.js';
 import { ACC_FETCH, ACC_USER, NEED, TLB_SIZE, Tlb, walk } from './mmu.js';
 import { HANDLERS } from './dispatch.js';
 import { deliverException, describeVector } from './interrupts.js';
@@ -313,9 +313,18 @@ export class X86Cpu implements Cpu {
     if (this.codeSize !== 64) next = this.codeSize === 32 ? next >>> 0 : next & 0xffff;
     this.nextRip = next;
     if (!ins.valid) this.fault(6);
+    const singleStep = this.fl.bits & TF;
     HANDLERS[ins.op](this, ins);
     this.rip = this.nextRip;
     this.instructionsRetired++;
+    if (singleStep) {
+      // TF was set when the instruction started: single-step trap (#DB, DR6.BS) after it.
+      this.dr[6] = (this.dr[6] | 0x4000) >>> 0;
+      this.excVec = 1;
+      this.excErr = -1;
+      this.excSoft = false;
+      throw FAULT;
+    }
   }
 
   private fetchDecode(): Insn {
@@ -473,6 +482,16 @@ export class X86Cpu implements Cpu {
     }
   }
 
+  /**
+   * Drop decoded instructions for guest-physical [address, address+length): for writers that bypass the
+   * CPU (device DMA through GuestMemory, loaders). CPU stores are tracked automatically.
+   */
+  invalidateDecodedCode(address: number, length: number): void {
+    for (let p = Math.floor(address / 4096); p * 4096 < address + length; p++) {
+      if (this.decodeCache.codePages[p]) this.decodeCache.invalidatePage(p);
+    }
+  }
+
   /** Invalidate decoded instructions on the page holding `pa`. */
   notePhysWrite(pa: number): void {
     if (this.decodeCache.codePages[pa >>> 12]) this.decodeCache.invalidatePage(pa >>> 12);
@@ -528,6 +547,14 @@ export class X86Cpu implements Cpu {
   rd32(lin: number): number { return this.readLin(lin, 4, this.accUser); }
   /** Returns the low half; the high half is left in this.hi. */
   rd64(lin: number): number {
+    if ((lin & 0xfff) <= 4088) {
+      // One translation for both halves when the quadword sits in one page.
+      const pa = this.paging ? this.translate(lin, this.accUser) : lin;
+      if (pa + 8 <= this.ramSize) {
+        this.hi = this.view.getUint32(pa + 4, true);
+        return this.view.getUint32(pa, true);
+      }
+    }
     const lo = this.readLin(lin, 4, this.accUser);
     this.hi = this.readLin(this.wrapLin(lin + 4), 4, this.accUser);
     return lo;
@@ -546,6 +573,15 @@ export class X86Cpu implements Cpu {
   wr16(lin: number, v: number): void { this.writeLin(lin, 2, v & 0xffff, this.accUser); }
   wr32(lin: number, v: number): void { this.writeLin(lin, 4, v >>> 0, this.accUser); }
   wr64(lin: number, lo: number, hi: number): void {
+    if ((lin & 0xfff) <= 4088) {
+      const pa = this.paging ? this.translate(lin, 1 | this.accUser) : lin;
+      if (pa + 8 <= this.ramSize) {
+        this.view.setUint32(pa, lo >>> 0, true);
+        this.view.setUint32(pa + 4, hi >>> 0, true);
+        if (this.decodeCache.codePages[pa >>> 12]) this.decodeCache.invalidatePage(pa >>> 12);
+        return;
+      }
+    }
     if (this.paging && (lin & 0xfff) > 4088) {
       this.translate(lin, 1 | this.accUser);
       this.translate(this.nextPage(lin), 1 | this.accUser);
@@ -690,6 +726,78 @@ export class X86Cpu implements Cpu {
   dumpRegisters(): string {
     return dumpRegisters(this);
   }
+
+  // ------------------------------------------------------------------ snapshot (Device contract)
+
+  /** Architectural state as plain JSON plus typed arrays (guest memory is not included). */
+  snapshot(): CpuSnapshot {
+    this.fl.materialize();
+    return {
+      version: 1,
+      state: new Uint8Array(this.stateBuffer.slice(0)),
+      rip: this.rip,
+      rflags: this.fl.bits,
+      seg: { sel: Array.from(this.segSel), base: Array.from(this.segBase), limit: Array.from(this.segLimit), attr: Array.from(this.segAttr) },
+      cr: [this.cr0, this.cr2, this.cr3, this.cr4, this.cr8],
+      efer: this.efer,
+      tables: [this.gdtBase, this.gdtLimit, this.idtBase, this.idtLimit, this.ldtSel, this.ldtBase, this.ldtLimit, this.trSel, this.trBase, this.trLimit, this.trAttr],
+      msr: [this.kernelGsBase, this.tscAux, this.patLo, this.patHi, this.apicBase, this.miscEnable, this.star[0], this.star[1], this.lstar, this.cstar, this.sfmask, this.tscOffset],
+      mxcsr: this.mxcsrValue,
+      x87: { cw: this.fpuCw, sw: this.x87.sw, top: this.x87.top, empty: this.x87.empty, st: Array.from(this.x87.st) },
+      dr: Array.from(this.dr),
+      cpl: this.cpl,
+      halted: this.halted,
+      shadow: this.shadow,
+      instructionsRetired: this.instructionsRetired,
+    };
+  }
+
+  restore(state: unknown): void {
+    const s = state as CpuSnapshot;
+    if (!s || s.version !== 1) throw new Error('X86Cpu.restore: not a version 1 CPU snapshot');
+    new Uint8Array(this.stateBuffer).set(s.state);
+    this.rip = s.rip;
+    this.fl.set(s.rflags);
+    this.segSel.set(s.seg.sel); this.segBase.set(s.seg.base); this.segLimit.set(s.seg.limit); this.segAttr.set(s.seg.attr);
+    [this.cr0, this.cr2, this.cr3, this.cr4, this.cr8] = s.cr;
+    this.efer = s.efer;
+    [this.gdtBase, this.gdtLimit, this.idtBase, this.idtLimit, this.ldtSel, this.ldtBase, this.ldtLimit, this.trSel, this.trBase, this.trLimit, this.trAttr] = s.tables;
+    const m = s.msr;
+    [this.kernelGsBase, this.tscAux, this.patLo, this.patHi, this.apicBase, this.miscEnable] = m;
+    this.star = [m[6], m[7]];
+    [this.lstar, this.cstar, this.sfmask, this.tscOffset] = m.slice(8);
+    this.mxcsrValue = s.mxcsr;
+    this.fpuCw = s.x87.cw; this.x87.sw = s.x87.sw; this.x87.top = s.x87.top; this.x87.empty = s.x87.empty; this.x87.st.set(s.x87.st);
+    this.dr.set(s.dr);
+    this.halted = s.halted;
+    this.shadow = s.shadow;
+    this.instructionsRetired = s.instructionsRetired;
+    this.dead = false;
+    this.deathReason = undefined;
+    this.tlb.flush();
+    this.decodeCache.clear();
+    this.setCpl(s.cpl);
+    this.updateMode();
+  }
+}
+
+export interface CpuSnapshot {
+  version: 1;
+  state: Uint8Array;
+  rip: number;
+  rflags: number;
+  seg: { sel: number[]; base: number[]; limit: number[]; attr: number[] };
+  cr: number[];
+  efer: number;
+  tables: number[];
+  msr: number[];
+  mxcsr: number;
+  x87: { cw: number; sw: number; top: number; empty: number; st: number[] };
+  dr: number[];
+  cpl: number;
+  halted: boolean;
+  shadow: boolean;
+  instructionsRetired: number;
 }
 
 // Late imports to avoid cycles at module-evaluation time.

@@ -85,7 +85,7 @@ function movDr(c: X86Cpu, i: Insn): void { // 0F 21 / 0F 23
   if (n === 4 || n === 5) { if (c.cr4 & 8) c.fault(6); }
   if (i.op === 0x121) {
     const DR = c.dr;
-    const v = n === 6 ? 0xffff0ff0 : n === 7 ? Math.max(DR[7], 0x400) : DR[n];
+    const v = n === 6 ? (DR[6] | 0xffff0ff0) >>> 0 : n === 7 ? (DR[7] | 0x400) >>> 0 : DR[n];
     c.setReg(i.rm, c.codeSize === 64 ? 8 : 4, v >>> 0, Math.floor(v / TWO32) >>> 0, 0);
   } else {
     const lo = c.getReg(i.rm, c.codeSize === 64 ? 8 : 4, 0);

@@ -1,4 +1,4 @@
-export { X86Cpu, type X86CpuOptions } from './cpu.js';
+export { X86Cpu, type X86CpuOptions, type CpuSnapshot } from './cpu.js';
 export { Insn } from './insn.js';
 import { Insn } from './insn.js';
 import { decodeInto } from './decoder.js';

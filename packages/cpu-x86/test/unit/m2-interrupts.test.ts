@@ -222,3 +222,32 @@ irq_handler:
     expect(gpr(m, 11)).toBe(gpr(m, 12));
   });
 });
+
+describe('single-step', () => {
+  it('TF raises #DB after each instruction once POPF has set it; the handler sees the next RIP', () => {
+    const m = run64(SETUP.replace('GATE 0, de_handler, 0', 'GATE 1, db_handler, 0') + `
+main:
+  xor r8, r8
+  pushfq
+  or qword [rsp], 0x100    ; TF
+  popfq                    ; no trap after POPF itself
+  nop                      ; trap after this one
+  nop                      ; and this one
+  pushfq
+  and qword [rsp], ~0x100
+  popfq                    ; trap after this too (TF was set when it started)
+  nop
+  cli
+  hlt
+db_handler:
+  inc r8
+  iretq
+de_handler:
+pf_handler:
+irq_handler:
+  hlt
+` + DATA);
+    expect(m.cpu.deathReason).toMatch(/^HLT with interrupts disabled/);
+    expect(gpr(m, 8)).toBe(5n); // nop, nop, pushfq, and, popfq
+  });
+});

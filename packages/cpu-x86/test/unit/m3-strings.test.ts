@@ -56,3 +56,22 @@ new_code:
     expect(gpr(m, 0)).toBe(2n);
   });
 });
+
+describe('decode cache and external writers', () => {
+  it('invalidateDecodedCode() makes code written behind the CPU (DMA, loaders) visible', () => {
+    const m = run64(`
+  mov eax, 1
+  jmp $
+`, { budget: 2 });
+    expect(gpr(m, 0)).toBe(1n);
+    // A "device" rewrites the immediate of MOV EAX, imm32 (B8 01 00 00 00) directly in RAM.
+    m.mem.writeU8(0x1001, 7);
+    m.cpu.setRip(0x1000n);
+    m.cpu.run(1);
+    expect(gpr(m, 0)).toBe(1n); // still the cached decode
+    m.cpu.invalidateDecodedCode(0x1000, 16);
+    m.cpu.setRip(0x1000n);
+    m.cpu.run(1);
+    expect(gpr(m, 0)).toBe(7n);
+  });
+});
