@@ -8,7 +8,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['source'] } },
   oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'fixtures/*/test/**/*.test.ts', 'guest/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'fixtures/*/test/**/*.test.ts', 'guest/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },
