@@ -31,7 +31,8 @@ export class MachineClock implements Clock {
   private offsetNs = 0;
   private counter: () => number = () => 0;
   private nsPerInstruction = 0;
-  private readonly hostStart = process.hrtime.bigint();
+  // performance.now() rather than hrtime.bigint(): no BigInt on every TSC/PIT read.
+  private readonly hostStartMs = performance.now();
   private timers: PendingTimer[] = [];
   private seq = 0;
 
@@ -46,7 +47,7 @@ export class MachineClock implements Clock {
   }
 
   now(): number {
-    if (this.mode === 'realtime') return Number(process.hrtime.bigint() - this.hostStart);
+    if (this.mode === 'realtime') return Math.round((performance.now() - this.hostStartMs) * 1e6);
     return this.offsetNs + this.counter() * this.nsPerInstruction;
   }
 

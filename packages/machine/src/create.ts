@@ -56,7 +56,7 @@ export async function createMachine(input: MachineSourceInput, opts: CreateMachi
   for (const a of opts.assignments ?? []) source.setAssignment(a);
 
   const plugins = await collectPlugins(source, baseDir, opts);
-  const config = validateMachine(source, plugins);
+  const config = await validateMachine(source, plugins);
 
   const container = rootContainer.createChildContainer();
   const clock = new MachineClock(config.yaml.clock ?? 'deterministic');

@@ -19,6 +19,8 @@ export const NS_PER_INPUT_BYTE = 87_000;
 const MAX_SLICE = 200_000;
 /** Host milliseconds between turns given to Node's event loop (stdin, sockets, timers). */
 const YIELD_EVERY_MS = 15;
+/** Realtime: the guest's speed (instructions per host ms) assumed before the first slice measures it. */
+const INITIAL_INSTRUCTIONS_PER_MS = 10_000;
 
 export type RunEnd =
   | 'exit' // the guest asked to exit (isa-debug-exit)
@@ -83,6 +85,8 @@ export class Machine implements MachineControl {
   private watchingOutput = false;
   private disposed = false;
   private running = false;
+  /** Realtime: instructions per host millisecond, measured over the recent slices. */
+  private instructionsPerMs = INITIAL_INSTRUCTIONS_PER_MS;
 
   constructor(parts: MachineParts) {
     this.parts = parts;
@@ -193,8 +197,16 @@ export class Machine implements MachineControl {
 
         const next = this.clock.nextDeadline();
         let budget = MAX_SLICE;
-        if (deterministic && next !== Infinity) budget = Math.max(1, Math.min(MAX_SLICE, Math.ceil((next - this.clock.now()) / NS_PER_INSTRUCTION)));
+        if (next !== Infinity) {
+          // Realtime: the deadline is in host time, so the slice is as many instructions as the
+          // guest runs (at its measured speed) before then; otherwise a busy guest's timer fires late.
+          const perNs = deterministic ? 1 / NS_PER_INSTRUCTION : this.instructionsPerMs / 1e6;
+          budget = Math.max(1, Math.min(MAX_SLICE, Math.ceil((next - this.clock.now()) * perNs)));
+        }
+        const sliceStart = deterministic ? 0 : performance.now();
+        const retiredBefore = cpu.instructionsRetired;
         const exit = cpu.run(budget);
+        if (!deterministic) this.measureSpeed(cpu.instructionsRetired - retiredBefore, performance.now() - sliceStart);
 
         if (exit === 'dead') return this.finish({ end: 'dead', exitCode: EXIT_MACHINE_STOPPED, message: cpu.deathReason ?? 'the CPU stopped' });
         if (exit === 'halted' && !this.request) {
@@ -213,6 +225,12 @@ export class Machine implements MachineControl {
       this.watchingOutput = false;
       this.flushConsoles();
     }
+  }
+
+  /** Realtime: follow the guest's speed from slices long enough to time (a halted slice says nothing). */
+  private measureSpeed(retired: number, ms: number): void {
+    if (retired < 1000 || ms <= 0.05) return;
+    this.instructionsPerMs = 0.5 * this.instructionsPerMs + 0.5 * (retired / ms);
   }
 
   /** HLT with interrupts enabled: move time to the next deadline (or wait for it, or for input). */

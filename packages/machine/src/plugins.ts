@@ -6,6 +6,13 @@ import type { DevicePlugin } from '@unimachine/core';
 import { pluginsInModule } from './plugin-shape.js';
 import type { YamlSource } from './yaml-source.js';
 
+/**
+ * The bundled CLI is compiled with vm.Script (fast-start.ts), where import() needs an experimental
+ * option that prints a warning; the launcher passes its own import() in instead.
+ */
+declare const __unimachineImport: ((url: string) => Promise<unknown>) | undefined;
+const importModule: (url: string) => Promise<unknown> = typeof __unimachineImport === 'function' ? __unimachineImport : (url) => import(url);
+
 /** Thrown with a one-line reason; the builder adds the YAML position. */
 export class PluginLoadError extends Error {}
 
@@ -43,7 +50,7 @@ export async function loadPluginModule(spec: string, baseDir: string): Promise<D
   const file = resolvePlugin(spec, baseDir);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    mod = (await importModule(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
     throw new PluginLoadError(`plugin "${spec}" (${file}) failed to load: ${(e as Error).message.split('\n')[0]}`);
   }

@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { parseByteSize, REF_KEYWORD, SIZE_PATTERN, type DevicePlugin } from '@unimachine/core';
 import { didYouMean } from './edit-distance.js';
 import { MachineSchema, type MachineYaml } from './machine-schema.js';
@@ -30,47 +30,56 @@ export interface ValidatedMachine {
 const MIN_MEMORY = 2 * 1024 * 1024;
 const MAX_MEMORY = 4 * 1024 * 1024 * 1024 - 65536;
 
-// Filled by the x-unimachine-ref keyword while one device's properties are being validated.
-let collected: { kind: string; value: unknown; instancePath: string }[] = [];
+/** One compiled schema: ajv's ValidateFunction shape (a precompiled one has the same). */
+type Validator = ValidateFunction;
+
+/**
+ * ajv options shared by run-time compilation and the build-time precompilation
+ * (scripts/precompile-validators.mjs), so both validate and report alike.
+ * validateSchema: false skips compiling the JSON Schema meta-schema (about 65 ms of start-up);
+ * the data validated is a few dozen values, so unoptimised generated code is fast enough.
+ */
+export const AJV_OPTIONS = { allErrors: false, strict: false, useDefaults: true, verbose: true, validateSchema: false, code: { optimize: false } } as const;
 
 let ajvInstance: Ajv | undefined;
-function ajv(): Ajv {
-  if (!ajvInstance) {
-    // validateSchema: false skips compiling the JSON Schema meta-schema (about 65 ms of start-up);
-    // the data validated is a few dozen values, so unoptimised generated code is fast enough.
-    ajvInstance = new Ajv({ allErrors: false, strict: false, useDefaults: true, verbose: true, validateSchema: false, code: { optimize: false } });
-    ajvInstance.addKeyword({
-      keyword: REF_KEYWORD,
-      schemaType: 'string',
-      errors: false,
-      validate: (kind: string, value: unknown, _parent: unknown, cxt?: { instancePath: string }) => {
-        collected.push({ kind, value, instancePath: cxt?.instancePath ?? '' });
-        return true;
-      },
-    });
-  }
-  return ajvInstance;
+async function ajv(): Promise<Ajv> {
+  // Loaded only when a schema was not precompiled (a plugin's, or any under vitest / tsc output).
+  const { Ajv } = await import('ajv');
+  return (ajvInstance ??= new Ajv(AJV_OPTIONS));
 }
 
-const compiled = new WeakMap<object, ValidateFunction>();
-function validatorFor(schema: object): ValidateFunction {
+/** Validators generated at build time (the bundled CLI), by schemaKey of the schema they check. */
+const precompiled = new Map<string, Validator>();
+
+/** The bundled CLI registers the validators scripts/precompile-validators.mjs generated. */
+export function registerPrecompiledValidators(byKey: ReadonlyMap<string, Validator>): void {
+  for (const [k, v] of byKey) precompiled.set(k, v);
+}
+
+/** Identifies a schema by content: a precompiled validator is used only for exactly the schema it was made from. */
+export function schemaKey(schema: object): string {
+  return JSON.stringify(closedObject(schema));
+}
+
+const compiled = new WeakMap<object, Validator>();
+async function validatorFor(schema: object): Promise<Validator> {
   let v = compiled.get(schema);
   if (!v) {
-    v = ajv().compile(closedObject(schema));
+    v = (precompiled.size ? precompiled.get(schemaKey(schema)) : undefined) ?? (await ajv()).compile(closedObject(schema));
     compiled.set(schema, v);
   }
   return v;
 }
 
 /** A device schema that says nothing about extra properties gets them refused: a typo should not pass silently. */
-function closedObject(schema: object): object {
+export function closedObject(schema: object): object {
   const s = schema as { type?: unknown; additionalProperties?: unknown };
   return s.type === 'object' && s.additionalProperties === undefined ? { ...s, additionalProperties: false } : s;
 }
 
-export function validateMachine(source: YamlSource, plugins: ReadonlyMap<string, DevicePlugin>): ValidatedMachine {
+export async function validateMachine(source: YamlSource, plugins: ReadonlyMap<string, DevicePlugin>): Promise<ValidatedMachine> {
   const data = source.toJS();
-  const check = validatorFor(MachineSchema);
+  const check = await validatorFor(MachineSchema);
   if (!check(data)) throw explain(check.errors!, data, MachineSchema, [], source, 'the machine');
   const yaml = data as MachineYaml;
 
@@ -93,11 +102,10 @@ export function validateMachine(source: YamlSource, plugins: ReadonlyMap<string,
         ['devices', id, 'type'],
       );
     }
-    collected = [];
-    const checkProps = validatorFor(plugin.schema);
+    const checkProps = await validatorFor(plugin.schema);
     const base: PathSegment[] = ['devices', id];
     if (!checkProps(props)) throw explain(checkProps.errors!, props, plugin.schema, base, source, `device "${id}" (${type})`);
-    devices.push({ id, plugin, props, references: references(collected, base) });
+    devices.push({ id, plugin, props, references: references(plugin.schema, props, base) });
   }
 
   const ids = new Set(devices.map((d) => d.id));
@@ -119,14 +127,31 @@ export function validateMachine(source: YamlSource, plugins: ReadonlyMap<string,
   return { yaml, memoryBytes, devices };
 }
 
-function references(found: typeof collected, base: PathSegment[]): DeviceReference[] {
+/**
+ * The references in a device's validated properties (defaults filled in): every string value whose
+ * schema carries x-unimachine-ref, found by walking the schema and the data together.
+ */
+function references(schema: object, props: unknown, base: PathSegment[]): DeviceReference[] {
   const out = new Map<string, DeviceReference>();
-  for (const f of found) {
-    if (typeof f.value !== 'string') continue;
-    const kind = f.kind === 'irq' ? 'irq' : 'device';
-    const target = kind === 'irq' ? f.value.slice(0, f.value.lastIndexOf('.')) : f.value;
-    out.set(f.instancePath, { kind, value: f.value, target, path: [...base, ...splitPointer(f.instancePath)] });
-  }
+  const walk = (s: Record<string, any> | undefined, v: unknown, at: string[]) => {
+    if (!s || typeof s !== 'object') return;
+    const kind = s[REF_KEYWORD];
+    if (kind !== undefined && typeof v === 'string') {
+      const k = kind === 'irq' ? 'irq' : 'device';
+      out.set(at.join('/'), { kind: k, value: v, target: k === 'irq' ? v.slice(0, v.lastIndexOf('.')) : v, path: [...base, ...at] });
+    }
+    for (const branch of [...(s.anyOf ?? []), ...(s.oneOf ?? []), ...(s.allOf ?? [])]) walk(branch, v, at);
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => walk(Array.isArray(s.items) ? s.items[i] : s.items, item, [...at, String(i)]));
+    } else if (v !== null && typeof v === 'object') {
+      for (const [key, value] of Object.entries(v)) {
+        const pattern = Object.keys(s.patternProperties ?? {}).find((p) => new RegExp(p, 'u').test(key));
+        const sub = s.properties?.[key] ?? (pattern !== undefined ? s.patternProperties[pattern] : undefined) ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+        walk(sub, value, [...at, key]);
+      }
+    }
+  };
+  walk(schema as Record<string, any>, props, []);
   return [...out.values()];
 }
 

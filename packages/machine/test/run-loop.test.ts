@@ -193,6 +193,27 @@ describe('run loop', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(25);
   });
 
+  it('realtime: a busy guest runs slices that end at the next timer deadline, at its measured speed', async () => {
+    let firedAt: number | undefined;
+    const { m, cpu } = await machine((c, max) => {
+      if (firedAt !== undefined) {
+        c.out(0x501, 0);
+        return { retired: 1 };
+      }
+      const until = performance.now() + max / 2000; // this guest runs 2000 instructions per host ms
+      while (performance.now() < until);
+      return { retired: max, exit: 'budget' };
+    }, 'clock: realtime\n');
+    // Three whole slices (200 000 instructions, 100 ms each) teach the loop the guest's speed.
+    await m.run({ until: () => cpu().budgets.length >= 3 });
+    const deadline = m.clock.now() + 30e6;
+    m.clock.schedule(deadline, () => (firedAt = m.clock.now()));
+    expect((await m.run({ timeoutMs: 10_000 })).end).toBe('exit');
+    // A whole slice would have fired it about 70 ms late.
+    expect((firedAt! - deadline) / 1e6).toBeLessThan(30);
+    expect(cpu().budgets.slice(3, -1).every((b) => b < 200_000)).toBe(true);
+  });
+
   it('a halted guest that can get input waits for it', async () => {
     const { m } = await machine((c) => {
       if (m.device<{ received: number[] }>('com1').received.length) {

@@ -16,6 +16,11 @@ export interface BuiltKernels {
   spin: string;
   /** Prints "type:\n", then echoes COM1 input in upper case (polling the LSR); 'q' exits with 20. */
   echo: string;
+  /**
+   * Interrupt-driven: programs the 8259 pair and an IDT, enables the COM1 receive interrupt, prints
+   * "ready\n" and halts (STI; HLT) between interrupts; each byte is echoed in upper case, 'q' exits with 20.
+   */
+  irqEcho: string;
 }
 
 const ECHO_C = String.raw`
@@ -53,6 +58,113 @@ _start:
 2: jmp 2b
 .section .rodata
 ready: .asciz "ready\\n"
+`;
+
+const IRQ_ECHO_S = String.raw`
+.section .multiboot, "a"
+.align 4
+.long 0x1BADB002
+.long 0
+.long -0x1BADB002
+.text
+.code32
+.globl _start
+_start:
+  mov $stack_top, %esp
+  /* Multiboot leaves GDTR undefined: load our own flat GDT before taking any interrupt */
+  lgdt gdtr
+  ljmp $0x10, $3f
+3: mov $0x18, %ax
+  mov %ax, %ds
+  mov %ax, %es
+  mov %ax, %ss
+  /* 8259 pair: ICW1..ICW4, vectors 0x20/0x28; only IRQ4 (COM1) unmasked */
+  mov $0x11, %al
+  out %al, $0x20
+  out %al, $0xa0
+  mov $0x20, %al
+  out %al, $0x21
+  mov $0x28, %al
+  out %al, $0xa1
+  mov $4, %al
+  out %al, $0x21
+  mov $2, %al
+  out %al, $0xa1
+  mov $1, %al
+  out %al, $0x21
+  out %al, $0xa1
+  mov $0xef, %al
+  out %al, $0x21
+  mov $0xff, %al
+  out %al, $0xa1
+  /* IDT: vector 0x24 is a 32-bit interrupt gate to on_com1 in the loader's code segment */
+  mov $on_com1, %eax
+  movw %ax, idt + 0x24 * 8
+  shr $16, %eax
+  movw %ax, idt + 0x24 * 8 + 6
+  movw $0x10, idt + 0x24 * 8 + 2
+  movw $0x8e00, idt + 0x24 * 8 + 4
+  lidt idtr
+  /* COM1: receive-data interrupt on; MCR OUT2 connects the UART's interrupt to the PIC */
+  mov $0x3f9, %dx
+  mov $1, %al
+  out %al, %dx
+  mov $0x3fc, %dx
+  mov $0x08, %al
+  out %al, %dx
+  mov $ready, %esi
+  mov $0x3f8, %dx
+1: lodsb
+  test %al, %al
+  jz 2f
+  out %al, %dx
+  jmp 1b
+2: sti
+  hlt
+  jmp 2b
+
+on_com1:
+  push %eax
+  push %edx
+3: mov $0x3fd, %dx
+  in %dx, %al
+  test $1, %al
+  jz 5f
+  mov $0x3f8, %dx
+  in %dx, %al
+  cmp $'q', %al
+  jne 4f
+  mov $0x501, %dx
+  mov $20, %ax
+  out %ax, %dx
+4: cmp $'a', %al
+  jb 6f
+  cmp $'z', %al
+  ja 6f
+  sub $32, %al
+6: mov $0x3f8, %dx
+  out %al, %dx
+  jmp 3b
+5: mov $0x20, %al
+  out %al, $0x20
+  pop %edx
+  pop %eax
+  iret
+
+.section .rodata
+ready: .asciz "ready\n"
+.data
+.align 8
+gdt: .quad 0, 0, 0x00cf9a000000ffff, 0x00cf92000000ffff
+gdtr: .word 4 * 8 - 1
+  .long gdt
+idtr: .word 256 * 8 - 1
+  .long idt
+.bss
+.align 8
+idt: .skip 256 * 8
+.skip 4096
+stack_top:
 `;
 
 // A probe that prints the multiboot information as QEMU's loader leaves it, then exits via 0x501.
@@ -136,6 +248,7 @@ function buildKernelsInto(dir: string): BuiltKernels {
   w('start64.S', startS(true));
   w('link.ld', LINK);
   w('spin.S', SPIN_S);
+  w('irq-echo.S', IRQ_ECHO_S);
   w('echo.c', ECHO_C.replace('void cmain(void)', 'void cmain(unsigned magic, unsigned *mbi)'));
   const cc = (args: string[]) => execFileSync('gcc', args, { cwd: dir, stdio: 'pipe' });
   const ld = (args: string[]) => execFileSync('ld', ['--no-warn-rwx-segments', '-z', 'noexecstack', ...args], { cwd: dir, stdio: 'pipe' });
@@ -151,12 +264,15 @@ function buildKernelsInto(dir: string): BuiltKernels {
   execFileSync('objcopy', ['-O', 'elf64-x86-64', 'probe32.elf', 'probe64-nokludge.elf'], { cwd: dir });
   cc(['-m32', '-c', 'spin.S', '-o', 'spin.o']);
   ld(['-m', 'elf_i386', '-T', 'link.ld', '-o', 'spin.elf', 'spin.o']);
+  cc(['-m32', '-c', 'irq-echo.S', '-o', 'irq-echo.o']);
+  ld(['-m', 'elf_i386', '-T', 'link.ld', '-o', 'irq-echo.elf', 'irq-echo.o']);
   cc(['-m32', ...flags, '-c', 'echo.c', '-o', 'echo.o']);
   ld(['-m', 'elf_i386', '-T', 'link.ld', '-o', 'echo.elf', 'start32.o', 'echo.o']);
   return {
     dir,
     spin: path.join(dir, 'spin.elf'),
     echo: path.join(dir, 'echo.elf'),
+    irqEcho: path.join(dir, 'irq-echo.elf'),
     elf32: path.join(dir, 'probe32.elf'),
     elf64: path.join(dir, 'probe64.elf'),
     elf64NoKludge: path.join(dir, 'probe64-nokludge.elf'),
