@@ -1,6 +1,6 @@
-// The instruction set the CPU is measured against, as iced-x86 CpuidFeature names. The CPU package
-// does not export its own list yet (SUPPORTED_CPUID_FEATURES in src/index.ts would replace this one);
-// when it does, that list wins, so scope follows what CPUID advertises.
+// The instruction set the CPU is measured against, as iced-x86 CpuidFeature names: the CPU package's
+// SUPPORTED_CPUID_FEATURES (src/index.ts), so scope follows what CPUID advertises. The list below is
+// only the fallback for a CPU package that does not export one.
 import { cpuSupportedFeatures } from './cpu-api.js';
 import { iced } from './iced.js';
 

@@ -12,6 +12,8 @@ const PML4 = 0x1000;
 const PDPT = 0x2000;
 const PD = 0x3000;
 const PT = 0x4000;
+const PT0 = 0x5000; // maps linear page 0 (the TSS)
+const TSS_IO_MAP_BASE = 0x66;
 const P = 1, RW = 2, US = 4;
 /** More than any case can retire (REP counts are small); a case still running after this is stuck. */
 const MAX_STEPS = 100_000;
@@ -59,6 +61,12 @@ export class GuestRunner {
     const first = (WINDOW_BASE % 0x20_0000) / 4096;
     for (let i = 0; i < WINDOW_SIZE / 4096; i++) m.writeU64(PT + 8 * (first + i), (WINDOW_BASE + i * 4096) | P | RW | US);
     m.writeU64(PT + 8 * (first + WINDOW_SIZE / 4096), CODE_BASE | P | US); // code: read-only, executable
+    // The TSS: enterLongMode leaves TR at base 0, limit 0xFFFF. Map that page for the CPU's implicit
+    // (supervisor) accesses and put the I/O map base past the limit: no I/O permission bitmap, so
+    // IN/OUT at CPL 3 raise #GP(0), as for a Linux process without ioperm().
+    m.writeU64(PT0, P | RW);
+    m.writeU64(PD, PT0 | P | RW | US);
+    m.writeU16(TSS_IO_MAP_BASE, 0xffff);
   }
 
   /**
