@@ -1,5 +1,7 @@
-/* Fixed CPU benchmark workload: integer loops, calls, memory traffic, string ops and SSE math.
- * Booted like a multiboot kernel (32-bit entry, long-mode switch), prints a checksum, exits. */
+/* Fixed CPU benchmark workload: integer loops, calls, memory traffic, string ops and SSE math
+ * (-DTIGHT: a register-only integer loop instead). Booted like a multiboot kernel: built -m64 it
+ * switches to long mode with 2 MiB pages; built -m32 it stays in flat protected mode without paging.
+ * Prints a checksum and exits. */
 typedef unsigned long long u64; typedef unsigned int u32; typedef unsigned char u8; typedef unsigned short u16;
 #ifdef HOST
 #include <stdio.h>
@@ -40,6 +42,20 @@ static double matmul(void) {
 }
 static u64 fib(int n) { return n < 2 ? (u64)n : fib(n - 1) + fib(n - 2); }
 
+#ifdef TIGHT
+/* Tight integer loop: register-only xorshift, one load and one store per iteration. */
+static volatile u32 sink;
+void kmain(void) {
+  u64 sum = 0;
+  u32 x = 2463534242u;
+  for (int round = 0; round < ROUNDS; round++) {
+    for (int i = 0; i < 100000; i++) { x ^= x << 13; x ^= x >> 17; x ^= x << 5; sum += x ^ (u32)i; }
+    sink = x;
+  }
+  putx(sum); putch('\n');
+  finish();
+}
+#else
 void kmain(void) {
   u64 sum = 0, seed = 12345;
   for (int i = 0; i < 24; i++) for (int j = 0; j < 24; j++) { ma[i][j] = (i + 1) * 0.5 + j; mb[i][j] = (j - i) * 0.25; }
@@ -57,8 +73,19 @@ void kmain(void) {
   putx(sum); putch('\n');
   finish();
 }
+#endif
 #ifdef HOST
 int main(void) { kmain(); return 0; }
+#elif defined(__i386__)
+/* 32-bit protected mode, flat segments from the multiboot entry, no paging; SSE enabled for -mfpmath=sse. */
+__asm__(
+  ".section .text.entry,\"ax\"\n"
+  ".globl _start\n_start:\n"
+  "  mov $0x80000, %esp\n"
+  "  mov %cr4, %eax\n  or $0x600, %eax\n  mov %eax, %cr4\n"   /* OSFXSR | OSXMMEXCPT */
+  "  mov %cr0, %eax\n  and $0xfffffffb, %eax\n  or $2, %eax\n  mov %eax, %cr0\n" /* MP, !EM */
+  "  call kmain\n"
+  ".previous\n");
 #else
 
 __asm__(

@@ -4,48 +4,60 @@ import { LF_ADC, LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SBB, LF_SUB } from './flag
 const TWO32 = 4294967296;
 
 /**
- * The eight classic ALU operations (0 ADD, 1 OR, 2 ADC, 3 SBB, 4 AND, 5 SUB, 6 XOR, 7 CMP) on unsigned
- * operands of `size` bytes. Returns the low result; for 64-bit the high half is left in c.hi.
- * Flags are recorded lazily.
+ * The eight classic ALU operations (0 ADD, 1 OR, 2 ADC, 3 SBB, 4 AND, 5 SUB, 6 XOR, 7 CMP) on operands
+ * of `size` bytes (unsigned, or for 32/64-bit halves any int32/uint32 bit pattern). Returns the low
+ * result as an int32 bit pattern (a Smi: no heap number when the call is not inlined); for 64-bit the
+ * high half is left in c.hi. Flags are recorded lazily, on unsigned values.
  */
 export function alu(c: X86Cpu, op: number, size: number, a: number, ah: number, b: number, bh: number): number {
+  if (size === 8) return alu64(c, op, a, ah, b, bh);
+  // 8/16/32-bit: kept small so V8 inlines it into the handlers.
+  if (size === 4) { a >>>= 0; b >>>= 0; }
+  const f = c.fl;
+  const mask = size === 4 ? -1 : size === 2 ? 0xffff : 0xff;
+  let r: number;
+  f.size = size;
+  f.rh = 0;
+  c.hi = 0;
+  if (op === 1 || op === 4 || op === 6) {
+    r = (op === 1 ? a | b : op === 4 ? a & b : a ^ b) & mask;
+    f.op = LF_LOGIC;
+  } else {
+    let cin = 0;
+    if (op === 0) { r = (a + b) & mask; f.op = LF_ADD; }
+    else if (op === 5 || op === 7) { r = (a - b) & mask; f.op = LF_SUB; }
+    else if (op === 2) { cin = f.cf(); r = (a + b + cin) & mask; f.op = LF_ADC; }
+    else { cin = f.cf(); r = (a - b - cin) & mask; f.op = LF_SBB; }
+    f.a = a; f.b = b; f.cin = cin;
+  }
+  f.r = r >>> 0;
+  return r | 0;
+}
+
+function alu64(c: X86Cpu, op: number, a: number, ah: number, b: number, bh: number): number {
   const f = c.fl;
   let r = 0, rh = 0, cin = 0;
-  if (size === 8) {
-    ah >>>= 0; bh >>>= 0;
-    switch (op) {
-      case 0: case 2: {
-        if (op === 2) cin = f.cf();
-        const lo = a + b + cin;
-        r = lo >>> 0;
-        rh = (ah + bh + (lo >= TWO32 ? 1 : 0)) >>> 0;
-        break;
-      }
-      case 3: case 5: case 7: {
-        if (op === 3) cin = f.cf();
-        const lo = a - b - cin;
-        r = lo >>> 0;
-        rh = (ah - bh - (lo < 0 ? 1 : 0)) >>> 0;
-        break;
-      }
-      case 1: r = (a | b) >>> 0; rh = (ah | bh) >>> 0; break;
-      case 4: r = (a & b) >>> 0; rh = (ah & bh) >>> 0; break;
-      default: r = (a ^ b) >>> 0; rh = (ah ^ bh) >>> 0; break;
+  a >>>= 0; ah >>>= 0; b >>>= 0; bh >>>= 0;
+  switch (op) {
+    case 0: case 2: {
+      if (op === 2) cin = f.cf();
+      const lo = a + b + cin;
+      r = lo >>> 0;
+      rh = (ah + bh + (lo >= TWO32 ? 1 : 0)) >>> 0;
+      break;
     }
-  } else {
-    const mask = size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
-    switch (op) {
-      case 0: r = (a + b) & mask; break;
-      case 2: cin = f.cf(); r = (a + b + cin) & mask; break;
-      case 3: cin = f.cf(); r = (a - b - cin) & mask; break;
-      case 5: case 7: r = (a - b) & mask; break;
-      case 1: r = (a | b) & mask; break;
-      case 4: r = a & b & mask; break;
-      default: r = (a ^ b) & mask; break;
+    case 3: case 5: case 7: {
+      if (op === 3) cin = f.cf();
+      const lo = a - b - cin;
+      r = lo >>> 0;
+      rh = (ah - bh - (lo < 0 ? 1 : 0)) >>> 0;
+      break;
     }
-    if (size === 4) r >>>= 0;
+    case 1: r = (a | b) >>> 0; rh = (ah | bh) >>> 0; break;
+    case 4: r = (a & b) >>> 0; rh = (ah & bh) >>> 0; break;
+    default: r = (a ^ b) >>> 0; rh = (ah ^ bh) >>> 0; break;
   }
-  f.size = size;
+  f.size = 8;
   f.r = r;
   f.rh = rh;
   switch (op) {
@@ -55,7 +67,7 @@ export function alu(c: X86Cpu, op: number, size: number, a: number, ah: number, 
       f.a = a; f.b = b; f.ah = ah; f.bh = bh; f.cin = cin;
   }
   c.hi = rh;
-  return r;
+  return r | 0;
 }
 
 /** INC (dec=false) / DEC: CF is preserved. */

@@ -4,7 +4,7 @@ import { decodeInto } from './decoder.js';
 import { LazyFlags, IF, TF } from './flags.js';
 import { ACC_FETCH, ACC_USER, NEED, TLB_SIZE, Tlb, walk } from './mmu.js';
 import { HANDLERS } from './dispatch.js';
-import { deliverException, describeVector } from './interrupts.js';
+import { deliverException, deliverNmi, describeVector } from './interrupts.js';
 import { dumpRegisters } from './dump.js';
 import { DecodeCache } from './decode-cache.js';
 import { X87 } from './x87.js';
@@ -98,6 +98,11 @@ export class X86Cpu implements Cpu {
   sysenterEsp = 0;
   sysenterEip = 0;
   tscOffset = 0;
+  /** MTRRdefType, fixed and variable MTRRs as lo/hi word pairs (layout in msr.ts). */
+  readonly mtrr = new Uint32Array(56);
+  /** An NMI is waiting for delivery / NMIs are blocked until the next IRET. */
+  nmiPending = false;
+  nmiBlocked = false;
 
   // Derived mode state.
   private cplValue = 0;
@@ -187,6 +192,9 @@ export class X86Cpu implements Cpu {
     this.x87.reset();
     this.kernelGsBase = 0;
     this.tscAux = 0;
+    this.mtrr.fill(0);
+    this.sysenterCs = this.sysenterEsp = this.sysenterEip = 0;
+    this.nmiPending = this.nmiBlocked = false;
     this.halted = false;
     this.shadow = false;
     this.dead = false;
@@ -266,6 +274,11 @@ export class X86Cpu implements Cpu {
     this.setCpl(cpl);
   }
 
+  /** Raise the NMI line (edge): vector 2, delivered at the next boundary, then blocked until IRET. */
+  nmi(): void {
+    this.nmiPending = true;
+  }
+
   requestStop(): void {
     this.stopRequested = true;
   }
@@ -283,6 +296,11 @@ export class X86Cpu implements Cpu {
       }
       const inhibit = this.shadow;
       this.shadow = false;
+      if (this.nmiPending && !inhibit && !this.nmiBlocked) {
+        this.halted = false;
+        if (!deliverNmi(this)) return this.dead ? 'dead' : 'stopped';
+        continue;
+      }
       if (src !== undefined && !inhibit && this.fl.bits & IF && src.pending()) {
         this.halted = false;
         const vec = src.acknowledge();
@@ -290,13 +308,14 @@ export class X86Cpu implements Cpu {
         continue;
       }
       if (this.halted) return 'halted';
+      const start = this.instructionsRetired;
       try {
-        this.step();
-        n++;
+        this.burst(maxInstructions - n, src);
+        n += this.instructionsRetired - start;
       } catch (e) {
         if (e !== FAULT) throw e;
+        n += this.instructionsRetired - start + 1; // the faulting instruction counts against the budget
         if (!this.handleFault()) return this.dead ? 'dead' : 'stopped';
-        n++;
       }
       if (this.halted && !(this.fl.bits & IF)) {
         this.die('HLT with interrupts disabled');
@@ -306,11 +325,32 @@ export class X86Cpu implements Cpu {
     return 'budget';
   }
 
+  /**
+   * Run instructions back to back (the first one unconditionally) until the budget is spent or
+   * something needs the outer loop: a stop request, HLT, an interrupt shadow, or a deliverable
+   * interrupt. Keeping these checks out of the way of the common case is what makes the loop tight.
+   */
+  private burst(budget: number, src: InterruptSource | undefined): void {
+    const end = this.instructionsRetired + budget;
+    do {
+      this.step();
+    } while (
+      this.instructionsRetired < end && !this.stopRequested && !this.halted && !this.shadow && !this.nmiPending &&
+      (src === undefined || !(this.fl.bits & IF) || !src.pending())
+    );
+  }
+
   /** Execute one instruction (exceptions unwind with FAULT). */
   step(): void {
-    const ins = this.fetchDecode();
-    let next = this.rip + ins.len;
-    if (this.codeSize !== 64) next = this.codeSize === 32 ? next >>> 0 : next & 0xffff;
+    const mode = this.codeSize;
+    const rip = this.rip;
+    // Fast path (inline): same code page as the last fetch, decoded in this mode, nothing rewritten since.
+    const lin = mode === 64 ? rip : (this.segBase[1] + rip) >>> 0;
+    const off = lin & 0xfff;
+    let ins = lin - off === this.fetchBase ? this.fetchPage[off] : undefined;
+    if (ins === undefined || ins.mode !== mode || ins.len === 0) ins = this.fetchDecode();
+    let next = rip + ins.len;
+    if (mode !== 64) next = mode === 32 ? next >>> 0 : next & 0xffff;
     this.nextRip = next;
     if (!ins.valid) this.fault(6);
     const singleStep = this.fl.bits & TF;
@@ -745,6 +785,7 @@ export class X86Cpu implements Cpu {
       mxcsr: this.mxcsrValue,
       x87: { cw: this.fpuCw, sw: this.x87.sw, top: this.x87.top, empty: this.x87.empty, st: Array.from(this.x87.st) },
       dr: Array.from(this.dr),
+      sys: { mtrr: Array.from(this.mtrr), sysenter: [this.sysenterCs, this.sysenterEsp, this.sysenterEip], nmi: [this.nmiPending, this.nmiBlocked] },
       cpl: this.cpl,
       halted: this.halted,
       shadow: this.shadow,
@@ -769,6 +810,11 @@ export class X86Cpu implements Cpu {
     this.mxcsrValue = s.mxcsr;
     this.fpuCw = s.x87.cw; this.x87.sw = s.x87.sw; this.x87.top = s.x87.top; this.x87.empty = s.x87.empty; this.x87.st.set(s.x87.st);
     this.dr.set(s.dr);
+    if (s.sys) {
+      this.mtrr.set(s.sys.mtrr);
+      [this.sysenterCs, this.sysenterEsp, this.sysenterEip] = s.sys.sysenter;
+      [this.nmiPending, this.nmiBlocked] = s.sys.nmi;
+    }
     this.halted = s.halted;
     this.shadow = s.shadow;
     this.instructionsRetired = s.instructionsRetired;
@@ -794,6 +840,8 @@ export interface CpuSnapshot {
   mxcsr: number;
   x87: { cw: number; sw: number; top: number; empty: number; st: number[] };
   dr: number[];
+  /** Optional for snapshots taken before these fields existed. */
+  sys?: { mtrr: number[]; sysenter: number[]; nmi: boolean[] };
   cpl: number;
   halted: boolean;
   shadow: boolean;

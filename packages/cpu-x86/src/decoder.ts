@@ -1,4 +1,5 @@
 import { x87Name } from './x87-names.js';
+import { isSseOpcode, sseEncodingValid } from './sse-names.js';
 import { Insn, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS } from './insn.js';
 
 // Per-opcode decode attributes (one entry per opcode id, see Insn.op).
@@ -392,11 +393,15 @@ function checkValidity(ins: Insn, mode: number): void {
     case 0x62: case 0xc4: case 0xc5: if (!mem) ins.valid = false; break;
     case 0x10b: break;
     case 0x100: if (r > 5) ins.valid = false; break;
-    case 0x101: if (mem && r === 5) ins.valid = false; break;
-    case 0x1b2: case 0x1b4: case 0x1b5: case 0x1c3: if (!mem) ins.valid = false; break;
+    case 0x1b2: case 0x1b4: case 0x1b5: if (!mem) ins.valid = false; break;
+    case 0x1c3: if (!mem || ins.rep !== 0 || ins.opsizePrefix) ins.valid = false; break; // MOVNTI: no 66/F2/F3 form
+    case 0x101: if (mem ? r === 5 : r === 7 && (ins.rm & 7) === 0 && mode !== 64) ins.valid = false; break; // SWAPGS: 64-bit only
+    case 0x109: if (ins.rep === 1) ins.valid = false; break; // F3 0F 09 is WBNOINVD (not advertised)
+    case 0x10d: if (mem) ins.valid = false; break; // PREFETCHW/PREFETCHWT1 are not advertised; register forms are NOPs
     case 0x1ba: if (r < 4) ins.valid = false; break;
     case 0x1c7: if (mem ? r !== 1 : true) ins.valid = false; break;
-    case 0x1ae: if (mem ? r === 4 || r === 5 || r === 6 : r < 5) ins.valid = false; break;
+    // 0F AE: memory forms take no 66/F2/F3 (those are CLFLUSHOPT, CLWB, PTWRITE..., not advertised).
+    case 0x1ae: if (mem ? r === 4 || r === 5 || r === 6 || ins.rep !== 0 || ins.opsizePrefix : r < 5) ins.valid = false; break;
     case 0x118: case 0x119: case 0x11a: case 0x11b: case 0x11c: case 0x11d: case 0x11e: case 0x11f: break;
     case 0x1b8: if (ins.rep !== 1) ins.valid = false; break; // POPCNT needs F3 (JMPE otherwise)
   }
@@ -405,6 +410,7 @@ function checkValidity(ins: Insn, mode: number): void {
   if ((op === 0x121 || op === 0x123) && ins.reg > 7) ins.valid = false; // no DR8-DR15
   if (op >= 0xd8 && op <= 0xdf && x87Name(op, mem, ins.reg, ins.rm) === undefined) ins.valid = false;
   if (op === 0x1ae && !mem && (ins.rep !== 0 || ins.opsizePrefix)) ins.valid = false;
+  if (isSseOpcode(op) && !sseEncodingValid(ins)) ins.valid = false; // prefix variant / operand form
   if (ins.lock && !(mem && LOCKABLE.has(lockKey(ins)))) ins.valid = false;
 }
 

@@ -31,5 +31,7 @@ export function dumpRegisters(c: X86Cpu): string {
   }
   lines.push(`GDT=${hex(c.gdtBase, 16)}/${hex(c.gdtLimit, 4)} IDT=${hex(c.idtBase, 16)}/${hex(c.idtLimit, 4)} TR=${hex(c.trSel, 4)} base=${hex(c.trBase, 16)}`);
   lines.push(`CR0=${hex(c.cr0, 8)} CR2=${hex(c.cr2, 16)} CR3=${hex(c.cr3, 16)} CR4=${hex(c.cr4, 8)} EFER=${hex(c.efer, 8)}`);
+  lines.push(`CR8=${hex(c.cr8, 1)} DR6=${hex(c.dr[6] | 0xffff0ff0, 8)} DR7=${hex(c.dr[7] | 0x400, 8)} LDT=${hex(c.ldtSel, 4)}` +
+    `${c.nmiBlocked ? ' NMI-blocked' : ''}${c.nmiPending ? ' NMI-pending' : ''}${c.shadow ? ' shadow' : ''}`);
   return lines.join('\n');
 }

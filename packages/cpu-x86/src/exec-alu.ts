@@ -21,8 +21,27 @@ function aluRm(c: X86Cpu, i: Insn, op: number, size: number, b: number, bh: numb
   }
 }
 
+/**
+ * Fast path: 32/64-bit op on register `d` with source halves (b, bh) given as int32 bit patterns.
+ * Works on the register file directly so no value crosses a call boundary as a boxed double.
+ */
+function aluReg(c: X86Cpu, op: number, size: number, d: number, b: number, bh: number): void {
+  const r = c.r;
+  if (size === 4) {
+    const v = alu(c, op, 4, r[2 * d], 0, b, 0);
+    if (op !== 7) { r[2 * d] = v; r[2 * d + 1] = 0; }
+  } else {
+    const v = alu(c, op, 8, r[2 * d], r[2 * d + 1], b, bh);
+    if (op !== 7) { r[2 * d] = v; r[2 * d + 1] = c.hi; }
+  }
+}
+
 function aluEG(c: X86Cpu, i: Insn): void { // op Eb/Ev, Gb/Gv
   const size = i.size;
+  if (size >= 4 && !i.isMem && !i.lock) {
+    aluReg(c, (i.op >> 3) & 7, size, i.rm, c.r[2 * i.reg], c.r[2 * i.reg + 1]);
+    return;
+  }
   const b = c.getReg(i.reg, size, i.rex);
   aluRm(c, i, (i.op >> 3) & 7, size, b, c.hi);
 }
@@ -30,6 +49,10 @@ function aluEG(c: X86Cpu, i: Insn): void { // op Eb/Ev, Gb/Gv
 function aluGE(c: X86Cpu, i: Insn): void { // op Gb/Gv, Eb/Ev
   if (i.lock) c.fault(6);
   const size = i.size;
+  if (size >= 4 && !i.isMem) {
+    aluReg(c, (i.op >> 3) & 7, size, i.reg, c.r[2 * i.rm], c.r[2 * i.rm + 1]);
+    return;
+  }
   const b = i.isMem ? c.rdSize(ea(c, i), size) : c.getReg(i.rm, size, i.rex);
   const bh = c.hi;
   const a = c.getReg(i.reg, size, i.rex);
@@ -42,6 +65,10 @@ function aluGE(c: X86Cpu, i: Insn): void { // op Gb/Gv, Eb/Ev
 function aluAI(c: X86Cpu, i: Insn): void { // op AL/eAX, imm
   if (i.lock) c.fault(6);
   const size = i.size;
+  if (size >= 4) {
+    aluReg(c, (i.op >> 3) & 7, size, 0, i.imm, i.imm >> 31);
+    return;
+  }
   const a = c.getReg(0, size, 0);
   const ah = c.hi;
   const op = (i.op >> 3) & 7;
@@ -50,6 +77,10 @@ function aluAI(c: X86Cpu, i: Insn): void { // op AL/eAX, imm
 }
 
 function grp1(c: X86Cpu, i: Insn): void { // 80/81/83: op Eb/Ev, imm
+  if (i.size >= 4 && !i.isMem && !i.lock) {
+    aluReg(c, i.reg & 7, i.size, i.rm, i.imm, i.imm >> 31);
+    return;
+  }
   aluRm(c, i, i.reg & 7, i.size, immLo(i, i.size), immHi(i));
 }
 

@@ -9,6 +9,7 @@ import { iret } from './interrupts.js';
 import { loadCodeSegment, loadSegment, codeDescriptorDpl } from './segments.js';
 import { CF, DF, IF, IOPL } from './flags.js';
 import { SEG_CS, SEG_SS } from './insn.js';
+import { isSystemSelector, farTransferThroughGate } from './system-gates.js';
 
 function jcc(c: X86Cpu, i: Insn): void { // 70-7F, 0F 80-8F
   if (c.fl.cond(i.op & 15)) c.nextRip = branchTarget(c, c.nextRip + i.imm, i.size);
@@ -80,6 +81,7 @@ function jcxz(c: X86Cpu, i: Insn): void { // E3
 
 /** Far JMP/CALL to sel:offset (protected mode: code segments only, no call gates). */
 function farTransfer(c: X86Cpu, sel: number, offLo: number, offHi: number, size: number, call: boolean): void {
+  if (c.cr0 & 1 && isSystemSelector(c, sel)) { farTransferThroughGate(c, sel, call); return; }
   const oldCs = c.segSel[SEG_CS];
   const oldRip = c.nextRip;
   const newCpl = c.cr0 & 1 ? codeDescriptorDpl(c, sel) : 0;
@@ -112,11 +114,15 @@ function retFar(c: X86Cpu, i: Insn): void { // CA/CB
   const newCpl = c.cr0 & 1 ? cs & 3 : 0;
   if (newCpl < c.cpl) c.fault(13, cs & 0xfffc);
   const outer = newCpl > c.cpl;
-  loadCodeSegment(c, cs, newCpl);
   if (n) adjust(c, n);
+  // The caller's SS:rSP come off the current stack at the current privilege, before CS changes.
+  let sp = 0, spHi = 0, ss = 0;
   if (outer) {
-    const sp = pop(c, size), spHi = size === 8 ? c.hi : 0;
-    const ss = pop(c, size) & 0xffff;
+    sp = pop(c, size); spHi = size === 8 ? c.hi : 0;
+    ss = pop(c, size) & 0xffff;
+  }
+  loadCodeSegment(c, cs, newCpl);
+  if (outer) {
     loadSegment(c, SEG_SS, ss);
     c.r[8] = sp; c.r[9] = spHi;
     if (n) adjust(c, n);

@@ -5,8 +5,16 @@ import { ea, immLo, immHi } from './operands.js';
 import { loadSegment } from './segments.js';
 import { SEG_SS } from './insn.js';
 
+/** 32/64-bit register-to-register move on the int32 halves (the common case, nothing boxed). */
+function movRR(c: X86Cpu, size: number, d: number, s: number): void {
+  const r = c.r;
+  r[2 * d] = r[2 * s];
+  r[2 * d + 1] = size === 8 ? r[2 * s + 1] : 0;
+}
+
 function movEG(c: X86Cpu, i: Insn): void { // 88/89
   const size = i.size;
+  if (size >= 4 && !i.isMem) { movRR(c, size, i.rm, i.reg); return; }
   const v = c.getReg(i.reg, size, i.rex);
   if (i.isMem) c.wrSize(ea(c, i), size, v, c.hi);
   else c.setReg(i.rm, size, v, c.hi, i.rex);
@@ -14,6 +22,7 @@ function movEG(c: X86Cpu, i: Insn): void { // 88/89
 
 function movGE(c: X86Cpu, i: Insn): void { // 8A/8B
   const size = i.size;
+  if (size >= 4 && !i.isMem) { movRR(c, size, i.reg, i.rm); return; }
   const v = i.isMem ? c.rdSize(ea(c, i), size) : c.getReg(i.rm, size, i.rex);
   c.setReg(i.reg, size, v, c.hi, i.rex);
 }

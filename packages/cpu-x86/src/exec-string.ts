@@ -3,6 +3,7 @@ import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { alu } from './alu.js';
 import { DF, IOPL } from './flags.js';
+import { checkIoPermission } from './system-io.js';
 import { SEG_ES } from './insn.js';
 
 /** Iterations per step() for REP-prefixed strings, so interrupts and stop requests get a turn. */
@@ -99,8 +100,8 @@ function scasBody(c: X86Cpu, i: Insn, delta: number): boolean {
   return (c.fl.zf() !== 0) === (i.rep === 1);
 }
 
-function ioAllowed(c: X86Cpu): void {
-  if (c.cr0 & 1 && c.cpl > (c.fl.bits & IOPL) >> 12) c.fault(13, 0);
+function ioAllowed(c: X86Cpu, port: number, size: number): void {
+  if (c.cr0 & 1 && c.cpl > (c.fl.bits & IOPL) >> 12) checkIoPermission(c, port, size);
 }
 function ioSize(i: Insn): 1 | 2 | 4 {
   return i.size === 1 ? 1 : i.size === 2 ? 2 : 4;
@@ -195,13 +196,13 @@ function bulkMovs(c: X86Cpu, i: Insn): boolean {
 function lods(c: X86Cpu, i: Insn): void { repeat(c, i, lodsBody, false); }
 function cmps(c: X86Cpu, i: Insn): void { repeat(c, i, cmpsBody, true); }
 function scas(c: X86Cpu, i: Insn): void { repeat(c, i, scasBody, true); }
-function ins(c: X86Cpu, i: Insn): void { ioAllowed(c); repeat(c, i, insBody, false); }
-function outs(c: X86Cpu, i: Insn): void { ioAllowed(c); repeat(c, i, outsBody, false); }
+function ins(c: X86Cpu, i: Insn): void { ioAllowed(c, c.r[4] & 0xffff, ioSize(i)); repeat(c, i, insBody, false); }
+function outs(c: X86Cpu, i: Insn): void { ioAllowed(c, c.r[4] & 0xffff, ioSize(i)); repeat(c, i, outsBody, false); }
 
 function inOut(c: X86Cpu, i: Insn): void { // E4-E7, EC-EF
-  ioAllowed(c);
   const port = i.op < 0xe8 ? i.imm & 0xff : c.r[4] & 0xffff;
   const size = ioSize(i);
+  ioAllowed(c, port, size);
   if ((i.op & 2) === 0) {
     const v = c.ports.read(port, size);
     c.setReg(0, size, v, 0, 0);

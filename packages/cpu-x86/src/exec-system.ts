@@ -78,19 +78,38 @@ function writeCr4(c: X86Cpu, lo: number, hi: number): void {
   c.tlb.flush();
 }
 
+/**
+ * MOV from/to DR0-DR7. DR4/DR5 alias DR6/DR7 unless CR4.DE (then #UD). DR6 reads its fixed bits
+ * 0xffff0ff0 as ones, DR7 its bit 10 (other reserved bits read back as written, as on QEMU); a write
+ * with bits 63:32 set is #GP(0). Breakpoints are stored, not armed.
+ */
 function movDr(c: X86Cpu, i: Insn): void { // 0F 21 / 0F 23
   requireCpl0(c);
-  const n = i.reg;
+  let n = i.reg;
   if (n > 7) c.fault(6);
-  if (n === 4 || n === 5) { if (c.cr4 & 8) c.fault(6); }
-  if (i.op === 0x121) {
-    const DR = c.dr;
-    const v = n === 6 ? (DR[6] | 0xffff0ff0) >>> 0 : n === 7 ? (DR[7] | 0x400) >>> 0 : DR[n];
-    c.setReg(i.rm, c.codeSize === 64 ? 8 : 4, v >>> 0, Math.floor(v / TWO32) >>> 0, 0);
-  } else {
-    const lo = c.getReg(i.rm, c.codeSize === 64 ? 8 : 4, 0);
-    c.dr[n] = (c.codeSize === 64 ? c.hi : 0) * TWO32 + lo;
+  if (n === 4 || n === 5) {
+    if (c.cr4 & 8) c.fault(6);
+    n += 2;
   }
+  if (c.dr[7] & 0x2000) { // DR7.GD: the access itself traps, with DR6.BD
+    c.dr[7] = (c.dr[7] & ~0x2000) >>> 0;
+    c.dr[6] = (c.dr[6] | 0x2000) >>> 0;
+    c.fault(1);
+  }
+  const wide = c.codeSize === 64;
+  if (i.op === 0x121) {
+    const v = n === 6 ? (c.dr[6] | 0xffff0ff0) >>> 0 : n === 7 ? (c.dr[7] | 0x400) >>> 0 : c.dr[n];
+    c.setReg(i.rm, wide ? 8 : 4, v >>> 0, Math.floor(v / TWO32) >>> 0, 0);
+    return;
+  }
+  const lo = c.getReg(i.rm, wide ? 8 : 4, 0);
+  const hi = wide ? c.hi : 0;
+  if (n === 6 || n === 7) {
+    if (hi !== 0) c.fault(13, 0);
+    c.dr[n] = n === 6 ? (lo | 0xffff0ff0) >>> 0 : (lo | 0x400) >>> 0;
+    return;
+  }
+  c.dr[n] = (hi | 0) * TWO32 + lo;
 }
 
 function rdmsr(c: X86Cpu): void {
@@ -321,7 +340,47 @@ function sysret(c: X86Cpu, i: Insn): void {
   c.nextRip = rip;
 }
 
+function flatSegment(c: X86Cpu, s: number, sel: number, attr: number): void {
+  c.segSel[s] = sel; c.segBase[s] = 0; c.segLimit[s] = 0xffffffff; c.segAttr[s] = attr;
+}
+
+/** SYSENTER: to CPL0 at SYSENTER_CS:SYSENTER_EIP on SYSENTER_ESP, flat segments, IF/VM/RF cleared. */
+function sysenter(c: X86Cpu): void {
+  const cs = c.sysenterCs & 0xfffc;
+  if (!(c.cr0 & 1) || cs === 0) c.fault(13, 0);
+  const long = (c.efer & 0x400) !== 0;
+  c.fl.set(c.fl.get() & ~(0x20000 | 0x200 | 0x10000));
+  flatSegment(c, SEG_CS, cs, long ? 0xa09b : 0xc09b);
+  flatSegment(c, SEG_SS, (cs + 8) & 0xfffc, 0xc093);
+  c.setCpl(0);
+  c.updateMode();
+  if (long) { c.setRegNum(4, c.sysenterEsp); c.nextRip = c.sysenterEip; }
+  else { c.r[8] = c.sysenterEsp; c.r[9] = 0; c.nextRip = c.sysenterEip >>> 0; }
+}
+
+/** SYSEXIT: to CPL3 at RDX/EDX on RCX/ECX; REX.W selects a 64-bit code segment (SYSENTER_CS+32). */
+function sysexit(c: X86Cpu, i: Insn): void {
+  const base = c.sysenterCs & 0xfffc;
+  if (!(c.cr0 & 1) || base === 0 || c.cpl !== 0) c.fault(13, 0);
+  const to64 = i.size === 8;
+  let rip: number, rsp: number;
+  if (to64) {
+    rip = c.regNum(2); rsp = c.regNum(1);
+    if (!(rip >= -0x800000000000 && rip < 0x800000000000) || !(rsp >= -0x800000000000 && rsp < 0x800000000000)) c.fault(13, 0);
+  } else {
+    rip = c.r[4] >>> 0; rsp = c.r[2] >>> 0;
+  }
+  flatSegment(c, SEG_CS, ((base + (to64 ? 32 : 16)) & 0xfffc) | 3, to64 ? 0xa0fb : 0xc0fb);
+  flatSegment(c, SEG_SS, ((base + (to64 ? 40 : 24)) & 0xfffc) | 3, 0xc0f3);
+  c.setCpl(3);
+  c.updateMode();
+  if (to64) c.setRegNum(4, rsp); else { c.r[8] = rsp; c.r[9] = 0; }
+  c.nextRip = rip;
+}
+
 export function registerSystem(h: Handler[]): void {
+  h[0x134] = sysenter;
+  h[0x135] = sysexit;
   h[0x120] = movFromCr;
   h[0x122] = movToCr;
   h[0x121] = h[0x123] = movDr;

@@ -10,6 +10,7 @@ export const MX_OE = 0x08;
 export const MX_UE = 0x10;
 export const MX_PE = 0x20;
 const MX_FTZ = 0x8000;
+const MX_UM = 0x800; // underflow mask: when clear, any tiny result (even exact) raises UE and FTZ does not apply
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
@@ -150,11 +151,53 @@ const MAX64 = 1.7976931348623157e308;
 const MAX32 = 3.4028234663852886e38;
 const MIN_NORMAL64 = 2.2250738585072014e-308;
 const MIN_NORMAL32 = 1.1754943508222875e-38;
+const MX_OM = 0x400;
 
 function overflowResult(sign: number, rc: number, max: number): number {
   // Round-to-nearest and the direction toward the sign give infinity; the others the largest finite.
   if (rc === 0 || (rc === 1 && sign < 0) || (rc === 2 && sign > 0)) return sign * Infinity;
   return sign * max;
+}
+
+/**
+ * Whether the exact double-precision result of a op b, rounded with an unbounded exponent, is inexact.
+ * That is what PE reports beside an unmasked OE or UE (the CPU then faults and writes nothing).
+ * Tiny or huge sums of doubles are exact; products and quotients are judged on scaled significands.
+ */
+function inexactUnbounded64(op: number, a: number, b: number): boolean {
+  switch (op) {
+    case OP_ADD: case OP_SUB: {
+      const ha = a * 0.5, hb = b * 0.5; // halves: a huge sum stays finite
+      return errorSign(op, ha, hb, apply(op, ha, hb)) !== 0;
+    }
+    case OP_MUL: {
+      const ma = frexp(a), mb = frexp(b), pm = ma * mb;
+      return mulError(ma, mb, pm) !== 0;
+    }
+    case OP_DIV: {
+      const ma = frexp(a), mb = frexp(b), q = ma / mb, p = q * mb;
+      return p !== ma || mulError(q, mb, p) !== 0;
+    }
+    default: return false;
+  }
+}
+
+/** Whether `d` (a double whose own rounding error sign is derr) needs more than 24 significant bits. */
+function inexactUnbounded32(d: number, derr: number): boolean {
+  if (derr !== 0) return true;
+  if (d === 0 || !isFinite(d)) return false;
+  const m = frexp(d);
+  return Math.fround(m) !== m;
+}
+
+/**
+ * Overflow: masked, OE and PE with infinity or the largest finite value by rounding mode; unmasked,
+ * OE alone plus PE when the unbounded result is inexact (no result is written).
+ */
+function overflow(sign: number, rc: number, mxcsr: number, max: number, inexact: () => boolean): number {
+  if (mxcsr & MX_OM) { flags = (flags & ~MX_PE) | MX_OE | MX_PE; return overflowResult(sign, rc, max); }
+  flags = (flags & ~MX_PE) | MX_OE | (inexact() ? MX_PE : 0);
+  return sign * Infinity;
 }
 
 /**
@@ -167,18 +210,39 @@ export function arith64(op: number, a: number, b: number, mxcsr: number): number
   let r = apply(op, a, b);
   if (r !== r) { flags = MX_IE; return r; }
   if (op === OP_DIV && b === 0 && isFinite(a)) { flags = MX_ZE; return r; }
-  if (!isFinite(r) && isFinite(a) && isFinite(b)) {
-    flags = MX_OE | MX_PE;
-    return overflowResult(r > 0 ? 1 : -1, rc, MAX64);
-  }
+  const finiteIn = isFinite(a) && isFinite(b);
+  if (!isFinite(r)) return finiteIn ? overflow(r > 0 ? 1 : -1, rc, mxcsr, MAX64, () => inexactUnbounded64(op, a, b)) : r;
+  if (r === 0 && rc === 1 && (op === OP_ADD || op === OP_SUB)) r = exactZeroRoundingDown(op, a, b);
   const err = errorSign(op, a, b, r);
   if (err !== 0) {
     flags = MX_PE;
     r = directed(r, err, rc, nextAfter64);
-    if (Math.abs(r) < MIN_NORMAL64) flags |= MX_UE;
+    if (!isFinite(r)) return overflow(r > 0 ? 1 : -1, rc, mxcsr, MAX64, () => true);
   }
-  // Flush-to-zero: any tiny result (exact or not) becomes a signed zero with UE and PE.
-  if (mxcsr & MX_FTZ && r !== 0 && Math.abs(r) < MIN_NORMAL64) {
+  if (Math.abs(r) < MIN_NORMAL64 && (r !== 0 || err !== 0) && !(mxcsr & MX_UM)) {
+    flags = MX_UE | (inexactUnbounded64(op, a, b) ? MX_PE : 0);
+    return r;
+  }
+  return underflow(r, err, mxcsr, MIN_NORMAL64);
+}
+
+/**
+ * An exact zero sum of operands that are not both +0 is -0 when rounding down (+0 in the other modes,
+ * which is what JavaScript computes).
+ */
+function exactZeroRoundingDown(op: number, a: number, b: number): number {
+  const bPositiveZero = op === OP_ADD ? Object.is(b, 0) : Object.is(b, -0);
+  return Object.is(a, 0) && bPositiveZero ? 0 : -0;
+}
+
+/**
+ * Masked underflow of a tiny result (below the smallest normal after rounding): UE only when inexact;
+ * flush-to-zero turns it into a signed zero with UE and PE.
+ */
+function underflow(r: number, err: number, mxcsr: number, minNormal: number): number {
+  if (!(Math.abs(r) < minNormal) || (r === 0 && err === 0)) return r;
+  if (err !== 0) flags |= MX_UE;
+  if (mxcsr & MX_FTZ && r !== 0) {
     flags |= MX_UE | MX_PE;
     r = r < 0 ? -0 : 0;
   }
@@ -189,30 +253,28 @@ export function arith64(op: number, a: number, b: number, mxcsr: number): number
 export function arith32(op: number, a: number, b: number, mxcsr: number): number {
   flags = 0;
   const rc = (mxcsr >> 13) & 3;
-  const d = apply(op, a, b);
+  let d = apply(op, a, b);
   if (d !== d) { flags = MX_IE; return d; }
   if (op === OP_DIV && b === 0 && isFinite(a)) { flags = MX_ZE; return d; }
+  if (d === 0 && rc === 1 && (op === OP_ADD || op === OP_SUB)) d = exactZeroRoundingDown(op, a, b);
   return roundTo32(d, errorSign(op, a, b, d), rc, mxcsr, isFinite(a) && isFinite(b));
 }
 
 /** Round a double `d` (whose own error sign is `derr`) to single precision under the mode. */
 export function roundTo32(d: number, derr: number, rc: number, mxcsr: number, finiteInputs = true): number {
   let r = Math.fround(d);
-  if (!isFinite(r) && isFinite(d) && finiteInputs) {
-    flags |= MX_OE | MX_PE;
-    return overflowResult(d > 0 ? 1 : -1, rc, MAX32);
-  }
+  if (!isFinite(r) && isFinite(d) && finiteInputs) return overflow(d > 0 ? 1 : -1, rc, mxcsr, MAX32, () => inexactUnbounded32(d, derr));
   const err = r === d ? derr : d > r ? 1 : -1;
   if (err !== 0 && isFinite(r)) {
     flags |= MX_PE;
     if (rc !== 0) r = directed(r, err, rc, nextAfter32);
-    if (Math.abs(r) < MIN_NORMAL32) flags |= MX_UE;
+    if (!isFinite(r)) return overflow(r > 0 ? 1 : -1, rc, mxcsr, MAX32, () => true);
   }
-  if (mxcsr & MX_FTZ && r !== 0 && Math.abs(r) < MIN_NORMAL32) {
-    flags |= MX_UE | MX_PE;
-    r = r < 0 ? -0 : 0;
+  if (Math.abs(r) < MIN_NORMAL32 && (r !== 0 || err !== 0) && !(mxcsr & MX_UM)) {
+    flags = (flags & ~MX_PE) | MX_UE | (inexactUnbounded32(d, derr) ? MX_PE : 0);
+    return r;
   }
-  return r;
+  return underflow(r, err, mxcsr, MIN_NORMAL32);
 }
 
 /** Flags raised by the last arith64/arith32/roundTo32 call (roundTo32 accumulates; reset with clearFlags). */

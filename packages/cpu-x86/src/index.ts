@@ -37,6 +37,6 @@ export function decodeInsn(bytes: Uint8Array, mode: 16 | 32 | 64): Insn {
  */
 export const SUPPORTED_CPUID_FEATURES: readonly string[] = [
   'INTEL8086', 'INTEL186', 'INTEL286', 'INTEL386', 'INTEL486', 'X64',
-  'CMOV', 'CX8', 'CMPXCHG16B', 'CPUID', 'TSC', 'RDTSCP', 'MSR', 'SYSCALL',
-  'SSE', 'SSE2', 'FXSR', 'POPCNT', 'MULTIBYTENOP', 'PAUSE',
+  'CMOV', 'CX8', 'CMPXCHG16B', 'CPUID', 'TSC', 'RDTSCP', 'MSR', 'SYSCALL', 'SEP',
+  'SSE', 'SSE2', 'FXSR', 'CLFSH', 'POPCNT', 'MULTIBYTENOP', 'PAUSE',
 ];

@@ -64,6 +64,13 @@ export function deliverException(c: X86Cpu, vec: number, err: number, soft: bool
   }
 }
 
+/** Deliver a pending NMI (vector 2, no error code); further NMIs wait for the next IRET. */
+export function deliverNmi(c: X86Cpu): boolean {
+  c.nmiPending = false;
+  c.nmiBlocked = true;
+  return deliverException(c, 2, -1, false, true);
+}
+
 function deliver(c: X86Cpu, vec: number, err: number, soft: boolean, external: boolean): void {
   // EXT is set unless the event is a software interrupt (INT n/INT3/INTO).
   const extBit = soft ? 0 : 1;
@@ -181,6 +188,7 @@ function deliverReal(c: X86Cpu, vec: number): void {
 
 /** IRET / IRETD / IRETQ. */
 export function iret(c: X86Cpu, size: number): void {
+  c.nmiBlocked = false; // any IRET ends NMI blocking, even one that then faults
   if (!(c.cr0 & 1)) {
     const ip = pop(c, size);
     const cs = pop(c, size) & 0xffff;

@@ -87,9 +87,11 @@ export function mnemonicOf(i: Insn): string {
       return 'INVALID';
     }
     case 0x107: return i.size === 8 ? 'Sysretq' : 'Sysret';
-    case 0x10d: return r === 1 || r === 3 ? 'Prefetchw' : r === 2 ? 'Prefetchwt1' : 'Prefetch';
-    case 0x118: return i.isMem && r < 4 ? ['Prefetchnta', 'Prefetcht0', 'Prefetcht1', 'Prefetcht2'][r] : 'Nop';
-    case 0x11f: return 'Nop';
+    case 0x134: return 'Sysenter';
+    case 0x135: return i.size === 8 ? 'Sysexitq' : 'Sysexit';
+    case 0x10d: return i.isMem ? 'INVALID' : 'Reservednop'; // PREFETCHW (memory) is not advertised
+    case 0x118: return i.isMem && r < 4 ? ['Prefetchnta', 'Prefetcht0', 'Prefetcht1', 'Prefetcht2'][r] : 'Reservednop';
+    case 0x11f: return r === 0 ? 'Nop' : 'Reservednop';
     case 0x1b9: return 'Ud1';
     case 0x1ff: return 'Ud0';
     case 0x119: case 0x11a: case 0x11b: case 0x11c: case 0x11d: case 0x11e: return 'Reservednop';

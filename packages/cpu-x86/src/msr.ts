@@ -18,6 +18,47 @@ export const MSR_FS_BASE = 0xc0000100;
 export const MSR_GS_BASE = 0xc0000101;
 export const MSR_KERNEL_GS_BASE = 0xc0000102;
 export const MSR_TSC_AUX = 0xc0000103;
+export const MSR_SYSENTER_CS = 0x174;
+export const MSR_SYSENTER_ESP = 0x175;
+export const MSR_SYSENTER_EIP = 0x176;
+export const MSR_MTRRCAP = 0xfe;
+export const MSR_MTRR_DEF_TYPE = 0x2ff;
+
+/** MTRRcap: 8 variable ranges, fixed ranges, write-combining (what QEMU reports). */
+const MTRRCAP = 0x508;
+/** Fixed-range MTRRs in the order of their slots in cpu.mtrr (two 32-bit words each). */
+const MTRR_FIXED = [0x250, 0x258, 0x259, 0x268, 0x269, 0x26a, 0x26b, 0x26c, 0x26d, 0x26e, 0x26f];
+/** cpu.mtrr layout: slot 0 = MTRRdefType, 1..11 fixed ranges, 12..27 variable base/mask pairs 0x200-0x20f. */
+export const MTRR_SLOTS = 28;
+/** Physical address bits (CPUID 0x80000008): MTRR/APIC base bits above this are reserved. */
+const PHYS_HI_MASK = 0xff; // bits 32..39 of the high word
+
+function mtrrSlot(index: number): number {
+  if (index === MSR_MTRR_DEF_TYPE) return 0;
+  const f = MTRR_FIXED.indexOf(index);
+  if (f >= 0) return 1 + f;
+  if (index >= 0x200 && index <= 0x20f) return 12 + (index - 0x200);
+  return -1;
+}
+/** Memory types MTRRs accept: UC WC WT WP WB. */
+function mtrrType(t: number): boolean {
+  return t === 0 || t === 1 || t === 4 || t === 5 || t === 6;
+}
+/** Memory types PAT entries accept: UC WC WT WP WB UC-. */
+function patType(t: number): boolean {
+  return t === 0 || t === 1 || (t >= 4 && t <= 7);
+}
+function eachByte(lo: number, hi: number, ok: (t: number) => boolean): boolean {
+  for (let k = 0; k < 32; k += 8) if (!ok((lo >>> k) & 0xff) || !ok((hi >>> k) & 0xff)) return false;
+  return true;
+}
+function mtrrWriteOk(slot: number, lo: number, hi: number): boolean {
+  if (slot === 0) return hi === 0 && (lo & ~0xcff) === 0 && mtrrType(lo & 0xff);
+  if (slot < 12) return eachByte(lo, hi, mtrrType);
+  if (hi & ~PHYS_HI_MASK) return false;
+  // PHYSBASE: type in bits 0-7, 8-11 reserved; PHYSMASK: 0-10 reserved, bit 11 = valid.
+  return (slot - 12) % 2 === 0 ? (lo & 0xf00) === 0 && mtrrType(lo & 0xff) : (lo & 0x7ff) === 0;
+}
 
 /** The current time-stamp counter as a number (exact below 2^53). */
 export function readTsc(c: X86Cpu): number {
@@ -54,7 +95,13 @@ export function readMsrValue(c: X86Cpu, index: number): [number, number] | undef
     case MSR_GS_BASE: return split(c.segBase[SEG_GS]);
     case MSR_KERNEL_GS_BASE: return split(c.kernelGsBase);
     case MSR_TSC_AUX: return split(c.tscAux);
+    case MSR_SYSENTER_CS: return split(c.sysenterCs);
+    case MSR_SYSENTER_ESP: return split(c.sysenterEsp);
+    case MSR_SYSENTER_EIP: return split(c.sysenterEip);
+    case MSR_MTRRCAP: return split(MTRRCAP);
   }
+  const slot = mtrrSlot(index >>> 0);
+  if (slot >= 0) { OUT[0] = c.mtrr[2 * slot]; OUT[1] = c.mtrr[2 * slot + 1]; return OUT; }
   return undefined;
 }
 
@@ -63,10 +110,17 @@ export function writeMsrValue(c: X86Cpu, index: number, lo: number, hi: number):
   lo >>>= 0; hi >>>= 0;
   switch (index >>> 0) {
     case MSR_TSC: c.tscOffset = 0; c.tscOffset = hi * TWO32 + lo - readTsc(c); return true;
-    case MSR_APIC_BASE: c.apicBase = hi * TWO32 + lo; return true;
+    case MSR_APIC_BASE:
+      // Bits 0-7, 9 and 10 (x2APIC, not offered) and those above the physical width are reserved.
+      if (lo & 0x6ff || hi & ~PHYS_HI_MASK) return false;
+      c.apicBase = hi * TWO32 + lo;
+      return true;
     case MSR_BIOS_SIGN_ID: return true;
     case MSR_MISC_ENABLE: c.miscEnable = hi * TWO32 + lo; return true;
-    case MSR_PAT: c.patLo = lo; c.patHi = hi; return true;
+    case MSR_PAT:
+      if (!eachByte(lo, hi, patType)) return false;
+      c.patLo = lo; c.patHi = hi;
+      return true;
     case MSR_EFER: {
       if (hi !== 0 || lo & ~0xd01) return false;
       const lme = lo & 0x100;
@@ -80,7 +134,7 @@ export function writeMsrValue(c: X86Cpu, index: number, lo: number, hi: number):
     case MSR_STAR: c.star = [lo, hi]; return true;
     case MSR_LSTAR: { const v = join(lo, hi); if (!canonical(v)) return false; c.lstar = v; return true; }
     case MSR_CSTAR: { const v = join(lo, hi); if (!canonical(v)) return false; c.cstar = v; return true; }
-    case MSR_SFMASK: c.sfmask = lo; return true;
+    case MSR_SFMASK: if (hi !== 0) return false; c.sfmask = lo; return true;
     case MSR_FS_BASE: case MSR_GS_BASE: case MSR_KERNEL_GS_BASE: {
       const v = join(lo, hi);
       if (!canonical(v)) return false;
@@ -89,7 +143,17 @@ export function writeMsrValue(c: X86Cpu, index: number, lo: number, hi: number):
       else c.kernelGsBase = v;
       return true;
     }
-    case MSR_TSC_AUX: c.tscAux = lo; return true;
+    case MSR_TSC_AUX: if (hi !== 0) return false; c.tscAux = lo; return true;
+    case MSR_SYSENTER_CS: c.sysenterCs = hi * TWO32 + lo; return true;
+    case MSR_SYSENTER_ESP: case MSR_SYSENTER_EIP: {
+      const v = join(lo, hi);
+      if (!canonical(v)) return false;
+      if (index === MSR_SYSENTER_ESP) c.sysenterEsp = v; else c.sysenterEip = v;
+      return true;
+    }
+    case MSR_MTRRCAP: return false; // read-only
   }
+  const slot = mtrrSlot(index >>> 0);
+  if (slot >= 0 && mtrrWriteOk(slot, lo, hi)) { c.mtrr[2 * slot] = lo; c.mtrr[2 * slot + 1] = hi; return true; }
   return false;
 }

@@ -1,6 +1,10 @@
 import type { Insn } from './insn.js';
 
-/** SSE/SSE2 mnemonic tables: index by opcode low byte; [none, 66, F3, F2] prefix variants. */
+/**
+ * SSE/SSE2 mnemonic tables (iced-x86 names), indexed by the 0F-map opcode byte: [none, 66, F3, F2]
+ * prefix variants. '' means the variant does not exist for us (MMX forms, SSE3+): it decodes as #UD.
+ * A name may carry a form suffix: '@m' memory operand only, '@r' register operand only.
+ */
 export const SSE_NAMES: Record<number, [string, string, string, string]> = {};
 
 function def(op: number, none: string, p66: string, f3: string, f2: string): void {
@@ -9,21 +13,22 @@ function def(op: number, none: string, p66: string, f3: string, f2: string): voi
 
 def(0x10, 'Movups', 'Movupd', 'Movss', 'Movsd');
 def(0x11, 'Movups', 'Movupd', 'Movss', 'Movsd');
-def(0x12, 'Movlps', 'Movlpd', '', '');
-def(0x13, 'Movlps', 'Movlpd', '', '');
+def(0x12, 'Movlps', 'Movlpd@m', '', ''); // no prefix, register source: MOVHLPS
+def(0x13, 'Movlps@m', 'Movlpd@m', '', '');
 def(0x14, 'Unpcklps', 'Unpcklpd', '', '');
 def(0x15, 'Unpckhps', 'Unpckhpd', '', '');
-def(0x16, 'Movhps', 'Movhpd', '', '');
-def(0x17, 'Movhps', 'Movhpd', '', '');
+def(0x16, 'Movhps', 'Movhpd@m', '', ''); // no prefix, register source: MOVLHPS
+def(0x17, 'Movhps@m', 'Movhpd@m', '', '');
 def(0x28, 'Movaps', 'Movapd', '', '');
 def(0x29, 'Movaps', 'Movapd', '', '');
-def(0x2a, '', '', 'Cvtsi2ss', 'Cvtsi2sd');
-def(0x2b, 'Movntps', 'Movntpd', '', '');
+// CVTPI2PS/PD from an MMX register need MMX (not advertised); from memory they are plain SSE/SSE2.
+def(0x2a, 'Cvtpi2ps@m', 'Cvtpi2pd@m', 'Cvtsi2ss', 'Cvtsi2sd');
+def(0x2b, 'Movntps@m', 'Movntpd@m', '', '');
 def(0x2c, '', '', 'Cvttss2si', 'Cvttsd2si');
 def(0x2d, '', '', 'Cvtss2si', 'Cvtsd2si');
 def(0x2e, 'Ucomiss', 'Ucomisd', '', '');
 def(0x2f, 'Comiss', 'Comisd', '', '');
-def(0x50, 'Movmskps', 'Movmskpd', '', '');
+def(0x50, 'Movmskps@r', 'Movmskpd@r', '', '');
 def(0x51, 'Sqrtps', 'Sqrtpd', 'Sqrtss', 'Sqrtsd');
 def(0x52, 'Rsqrtps', '', 'Rsqrtss', '');
 def(0x53, 'Rcpps', '', 'Rcpss', '');
@@ -58,14 +63,14 @@ def(0x7f, '', 'Movdqa', 'Movdqu', '');
 def(0xc2, 'Cmpps', 'Cmppd', 'Cmpss', 'Cmpsd');
 def(0xc6, 'Shufps', 'Shufpd', '', '');
 def(0xc4, '', 'Pinsrw', '', '');
-def(0xc5, '', 'Pextrw', '', '');
+def(0xc5, '', 'Pextrw@r', '', '');
 def(0xd4, '', 'Paddq', '', '');
 def(0xd6, '', 'Movq', '', '');
-def(0xd7, '', 'Pmovmskb', '', '');
+def(0xd7, '', 'Pmovmskb@r', '', '');
 def(0xdb, '', 'Pand', '', '');
 def(0xdf, '', 'Pandn', '', '');
 def(0xe6, '', 'Cvttpd2dq', 'Cvtdq2pd', 'Cvtpd2dq');
-def(0xe7, '', 'Movntdq', '', '');
+def(0xe7, '', 'Movntdq@m', '', '');
 def(0xeb, '', 'Por', '', '');
 def(0xef, '', 'Pxor', '', '');
 def(0xfa, '', 'Psubd', '', '');
@@ -96,33 +101,66 @@ def(0xea, '', 'Pminsw', '', '');
 def(0xee, '', 'Pmaxsw', '', '');
 def(0xf5, '', 'Pmaddwd', '', '');
 def(0xf6, '', 'Psadbw', '', '');
-def(0xf7, '', 'Maskmovdqu', '', '');
+def(0xf7, '', 'Maskmovdqu@r', '', '');
 def(0x63, '', 'Packsswb', '', '');
 def(0x67, '', 'Packuswb', '', '');
 def(0x6b, '', 'Packssdw', '', '');
 def(0x65, '', 'Pcmpgtw', '', '');
 def(0x66, '', 'Pcmpgtd', '', '');
 
+def(0xd1, '', 'Psrlw', '', '');
+def(0xd2, '', 'Psrld', '', '');
+def(0xd3, '', 'Psrlq', '', '');
+def(0xe1, '', 'Psraw', '', '');
+def(0xe2, '', 'Psrad', '', '');
+def(0xf1, '', 'Psllw', '', '');
+def(0xf2, '', 'Pslld', '', '');
+def(0xf3, '', 'Psllq', '', '');
+
+/** Shift-by-immediate groups 66 0F 71/72/73, by ModRM.reg (register operand only). */
+const SHIFT_IMM: Record<number, string[]> = {
+  0x71: ['', '', 'Psrlw', '', 'Psraw', '', 'Psllw', ''],
+  0x72: ['', '', 'Psrld', '', 'Psrad', '', 'Pslld', ''],
+  0x73: ['', '', 'Psrlq', 'Psrldq', '', '', 'Psllq', 'Pslldq'],
+};
+
 /** The SSE prefix variant: 0 none, 1 = 66, 2 = F3, 3 = F2 (F2/F3 win over 66). */
 export function ssePrefix(i: Insn): number {
   return i.rep === 1 ? 2 : i.rep === 2 ? 3 : i.opsizePrefix ? 1 : 0;
 }
 
+/** True when `op` (an opcode id) is one of the SSE opcodes named here. */
+export function isSseOpcode(op: number): boolean {
+  if (op < 0x100 || op > 0x1ff) return false;
+  const b = op & 0xff;
+  return SSE_NAMES[b] !== undefined || SHIFT_IMM[b] !== undefined;
+}
+
+/** The table entry for the instruction with its form suffix checked; '' when it is undefined (#UD). */
+function entry(i: Insn): string {
+  const b = i.op & 0xff;
+  const shifts = SHIFT_IMM[b];
+  if (shifts) return ssePrefix(i) === 1 && !i.isMem ? shifts[i.reg & 7] : '';
+  const t = SSE_NAMES[b];
+  if (!t) return '';
+  const n = t[ssePrefix(i)];
+  const at = n.indexOf('@');
+  if (at < 0) return n;
+  if (n.charCodeAt(at + 1) === 0x6d /* m */ ? !i.isMem : i.isMem) return '';
+  return n.slice(0, at);
+}
+
+/** Decoder check: does this SSE encoding exist (prefix variant and operand form)? */
+export function sseEncodingValid(i: Insn): boolean {
+  return entry(i) !== '';
+}
+
 export function sseMnemonic(i: Insn): string | undefined {
-  if (i.op < 0x100 || i.op > 0x1ff) return undefined;
-  const t = SSE_NAMES[i.op & 0xff];
-  if (t) {
-    const n = t[ssePrefix(i)];
-    if (n === 'Movd' && i.size === 8) return 'Movq';
-    if (!i.isMem && n === 'Movlps' && i.op === 0x112) return 'Movhlps';
-    if (!i.isMem && n === 'Movhps' && i.op === 0x116) return 'Movlhps';
-    return n || undefined;
-  }
-  if (i.op >= 0x171 && i.op <= 0x173) {
-    const r = i.reg & 7;
-    const g = i.op & 3;
-    const names = g === 1 ? ['', '', 'Psrlw', '', 'Psraw', '', 'Psllw', ''] : g === 2 ? ['', '', 'Psrld', '', 'Psrad', '', 'Pslld', ''] : ['', '', 'Psrlq', 'Psrldq', '', '', 'Psllq', 'Pslldq'];
-    return ssePrefix(i) === 1 ? names[r] || undefined : undefined;
-  }
-  return undefined;
+  if (!isSseOpcode(i.op)) return undefined;
+  const n = entry(i);
+  if (n === '') return undefined;
+  if (n === 'Movd' && i.size === 8) return 'Movq';
+  if (!i.isMem && i.op === 0x112) return 'Movhlps';
+  if (!i.isMem && i.op === 0x116) return 'Movlhps';
+  return n;
 }

@@ -3,6 +3,7 @@ import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { ea } from './operands.js';
 import { ssePrefix } from './sse-names.js';
+import { fxsaveX87, fxrstorX87 } from './x87.js';
 import { ARITH, CF, PF, ZF } from './flags.js';
 import { arith32, arith64, nextAfter64, clearFlags, lastFlags, roundTo32, roundToInteger, MX_IE, MX_PE } from './fpenv.js';
 
@@ -98,6 +99,14 @@ function in32(c: X86Cpu, k: number): number {
   return v;
 }
 
+/** Lane value for conversions to integer (which raise no DE): denormals read as zero under MXCSR.DAZ. */
+function daz64(c: X86Cpu, k: number): number {
+  return c.mxcsrValue & 0x40 && isDen64(c, k) ? 0 : c.xmmF64[k];
+}
+function daz32(c: X86Cpu, k: number): number {
+  return c.mxcsrValue & 0x40 && isDen32(c, k) ? 0 : c.xmmF32[k];
+}
+
 /** Binary double op on lanes: dst lane d <- op(dst lane d, src lane s), with x86 NaN rules and MXCSR. */
 function binF64(c: X86Cpu, op: number, d: number, s: number): void {
   const f = c.xmmF64;
@@ -118,7 +127,8 @@ function binF64(c: X86Cpu, op: number, d: number, s: number): void {
     return;
   }
   const b = op === 8 && f[s] < 0 && !(c.mxcsrValue & 0x40 && isDen64(c, s)) ? f[s] : in64(c, s);
-  const a = op === 8 ? 0 : in64(c, d);
+  // A denormal dividend over zero raises only ZE (no DE), as the hardware does.
+  const a = op === 8 ? 0 : op === 6 && b === 0 ? daz64(c, d) : in64(c, d);
   const r = arith64(op, a, b, c.mxcsrValue);
   c.mxcsrValue |= lastFlags();
   if (r !== r) { x[d * 2] = 0; x[d * 2 + 1] = 0xfff80000 | 0; return; } // real indefinite
@@ -144,7 +154,8 @@ function binF32(c: X86Cpu, op: number, d: number, s: number): void {
     return;
   }
   const b = op === 8 && f[s] < 0 && !(c.mxcsrValue & 0x40 && isDen32(c, s)) ? f[s] : in32(c, s);
-  const a = op === 8 ? 0 : in32(c, d);
+  // A denormal dividend over zero raises only ZE (no DE), as the hardware does.
+  const a = op === 8 ? 0 : op === 6 && b === 0 ? daz32(c, d) : in32(c, d);
   const r = arith32(op, a, b, c.mxcsrValue);
   c.mxcsrValue |= lastFlags();
   if (r !== r) { x[d] = 0xffc00000 | 0; return; }
@@ -565,8 +576,8 @@ function ucomis(c: X86Cpu, i: Insn): void { // 0F 2E/2F (none: ss, 66: sd)
   }
   if (unordered) {
     // COMIS: any NaN is invalid; UCOMIS: only signalling NaNs.
-    const quietD = p === 0 ? (c.xmm32[d * 4] & 0x400000) !== 0 : (c.xmm32[d * 4 + 1] & 0x80000) !== 0;
-    if ((i.op & 0xff) === 0x2f || !quietD || !quietSrc(c, i, p)) c.mxcsrValue |= MX_IE;
+    const snanD = p === 0 ? isNaN32(c, d * 4) && (c.xmm32[d * 4] & 0x400000) === 0 : isNaN64(c, d * 2) && (c.xmm32[d * 4 + 1] & 0x80000) === 0;
+    if ((i.op & 0xff) === 0x2f || snanD || !quietSrc(c, i, p)) c.mxcsrValue |= MX_IE;
   }
   const f = c.fl;
   f.materialize();
@@ -664,7 +675,7 @@ function toInt(c: X86Cpu, i: Insn, v: number, truncate: boolean): void {
 function cvtsi2s(c: X86Cpu, i: Insn): void { // F3/F2 0F 2A
   check(c);
   const p = ssePrefix(i);
-  if (p < 2) c.fault(6); // CVTPI2PS/PD (MMX): not implemented
+  if (p < 2) { cvtpi2p(c, i, p); return; }
   const q = i.size === 8;
   const lo = i.isMem ? c.rdSize(ea(c, i), q ? 8 : 4) : c.getReg(i.rm, q ? 8 : 4, i.rex);
   const hiPart = q ? (c.hi | 0) * TWO32 : 0, loPart = q ? lo : lo | 0;
@@ -689,13 +700,32 @@ function cvtsi2s(c: X86Cpu, i: Insn): void { // F3/F2 0F 2A
   c.mxcsrValue |= lastFlags();
 }
 
+/**
+ * CVTPI2PS / CVTPI2PD xmm, m64: two int32 from memory to floats (rounded per MXCSR) or doubles (exact).
+ * The MMX-register source needs MMX, which is not advertised (the decoder rejects it). With a memory
+ * source the x87 state is untouched (no switch to MMX mode), as the host shows.
+ */
+function cvtpi2p(c: X86Cpu, i: Insn, p: number): void {
+  if (!i.isMem) c.fault(6);
+  const lin = ea(c, i);
+  const lo = c.rd64(lin) | 0, hi = c.hi | 0;
+  const d = xreg(i);
+  if (p === 1) { c.xmmF64[d * 2] = lo; c.xmmF64[d * 2 + 1] = hi; return; }
+  const rc = (c.mxcsrValue >> 13) & 3;
+  clearFlags();
+  const r0 = roundTo32(lo, 0, rc, c.mxcsrValue);
+  const r1 = roundTo32(hi, 0, rc, c.mxcsrValue);
+  c.mxcsrValue |= lastFlags();
+  c.xmmF32[d * 4] = r0; c.xmmF32[d * 4 + 1] = r1;
+}
+
 function cvtts2si(c: X86Cpu, i: Insn): void { // F3/F2 0F 2C (truncate) / 2D (MXCSR rounding)
   check(c);
   const p = ssePrefix(i);
   if (p < 2) c.fault(6);
   const truncate = (i.op & 0xff) === 0x2c;
-  if (p === 2) { const s = src(c, i, 4); toInt(c, i, c.xmmF32[s * 4], truncate); }
-  else { const s = src(c, i, 8); toInt(c, i, c.xmmF64[s * 2], truncate); }
+  if (p === 2) { const s = src(c, i, 4); toInt(c, i, daz32(c, s * 4), truncate); }
+  else { const s = src(c, i, 8); toInt(c, i, daz64(c, s * 2), truncate); }
 }
 
 function cvtFloat(c: X86Cpu, i: Insn): void { // 0F 5A: none cvtps2pd, 66 cvtpd2ps, F3 cvtss2sd, F2 cvtsd2ss
@@ -761,7 +791,7 @@ function cvtdq(c: X86Cpu, i: Insn): void { // 0F 5B: none cvtdq2ps, 66 cvtps2dq,
       clearFlags();
       c.xmmF32[d * 4 + k] = roundTo32(x[TMP * 4 + k], 0, rc, c.mxcsrValue);
       c.mxcsrValue |= lastFlags();
-    } else x[d * 4 + k] = toInt32Lane(c, c.xmmF32[TMP * 4 + k], p === 2);
+    } else x[d * 4 + k] = toInt32Lane(c, daz32(c, TMP * 4 + k), p === 2);
   }
 }
 
@@ -787,7 +817,7 @@ function cvtpd2dq(c: X86Cpu, i: Insn): void { // 0F E6: 66 cvttpd2dq, F3 cvtdq2p
   }
   const s = src(c, i, 16);
   copy(c, TMP, s);
-  for (let k = 0; k < 2; k++) x[d * 4 + k] = toInt32Lane(c, c.xmmF64[TMP * 2 + k], p === 1);
+  for (let k = 0; k < 2; k++) x[d * 4 + k] = toInt32Lane(c, daz64(c, TMP * 2 + k), p === 1);
   x[d * 4 + 2] = 0; x[d * 4 + 3] = 0;
 }
 
@@ -822,15 +852,9 @@ function fxsave(c: X86Cpu, i: Insn, lin: number): void {
   if (c.cr0 & 0xc) c.fault(c.cr0 & 4 ? 6 : 7);
   if (lin % 16 !== 0) c.fault(13, 0);
   if (c.paging) { c.translate(lin, 1 | c.accUser); if ((lin & 0xfff) > 3584) c.translate(c.nextPage(lin), 1 | c.accUser); }
-  c.wr16(lin, c.fpuCw);
-  c.wr16(lin + 2, c.x87.status()); // FSW
-  c.wr16(lin + 4, ~c.x87.empty & 0xff); // abridged FTW: 1 = valid
-  c.wr16(lin + 6, 0);
-  c.wr64(lin + 8, 0, 0);
-  c.wr64(lin + 16, 0, 0);
+  fxsaveX87(c, lin, i.size === 8); // FCW FSW FTW FOP FIP FDP, ST0-7
   c.wr32(lin + 24, c.mxcsrValue);
   c.wr32(lin + 28, MXCSR_MASK);
-  for (let k = 32; k < 160; k += 8) c.wr64(lin + k, 0, 0);
   const n = c.codeSize === 64 ? 16 : 8;
   if (c.cr4 & 0x200) for (let k = 0; k < n; k++) store128(c, lin + 160 + k * 16, k, false);
   void i;
@@ -841,7 +865,7 @@ function fxrstor(c: X86Cpu, i: Insn, lin: number): void {
   if (lin % 16 !== 0) c.fault(13, 0);
   const mx = c.rd32(lin + 24);
   if (mx & ~MXCSR_MASK) c.fault(13, 0);
-  c.fpuCw = c.rd16(lin);
+  fxrstorX87(c, lin, i.size === 8); // FCW FSW FTW FOP FIP FDP, ST0-7
   c.mxcsrValue = mx;
   const n = c.codeSize === 64 ? 16 : 8;
   if (c.cr4 & 0x200) for (let k = 0; k < n; k++) load128(c, lin + 160 + k * 16, k, false);

@@ -1,36 +1,58 @@
 /**
- * The x87 forms x87.ts executes, with their iced-x86 mnemonics. Anything else in D8-DF decodes as
- * invalid (executing it raises #UD), so decode() and execution agree.
+ * iced-x86 mnemonics of the x87 encodings x87.ts executes (D8-DF). Anything else decodes as invalid
+ * (executing it raises #UD), so decode() and execution agree.
  */
-const ARITH_D8 = ['Fadd', 'Fmul', '', '', 'Fsub', 'Fsubr', 'Fdiv', 'Fdivr'];
-const ARITH_DC = ['Fadd', 'Fmul', '', '', 'Fsubr', 'Fsub', 'Fdivr', 'Fdiv'];
-const ARITH_DE = ['Faddp', 'Fmulp', '', '', 'Fsubrp', 'Fsubp', 'Fdivrp', 'Fdivp'];
-const D9_REG: Record<number, string> = { 0xe8: 'Fld1', 0xee: 'Fldz', 0xeb: 'Fldpi', 0xe0: 'Fchs', 0xe1: 'Fabs', 0xfa: 'Fsqrt', 0xd0: 'Fnop' };
+const ARITH = ['Fadd', 'Fmul', 'Fcom', 'Fcomp', 'Fsub', 'Fsubr', 'Fdiv', 'Fdivr'];
+const IARITH = ['Fiadd', 'Fimul', 'Ficom', 'Ficomp', 'Fisub', 'Fisubr', 'Fidiv', 'Fidivr'];
+const MEM: Record<number, (string | undefined)[]> = {
+  0xd8: ARITH,
+  0xdc: ARITH,
+  0xda: IARITH,
+  0xde: IARITH,
+  0xd9: ['Fld', undefined, 'Fst', 'Fstp', 'Fldenv', 'Fldcw', 'Fnstenv', 'Fnstcw'],
+  0xdb: ['Fild', 'Fisttp', 'Fist', 'Fistp', undefined, 'Fld', undefined, 'Fstp'],
+  0xdd: ['Fld', 'Fisttp', 'Fst', 'Fstp', 'Frstor', undefined, 'Fnsave', 'Fnstsw'],
+  0xdf: ['Fild', 'Fisttp', 'Fist', 'Fistp', 'Fbld', 'Fild', 'Fbstp', 'Fistp'],
+};
+const REG_D8 = ['Fadd', 'Fmul', 'Fcom', 'Fcomp', 'Fsub', 'Fsubr', 'Fdiv', 'Fdivr'];
+const REG_DC = ['Fadd', 'Fmul', 'Fcom', 'Fcomp', 'Fsubr', 'Fsub', 'Fdivr', 'Fdiv'];
+const REG_DE = ['Faddp', 'Fmulp', 'Fcomp', undefined, 'Fsubrp', 'Fsubp', 'Fdivrp', 'Fdivp'];
+const D9_E0: (string | undefined)[] = [
+  'Fchs', 'Fabs', undefined, undefined, 'Ftst', 'Fxam', undefined, undefined,
+  'Fld1', 'Fldl2t', 'Fldl2e', 'Fldpi', 'Fldlg2', 'Fldln2', 'Fldz', undefined,
+  'F2xm1', 'Fyl2x', 'Fptan', 'Fpatan', 'Fxtract', 'Fprem1', 'Fdecstp', 'Fincstp',
+  'Fprem', 'Fyl2xp1', 'Fsqrt', 'Fsincos', 'Frndint', 'Fscale', 'Fsin', 'Fcos',
+];
+const FCMOV_DA = ['Fcmovb', 'Fcmove', 'Fcmovbe', 'Fcmovu'];
+const FCMOV_DB = ['Fcmovnb', 'Fcmovne', 'Fcmovnbe', 'Fcmovnu'];
 
 export function x87Name(op: number, isMem: boolean, reg: number, rm: number): string | undefined {
   const r = reg & 7;
-  if (isMem) {
-    switch ((op << 3) | r) {
-      case (0xd9 << 3) | 0: case (0xdd << 3) | 0: return 'Fld';
-      case (0xd9 << 3) | 2: case (0xdd << 3) | 2: return 'Fst';
-      case (0xd9 << 3) | 3: case (0xdd << 3) | 3: return 'Fstp';
-      case (0xd9 << 3) | 5: return 'Fldcw';
-      case (0xd9 << 3) | 7: return 'Fnstcw';
-      case (0xdd << 3) | 7: return 'Fnstsw';
-      case (0xdb << 3) | 0: case (0xdf << 3) | 5: return 'Fild';
-      case (0xdb << 3) | 3: case (0xdf << 3) | 7: return 'Fistp';
-    }
-    return undefined;
-  }
+  if (isMem) return MEM[op]?.[r];
   const modrm = 0xc0 | (r << 3) | (rm & 7);
   switch (op) {
-    case 0xd8: return ARITH_D8[r] || undefined;
-    case 0xd9: return D9_REG[modrm] ?? (r === 0 ? 'Fld' : r === 1 ? 'Fxch' : undefined);
-    case 0xdb: return modrm === 0xe3 ? 'Fninit' : modrm === 0xe2 ? 'Fnclex' : undefined;
-    case 0xdc: return ARITH_DC[r] || undefined;
-    case 0xdd: return r === 0 ? 'Ffree' : r === 2 ? 'Fst' : r === 3 ? 'Fstp' : undefined;
-    case 0xde: return ARITH_DE[r] || undefined;
-    case 0xdf: return modrm === 0xe0 ? 'Fnstsw' : undefined;
+    case 0xd8: return REG_D8[r];
+    case 0xdc: return REG_DC[r];
+    case 0xde: return r === 3 ? (modrm === 0xd9 ? 'Fcompp' : undefined) : REG_DE[r];
+    case 0xd9:
+      if (r === 0) return 'Fld';
+      if (r === 1) return 'Fxch';
+      if (r === 2) return modrm === 0xd0 ? 'Fnop' : undefined;
+      if (r === 3) return 'Fstpnce';
+      return D9_E0[modrm - 0xe0];
+    case 0xda:
+      if (r < 4) return FCMOV_DA[r];
+      return modrm === 0xe9 ? 'Fucompp' : undefined;
+    case 0xdb:
+      if (r < 4) return FCMOV_DB[r];
+      if (r === 5) return 'Fucomi';
+      if (r === 6) return 'Fcomi';
+      if (r === 4) return modrm === 0xe2 ? 'Fnclex' : modrm === 0xe3 ? 'Fninit' : modrm === 0xe0 ? 'Fneni' : modrm === 0xe1 ? 'Fndisi' : modrm === 0xe4 ? 'Fnsetpm' : undefined;
+      return undefined;
+    case 0xdd: return ['Ffree', 'Fxch', 'Fst', 'Fstp', 'Fucom', 'Fucomp', undefined, undefined][r];
+    case 0xdf:
+      if (r === 4) return modrm === 0xe0 ? 'Fnstsw' : undefined;
+      return ['Ffreep', 'Fxch', 'Fstp', 'Fstp', undefined, 'Fucomip', 'Fcomip', undefined][r];
   }
   return undefined;
 }
