@@ -24,7 +24,7 @@ import { RESULTS_DIR, ROOT } from './lib/paths.js';
 import { commitLabel, describeHost, provenance, type Provenance } from './lib/provenance.js';
 import { QEMU } from './lib/qemu.js';
 import { timedRun } from './lib/timed-process.js';
-import { fmt, max, median, min } from './lib/stats.js';
+import { fmt, log, max, median, min, positiveInt } from './lib/stats.js';
 
 const BUNDLED_CLI = join(ROOT, 'packages/machine/dist/unimachine.mjs');
 
@@ -319,14 +319,5 @@ function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
-function positiveInt(s: string, name: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${s}`);
-  return n;
-}
-
-function log(s: string): void {
-  process.stderr.write(s + '\n');
-}
 
 await main();

@@ -20,7 +20,7 @@ import { Profiler } from '../lib/profile.js';
 import { CPU32_ELF, CPU64_ELF, CPU64SSE_ELF, RESULTS_DIR } from '../lib/paths.js';
 import { commitLabel, describeHost, provenance, type Provenance } from '../lib/provenance.js';
 import { runQemu } from '../lib/qemu.js';
-import { fmt, max, median } from '../lib/stats.js';
+import { fmt, log, max, median, positiveInt } from '../lib/stats.js';
 
 let runDirect: typeof RunDirect;
 
@@ -357,14 +357,5 @@ function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-function positiveInt(s: string, name: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${s}`);
-  return n;
-}
-
-function log(s: string): void {
-  process.stderr.write(s + '\n');
-}
 
 await main();

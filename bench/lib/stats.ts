@@ -17,3 +17,15 @@ export function max(xs: number[]): number {
 export function fmt(x: number | undefined, decimals: number): string {
   return x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(decimals);
 }
+
+/** Parse a positive integer command-line option, or throw naming the option. */
+export function positiveInt(s: string, name: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${s}`);
+  return n;
+}
+
+/** Progress goes to stderr so stdout stays clean for tables. */
+export function log(s: string): void {
+  process.stderr.write(s + '\n');
+}
