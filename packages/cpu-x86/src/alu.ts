@@ -10,15 +10,16 @@ const TWO32 = 4294967296;
  * high half is left in c.hi. Flags are recorded lazily, on unsigned values.
  */
 export function alu(c: X86Cpu, op: number, size: number, a: number, ah: number, b: number, bh: number): number {
-  if (size === 8) return alu64(c, op, a, ah, b, bh);
-  // 8/16/32-bit: kept small so V8 inlines it into the handlers.
+  return size === 8 ? alu64(c, op, a, ah, b, bh) : aluN(c, op, size, a, b);
+}
+
+/** 8/16/32-bit ALU operation (see alu); kept small so V8 can inline it into the handlers. */
+export function aluN(c: X86Cpu, op: number, size: number, a: number, b: number): number {
   if (size === 4) { a >>>= 0; b >>>= 0; }
   const f = c.fl;
   const mask = size === 4 ? -1 : size === 2 ? 0xffff : 0xff;
   let r: number;
-  f.size = size;
-  f.rh = 0;
-  c.hi = 0;
+  // ADC/SBB read the previous operation's CF (which depends on its size and high halves) first.
   if (op === 1 || op === 4 || op === 6) {
     r = (op === 1 ? a | b : op === 4 ? a & b : a ^ b) & mask;
     f.op = LF_LOGIC;
@@ -30,11 +31,14 @@ export function alu(c: X86Cpu, op: number, size: number, a: number, ah: number, 
     else { cin = f.cf(); r = (a - b - cin) & mask; f.op = LF_SBB; }
     f.a = a; f.b = b; f.cin = cin;
   }
+  f.size = size;
+  f.rh = 0;
   f.r = r >>> 0;
+  c.hi = 0;
   return r | 0;
 }
 
-function alu64(c: X86Cpu, op: number, a: number, ah: number, b: number, bh: number): number {
+export function alu64(c: X86Cpu, op: number, a: number, ah: number, b: number, bh: number): number {
   const f = c.fl;
   let r = 0, rh = 0, cin = 0;
   a >>>= 0; ah >>>= 0; b >>>= 0; bh >>>= 0;

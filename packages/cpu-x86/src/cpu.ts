@@ -15,7 +15,7 @@ export interface X86CpuOptions {
   interrupts?: InterruptSource;
   clock?: Clock;
   /** CPUID profile. */
-  model?: 'westmere';
+  model?: 'westmere' | 'qemu64';
   onTripleFault?: 'stop' | 'reset';
   /** TSC frequency in Hz (RDTSC = clock.now() * tscHz / 1e9). */
   tscHz?: number;
@@ -125,7 +125,7 @@ export class X86Cpu implements Cpu {
   readonly decodeCache: DecodeCache;
   private readonly scratch = new Insn();
   /** The code page of the last fetch: linear base, physical base, its decoded-instruction array. */
-  private fetchBase = NaN;
+  private fetchBase = -1; // -1: none (never a page base; a Smi, unlike NaN)
   private fetchPhys = 0;
   private fetchPage: Insn[] = [];
   private readonly fetchBuf = new Uint8Array(16);
@@ -160,8 +160,8 @@ export class X86Cpu implements Cpu {
     this.u8 = this.memory.u8;
     this.decodeCache = new DecodeCache(this.ramSize);
     // Any TLB flush or code-page invalidation drops the cached fetch page.
-    this.tlb.onFlush = () => { this.fetchBase = NaN; };
-    this.decodeCache.onInvalidate = () => { this.fetchBase = NaN; };
+    this.tlb.onFlush = () => { this.fetchBase = -1; };
+    this.decodeCache.onInvalidate = () => { this.fetchBase = -1; };
     this.reset();
   }
 
@@ -218,13 +218,13 @@ export class X86Cpu implements Cpu {
     if (this.codeSize === 64) this.stackSize = 8;
     else this.stackSize = pe && this.segAttr[2] & 0x4000 ? 4 : 2;
     this.accUser = this.cplValue === 3 ? ACC_USER : 0;
-    this.fetchBase = NaN;
+    this.fetchBase = -1;
   }
 
   setCpl(cpl: number): void {
     this.cplValue = cpl;
     this.accUser = cpl === 3 ? ACC_USER : 0;
-    this.fetchBase = NaN;
+    this.fetchBase = -1;
   }
 
   enterMultiboot(entry: number, infoAddress: number): void {
@@ -561,7 +561,7 @@ export class X86Cpu implements Cpu {
         if (size === 4) this.view.setUint32(pa, v, true);
         else if (size === 1) this.u8[pa] = v;
         else this.view.setUint16(pa, v, true);
-        if (this.decodeCache.codePages[pa >>> 12]) this.decodeCache.invalidatePage(pa >>> 12);
+        if (this.decodeCache.codePages[pa >>> 12]) this.decodeCache.noteWrite(pa, size);
         return;
       }
       this.physWrite(pa, size, v);
@@ -599,6 +599,29 @@ export class X86Cpu implements Cpu {
     this.hi = this.readLin(this.wrapLin(lin + 4), 4, this.accUser);
     return lo;
   }
+  /**
+   * Data reads returning the (low) 32 bits as an int32 bit pattern: a Smi, so the value crosses a call
+   * boundary without a heap-number allocation. For handlers that store straight into the register file.
+   */
+  rdI32(lin: number): number {
+    if ((lin & 0xfff) <= 4092) {
+      const pa = this.paging ? this.translate(lin, this.accUser) : lin;
+      if (pa + 4 <= this.ramSize) return this.view.getInt32(pa, true);
+      return this.physRead(pa, 4) | 0;
+    }
+    return this.readLin(lin, 4, this.accUser) | 0;
+  }
+  /** 64-bit read: low half as an int32 bit pattern, high half in this.hi. */
+  rdI64(lin: number): number {
+    if ((lin & 0xfff) <= 4088) {
+      const pa = this.paging ? this.translate(lin, this.accUser) : lin;
+      if (pa + 8 <= this.ramSize) {
+        this.hi = this.view.getUint32(pa + 4, true);
+        return this.view.getInt32(pa, true);
+      }
+    }
+    return this.rd64(lin) | 0;
+  }
   /** Read for a read-modify-write instruction: page faults report a write access, as on hardware. */
   rdRmw(lin: number, size: number): number {
     const acc = this.accUser | 1;
@@ -618,7 +641,7 @@ export class X86Cpu implements Cpu {
       if (pa + 8 <= this.ramSize) {
         this.view.setUint32(pa, lo >>> 0, true);
         this.view.setUint32(pa + 4, hi >>> 0, true);
-        if (this.decodeCache.codePages[pa >>> 12]) this.decodeCache.invalidatePage(pa >>> 12);
+        if (this.decodeCache.codePages[pa >>> 12]) this.decodeCache.noteWrite(pa, 8);
         return;
       }
     }

@@ -3,11 +3,15 @@ import { decodeInto } from './decoder.js';
 
 /**
  * Decoded instructions cached by physical address. Each RAM page holding cached code has an array
- * indexed by page offset; `codePages` marks those pages so that any write to one drops its array.
- * An entry decoded in another mode (16/32/64) is simply re-decoded.
+ * indexed by page offset; `codePages` marks those pages. Within a page, `chunks` records which 64-byte
+ * chunks hold decoded bytes (two 32-bit masks per page): a CPU store into a marked chunk drops the
+ * page's array, a store elsewhere on the page (data sharing a page with code) does not. Writers that
+ * bypass the CPU (DMA, loaders) drop whole pages. An entry decoded in another mode is simply re-decoded.
  */
 export class DecodeCache {
   readonly codePages: Uint8Array;
+  /** Per page: bit k of chunks[2p + (k >> 5)] set when 64-byte chunk k holds decoded instruction bytes. */
+  readonly chunks: Int32Array;
   private pages: (Insn[] | undefined)[];
   /** Called whenever any page is dropped, so holders of a page array re-fetch it. */
   onInvalidate: () => void = () => {};
@@ -15,6 +19,7 @@ export class DecodeCache {
   constructor(ramSize: number) {
     const n = Math.ceil(ramSize / 4096);
     this.codePages = new Uint8Array(n + 1);
+    this.chunks = new Int32Array(2 * (n + 1));
     this.pages = new Array(n + 1).fill(undefined);
   }
 
@@ -30,26 +35,49 @@ export class DecodeCache {
     return page;
   }
 
-  /** Decode at buf[pos] (which must hold `avail` bytes inside one RAM page) into the page array. */
-  fill(page: Insn[], off: number, mode: number, buf: Uint8Array, pos: number, avail: number): Insn {
+  /**
+   * Decode at ram[phys] (which must hold `avail` bytes inside one RAM page) into the page array and
+   * mark the chunks its bytes occupy.
+   */
+  fill(page: Insn[], off: number, mode: number, ram: Uint8Array, phys: number, avail: number): Insn {
     let ins = page[off];
     if (ins === undefined) {
       ins = new Insn();
       page[off] = ins;
     }
-    decodeInto(ins, buf, pos, avail, mode);
+    decodeInto(ins, ram, phys, avail, mode);
+    if (ins.len !== 0) {
+      const base = 2 * (phys >>> 12);
+      const last = (off + ins.len - 1) >> 6; // the bytes stay inside the page (avail is bounded by it)
+      for (let k = off >> 6; k <= last; k++) this.chunks[base + (k >> 5)] |= 1 << (k & 31);
+    }
     return ins;
+  }
+
+  /** A CPU store of `size` bytes at physical `pa` (inside RAM) on a page marked in codePages. */
+  noteWrite(pa: number, size: number): void {
+    const p = pa >>> 12;
+    const base = 2 * p;
+    const first = (pa & 0xfff) >> 6;
+    const last = ((pa & 0xfff) + size - 1) >> 6;
+    if (last > 63) { this.invalidatePage(p); return; } // runs into the next page: be conservative
+    if (this.chunks[base + (first >> 5)] & (1 << (first & 31)) || this.chunks[base + (last >> 5)] & (1 << (last & 31))) {
+      this.invalidatePage(p);
+    }
   }
 
   invalidatePage(p: number): void {
     this.pages[p] = undefined;
     this.codePages[p] = 0;
+    this.chunks[2 * p] = 0;
+    this.chunks[2 * p + 1] = 0;
     this.onInvalidate();
   }
 
   clear(): void {
     this.pages.fill(undefined);
     this.codePages.fill(0);
+    this.chunks.fill(0);
     this.onInvalidate();
   }
 }

@@ -1,7 +1,7 @@
 import type { Handler } from './dispatch.js';
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
-import { alu, incDec } from './alu.js';
+import { alu, alu64, aluN, incDec } from './alu.js';
 import { ea, immHi, immLo } from './operands.js';
 
 /** ALU op on r/m (destination) with a source value; CMP (7) and TEST don't write back. */
@@ -28,10 +28,10 @@ function aluRm(c: X86Cpu, i: Insn, op: number, size: number, b: number, bh: numb
 function aluReg(c: X86Cpu, op: number, size: number, d: number, b: number, bh: number): void {
   const r = c.r;
   if (size === 4) {
-    const v = alu(c, op, 4, r[2 * d], 0, b, 0);
+    const v = aluN(c, op, 4, r[2 * d], b);
     if (op !== 7) { r[2 * d] = v; r[2 * d + 1] = 0; }
   } else {
-    const v = alu(c, op, 8, r[2 * d], r[2 * d + 1], b, bh);
+    const v = alu64(c, op, r[2 * d], r[2 * d + 1], b, bh);
     if (op !== 7) { r[2 * d] = v; r[2 * d + 1] = c.hi; }
   }
 }

@@ -22,7 +22,15 @@ function movEG(c: X86Cpu, i: Insn): void { // 88/89
 
 function movGE(c: X86Cpu, i: Insn): void { // 8A/8B
   const size = i.size;
-  if (size >= 4 && !i.isMem) { movRR(c, size, i.reg, i.rm); return; }
+  if (size >= 4) {
+    if (!i.isMem) { movRR(c, size, i.reg, i.rm); return; }
+    // Loads go straight into the register halves as int32 bit patterns (nothing boxed).
+    const addr = ea(c, i);
+    const r = c.r;
+    if (size === 4) { r[2 * i.reg] = c.rdI32(addr); r[2 * i.reg + 1] = 0; }
+    else { const lo = c.rdI64(addr); r[2 * i.reg] = lo; r[2 * i.reg + 1] = c.hi; }
+    return;
+  }
   const v = i.isMem ? c.rdSize(ea(c, i), size) : c.getReg(i.rm, size, i.rex);
   c.setReg(i.reg, size, v, c.hi, i.rex);
 }

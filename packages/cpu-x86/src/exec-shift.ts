@@ -26,7 +26,8 @@ function shr64(lo: number, hi: number, n: number, arith: boolean): number {
 
 /**
  * Shift/rotate `a` (size bytes; 64-bit: ah) by `count` (already masked) with operation op
- * (0 ROL 1 ROR 2 RCL 3 RCR 4 SHL 5 SHR 6 SAL 7 SAR). Returns the low result, high half in c.hi.
+ * (0 ROL 1 ROR 2 RCL 3 RCR 4 SHL 5 SHR 6 SAL 7 SAR). `a` may be an int32 or uint32 bit pattern. Returns
+ * the low result as an int32 bit pattern (no boxed double across the call), high half in c.hi.
  */
 export function shift(c: X86Cpu, op: number, size: number, a: number, ah: number, count: number): number {
   const f = c.fl;
@@ -73,7 +74,7 @@ export function shift(c: X86Cpu, op: number, size: number, a: number, ah: number
       }
     }
     c.hi = rh;
-    return r;
+    return r | 0;
   }
   const mask = size === 4 ? 0xffffffff : (1 << bits) - 1;
   const msb = bits - 1;
@@ -120,7 +121,7 @@ export function shift(c: X86Cpu, op: number, size: number, a: number, ah: number
     }
   }
   c.hi = 0;
-  return r;
+  return r | 0; // int32 bit pattern: stays a Smi across the call
 }
 
 function setCfOf(c: X86Cpu, cf: number, of: number): void {
@@ -142,6 +143,11 @@ function grp2(c: X86Cpu, i: Insn): void {
     const a = c.rdRmw(addr, size);
     const r = shift(c, op, size, a, c.hi, count);
     if (count !== 0) c.wrSize(addr, size, r, c.hi);
+  } else if (size === 4) {
+    // Register fast path on the int32 half (nothing boxed); writing a 32-bit register clears the high half.
+    const rr = c.r;
+    rr[2 * i.rm] = shift(c, op, 4, rr[2 * i.rm], 0, count);
+    rr[2 * i.rm + 1] = 0;
   } else {
     const a = c.getReg(i.rm, size, i.rex);
     const r = shift(c, op, size, a, c.hi, count);

@@ -211,7 +211,13 @@ export function arith64(op: number, a: number, b: number, mxcsr: number): number
   if (r !== r) { flags = MX_IE; return r; }
   if (op === OP_DIV && b === 0 && isFinite(a)) { flags = MX_ZE; return r; }
   const finiteIn = isFinite(a) && isFinite(b);
-  if (!isFinite(r)) return finiteIn ? overflow(r > 0 ? 1 : -1, rc, mxcsr, MAX64, () => inexactUnbounded64(op, a, b)) : r;
+  if (!isFinite(r) && finiteIn) {
+    const sign = r > 0 ? 1 : -1;
+    // Rounding toward zero keeps an exact value below 2^1024 finite: the largest double, inexact.
+    if (towardZero(rc, sign) && below2pow1024(op, a, b)) { flags = MX_PE; return sign * MAX64; }
+    return overflow(sign, rc, mxcsr, MAX64, () => inexactUnbounded64(op, a, b));
+  }
+  if (!isFinite(r)) return r;
   if (r === 0 && rc === 1 && (op === OP_ADD || op === OP_SUB)) r = exactZeroRoundingDown(op, a, b);
   const err = errorSign(op, a, b, r);
   if (err !== 0) {
@@ -219,11 +225,55 @@ export function arith64(op: number, a: number, b: number, mxcsr: number): number
     r = directed(r, err, rc, nextAfter64);
     if (!isFinite(r)) return overflow(r > 0 ? 1 : -1, rc, mxcsr, MAX64, () => true);
   }
-  if (Math.abs(r) < MIN_NORMAL64 && (r !== 0 || err !== 0) && !(mxcsr & MX_UM)) {
+  const tiny = (Math.abs(r) < MIN_NORMAL64 && (r !== 0 || err !== 0)) ||
+    (err !== 0 && Math.abs(r) === MIN_NORMAL64 && tinyBeforeBounding64(op, a, b, rc));
+  if (tiny && !(mxcsr & MX_UM)) {
     flags = MX_UE | (inexactUnbounded64(op, a, b) ? MX_PE : 0);
     return r;
   }
-  return underflow(r, err, mxcsr, MIN_NORMAL64);
+  return tiny ? underflow(r, err, mxcsr) : r;
+}
+
+const TWO64 = 18446744073709551616;
+
+/**
+ * Tininess is judged on the result rounded with an unbounded exponent: an exact value just below the
+ * smallest normal can round (with the denormal spacing) up to it and still be tiny. Called only for an
+ * inexact result equal to the smallest normal; recomputes it 2^64 times larger, where it is normal.
+ */
+function tinyBeforeBounding64(op: number, a: number, b: number, rc: number): boolean {
+  let sa = a, sb = b;
+  if (op === OP_MUL) { if (Math.abs(a) <= Math.abs(b)) sa = a * TWO64; else sb = b * TWO64; }
+  else if (op === OP_DIV) sa = a * TWO64;
+  else return false; // tiny sums and differences are exact; square roots are never tiny
+  let t = apply(op, sa, sb);
+  t = directed(t, errorSign(op, sa, sb, t), rc, nextAfter64);
+  return Math.abs(t) < MIN_NORMAL64 * TWO64;
+}
+
+/** The same for a single-precision result: `d` is the double result, `derr` the sign of its error. */
+function tinyBeforeBounding32(d: number, derr: number, rc: number): boolean {
+  const ds = d * TWO64;
+  let t = Math.fround(ds);
+  const e = t === ds ? derr : ds > t ? 1 : -1;
+  if (rc !== 0) t = directed(t, e, rc, nextAfter32);
+  return Math.abs(t) < MIN_NORMAL32 * TWO64;
+}
+
+/** Whether rounding mode `rc` moves a result of this sign toward zero (truncate, or down/up for +/-). */
+function towardZero(rc: number, sign: number): boolean {
+  return rc === 3 || (rc === 1 && sign > 0) || (rc === 2 && sign < 0);
+}
+
+const TWO1023 = 2 ** 1023;
+/** For a result JavaScript rounded to infinity: is the exact |a op b| below 2^1024? Judged at half scale. */
+function below2pow1024(op: number, a: number, b: number): boolean {
+  let ha = a * 0.5, hb = b;
+  if (op === OP_ADD || op === OP_SUB) hb = b * 0.5;
+  else if (op !== OP_MUL && op !== OP_DIV) return false;
+  const h = apply(op, ha, hb);
+  const m = Math.abs(h);
+  return m < TWO1023 || (m === TWO1023 && errorSign(op, ha, hb, h) * Math.sign(h) < 0);
 }
 
 /**
@@ -236,11 +286,10 @@ function exactZeroRoundingDown(op: number, a: number, b: number): number {
 }
 
 /**
- * Masked underflow of a tiny result (below the smallest normal after rounding): UE only when inexact;
- * flush-to-zero turns it into a signed zero with UE and PE.
+ * Masked underflow of a tiny result: UE only when inexact; flush-to-zero turns it into a signed zero
+ * with UE and PE.
  */
-function underflow(r: number, err: number, mxcsr: number, minNormal: number): number {
-  if (!(Math.abs(r) < minNormal) || (r === 0 && err === 0)) return r;
+function underflow(r: number, err: number, mxcsr: number): number {
   if (err !== 0) flags |= MX_UE;
   if (mxcsr & MX_FTZ && r !== 0) {
     flags |= MX_UE | MX_PE;
@@ -263,18 +312,31 @@ export function arith32(op: number, a: number, b: number, mxcsr: number): number
 /** Round a double `d` (whose own error sign is `derr`) to single precision under the mode. */
 export function roundTo32(d: number, derr: number, rc: number, mxcsr: number, finiteInputs = true): number {
   let r = Math.fround(d);
-  if (!isFinite(r) && isFinite(d) && finiteInputs) return overflow(d > 0 ? 1 : -1, rc, mxcsr, MAX32, () => inexactUnbounded32(d, derr));
+  if (derr !== 0 && r !== d && isFinite(r)) {
+    // d was itself rounded: if it sits exactly halfway between two floats, the exact value decides.
+    const up = d > r;
+    const other = nextAfter32(r, up ? 1 : -1);
+    if (d - r === other - d && (derr > 0) === up) r = other;
+  }
+  if (!isFinite(r) && isFinite(d) && finiteInputs) {
+    const sign = d > 0 ? 1 : -1;
+    // Rounding toward zero keeps an exact value below 2^128 finite: the largest float, inexact.
+    if (towardZero(rc, sign) && Math.abs(d) < 2 ** 128) { flags |= MX_PE; return sign * MAX32; }
+    return overflow(sign, rc, mxcsr, MAX32, () => inexactUnbounded32(d, derr));
+  }
   const err = r === d ? derr : d > r ? 1 : -1;
   if (err !== 0 && isFinite(r)) {
     flags |= MX_PE;
     if (rc !== 0) r = directed(r, err, rc, nextAfter32);
     if (!isFinite(r)) return overflow(r > 0 ? 1 : -1, rc, mxcsr, MAX32, () => true);
   }
-  if (Math.abs(r) < MIN_NORMAL32 && (r !== 0 || err !== 0) && !(mxcsr & MX_UM)) {
+  const tiny = (Math.abs(r) < MIN_NORMAL32 && (r !== 0 || err !== 0)) ||
+    (err !== 0 && Math.abs(r) === MIN_NORMAL32 && tinyBeforeBounding32(d, derr, rc));
+  if (tiny && !(mxcsr & MX_UM)) {
     flags = (flags & ~MX_PE) | MX_UE | (inexactUnbounded32(d, derr) ? MX_PE : 0);
     return r;
   }
-  return underflow(r, err, mxcsr, MIN_NORMAL32);
+  return tiny ? underflow(r, err, mxcsr) : r;
 }
 
 /** Flags raised by the last arith64/arith32/roundTo32 call (roundTo32 accumulates; reset with clearFlags). */

@@ -32,11 +32,10 @@ export function decodeInsn(bytes: Uint8Array, mode: 16 | 32 | 64): Insn {
 
 /**
  * What this CPU implements, as iced-x86 CpuidFeature names: the conformance suite measures decode()
- * and execution against exactly this set. It matches the 'westmere' CPUID profile (no x87 FPU is
- * advertised: only a start-up subset of x87 is implemented).
+ * and execution against exactly this set. It matches the 'westmere' CPUID profile.
  */
 export const SUPPORTED_CPUID_FEATURES: readonly string[] = [
   'INTEL8086', 'INTEL186', 'INTEL286', 'INTEL386', 'INTEL486', 'X64',
   'CMOV', 'CX8', 'CMPXCHG16B', 'CPUID', 'TSC', 'RDTSCP', 'MSR', 'SYSCALL', 'SEP',
-  'SSE', 'SSE2', 'FXSR', 'CLFSH', 'POPCNT', 'MULTIBYTENOP', 'PAUSE',
+  'SSE', 'SSE2', 'FXSR', 'CLFSH', 'POPCNT', 'MULTIBYTENOP', 'PAUSE', 'FPU', 'FPU287', 'FPU387',
 ];

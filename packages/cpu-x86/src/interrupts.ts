@@ -5,6 +5,7 @@ import { SEG_CS, SEG_SS } from './insn.js';
 import { codeDescriptorDpl, loadCodeSegment, loadSegment, DESC } from './segments.js';
 import { writeFlags } from './exec-stack.js';
 import { push, pop } from './stack.js';
+import { taskSwitch, TASK_CALL, TASK_IRET } from './system-tasks.js';
 
 const NAMES = ['#DE', '#DB', 'NMI', '#BP', '#OF', '#BR', '#UD', '#NM', '#DF', 'coprocessor overrun', '#TS', '#NP', '#SS', '#GP', '#PF', 'reserved', '#MF', '#AC', '#MC', '#XM', '#VE'];
 const CONTRIBUTORY = new Set([0, 10, 11, 12, 13]);
@@ -127,10 +128,17 @@ function deliver(c: X86Cpu, vec: number, err: number, soft: boolean, external: b
   const g = c.idtBase + vec * 8;
   const lo = c.sysRd32(g), hi = c.sysRd32(g + 4);
   const type = (hi >> 8) & 0x1f;
-  if (type !== 0x0e && type !== 0x0f && type !== 0x06 && type !== 0x07) c.fault(13, gateErr);
+  if (type !== 0x0e && type !== 0x0f && type !== 0x06 && type !== 0x07 && type !== 0x05) c.fault(13, gateErr);
   if (soft && ((hi >> 13) & 3) < c.cpl) c.fault(13, gateErr);
   if (!(hi & 0x8000)) c.fault(11, gateErr);
   const sel = lo >>> 16;
+  if (type === 0x05) { // task gate: switch tasks as a CALL would; the error code goes on the new stack
+    c.nextRip = c.rip; // the outgoing task resumes at the faulting (or next, for traps) instruction
+    taskSwitch(c, sel, TASK_CALL);
+    c.rip = c.nextRip;
+    if (hasErr) push(c, 4, err, 0); // a 32-bit TSS: a 32-bit error code
+    return;
+  }
   const gate32 = (type & 8) !== 0;
   const target = gate32 ? ((lo & 0xffff) | (hi & 0xffff0000)) >>> 0 : lo & 0xffff;
   const newCpl = codeDescriptorDpl(c, sel & 0xfffc);
@@ -199,7 +207,7 @@ export function iret(c: X86Cpu, size: number): void {
     writeFlags(c, size === 2 ? (c.fl.get() & 0xffff0000) | fl : fl, size);
     return;
   }
-  if (c.fl.bits & NT && !(c.efer & 0x400)) c.fault(13, 0); // task return: not supported
+  if (c.fl.bits & NT && !(c.efer & 0x400)) { taskSwitch(c, c.sysRd16(c.trBase), TASK_IRET); return; } // return to the back-linked task
   const long = c.codeSize === 64;
   const ripLo = pop(c, size), ripHi = size === 8 ? c.hi : 0;
   const cs = pop(c, size) & 0xffff;

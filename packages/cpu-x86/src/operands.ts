@@ -11,7 +11,12 @@ export function ea(c: X86Cpu, i: Insn): number {
   if (i.asize === 8) {
     let lin: number;
     if (i.ripRel) lin = c.nextRip + i.disp;
-    else {
+    else if ((i.base < 0 || r[2 * i.base + 1] === 0) && (i.index < 0 || r[2 * i.index + 1] === 0) && i.dispHi === i.disp >> 31) {
+      // Common case: registers below 4 GiB and an ordinary displacement: the exact sum fits a double.
+      lin = i.disp;
+      if (i.base >= 0) lin += r[2 * i.base] >>> 0;
+      if (i.index >= 0) lin += (r[2 * i.index] >>> 0) * (1 << i.scale);
+    } else {
       let lo = i.disp >>> 0;
       let hi = i.dispHi;
       if (i.base >= 0) { lo += r[2 * i.base] >>> 0; hi += r[2 * i.base + 1]; }

@@ -136,29 +136,32 @@ export function isSseOpcode(op: number): boolean {
   return SSE_NAMES[b] !== undefined || SHIFT_IMM[b] !== undefined;
 }
 
-/** The table entry for the instruction with its form suffix checked; '' when it is undefined (#UD). */
-function entry(i: Insn): string {
+/** The table entry for the instruction's prefix variant ('' when none), before the form check. */
+function rawEntry(i: Insn): string {
   const b = i.op & 0xff;
   const shifts = SHIFT_IMM[b];
   if (shifts) return ssePrefix(i) === 1 && !i.isMem ? shifts[i.reg & 7] : '';
   const t = SSE_NAMES[b];
-  if (!t) return '';
-  const n = t[ssePrefix(i)];
+  return t ? t[ssePrefix(i)] : '';
+}
+
+/** Whether a name's form suffix ('@m' memory only, '@r' register only) admits the operand. */
+function formFits(n: string, isMem: boolean): boolean {
   const at = n.indexOf('@');
-  if (at < 0) return n;
-  if (n.charCodeAt(at + 1) === 0x6d /* m */ ? !i.isMem : i.isMem) return '';
-  return n.slice(0, at);
+  return at < 0 || (n.charCodeAt(at + 1) === 0x6d /* m */) === isMem;
 }
 
 /** Decoder check: does this SSE encoding exist (prefix variant and operand form)? */
 export function sseEncodingValid(i: Insn): boolean {
-  return entry(i) !== '';
+  const n = rawEntry(i);
+  return n !== '' && formFits(n, i.isMem);
 }
 
 export function sseMnemonic(i: Insn): string | undefined {
-  if (!isSseOpcode(i.op)) return undefined;
-  const n = entry(i);
-  if (n === '') return undefined;
+  if (!isSseOpcode(i.op) || !sseEncodingValid(i)) return undefined;
+  const raw = rawEntry(i);
+  const at = raw.indexOf('@');
+  const n = at < 0 ? raw : raw.slice(0, at);
   if (n === 'Movd' && i.size === 8) return 'Movq';
   if (!i.isMem && i.op === 0x112) return 'Movhlps';
   if (!i.isMem && i.op === 0x116) return 'Movlhps';

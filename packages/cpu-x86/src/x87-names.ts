@@ -2,6 +2,8 @@
  * iced-x86 mnemonics of the x87 encodings x87.ts executes (D8-DF). Anything else decodes as invalid
  * (executing it raises #UD), so decode() and execution agree.
  */
+/** FISTTP is SSE3: x87-mem.ts executes it, but it decodes as invalid (#UD) while CPUID does not advertise SSE3. */
+const FISTTP: string | undefined = undefined;
 const ARITH = ['Fadd', 'Fmul', 'Fcom', 'Fcomp', 'Fsub', 'Fsubr', 'Fdiv', 'Fdivr'];
 const IARITH = ['Fiadd', 'Fimul', 'Ficom', 'Ficomp', 'Fisub', 'Fisubr', 'Fidiv', 'Fidivr'];
 const MEM: Record<number, (string | undefined)[]> = {
@@ -10,9 +12,9 @@ const MEM: Record<number, (string | undefined)[]> = {
   0xda: IARITH,
   0xde: IARITH,
   0xd9: ['Fld', undefined, 'Fst', 'Fstp', 'Fldenv', 'Fldcw', 'Fnstenv', 'Fnstcw'],
-  0xdb: ['Fild', 'Fisttp', 'Fist', 'Fistp', undefined, 'Fld', undefined, 'Fstp'],
-  0xdd: ['Fld', 'Fisttp', 'Fst', 'Fstp', 'Frstor', undefined, 'Fnsave', 'Fnstsw'],
-  0xdf: ['Fild', 'Fisttp', 'Fist', 'Fistp', 'Fbld', 'Fild', 'Fbstp', 'Fistp'],
+  0xdb: ['Fild', FISTTP, 'Fist', 'Fistp', undefined, 'Fld', undefined, 'Fstp'],
+  0xdd: ['Fld', FISTTP, 'Fst', 'Fstp', 'Frstor', undefined, 'Fnsave', 'Fnstsw'],
+  0xdf: ['Fild', FISTTP, 'Fist', 'Fistp', 'Fbld', 'Fild', 'Fbstp', 'Fistp'],
 };
 const REG_D8 = ['Fadd', 'Fmul', 'Fcom', 'Fcomp', 'Fsub', 'Fsubr', 'Fdiv', 'Fdivr'];
 const REG_DC = ['Fadd', 'Fmul', 'Fcom', 'Fcomp', 'Fsubr', 'Fsub', 'Fdivr', 'Fdiv'];

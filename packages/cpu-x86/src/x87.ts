@@ -160,10 +160,7 @@ function compute(c: X86Cpu, kind: number): void {
     case 4: case 5: F.add(true, pc(c), rc(c), mask); break;
     default: F.div(pc(c), rc(c), mask); break;
   }
-  // An unmasked denormal operand stops the instruction before the result is rounded.
-  if (F.st.flags & F_DE & ~mask) { F.st.flags &= ~(F.F_PE | F.F_OE | F.F_UE); F.st.up = false; }
 }
-const F_DE = 2;
 function swapSlots(): void {
   let t: number;
   t = F.cls[0]; F.cls[0] = F.cls[1]; F.cls[1] = t;
@@ -397,7 +394,7 @@ function memControl(c: X86Cpu, i: Insn, op: number, r: number, lin: number): voi
 
 /** New control word: pending unmasked exceptions set ES (delivered at the next waiting instruction). */
 export function setCw(c: X86Cpu, cw: number): void {
-  c.fpuCw = cw & 0x1f7f | 0x40;
+  c.fpuCw = (cw & 0x1f3f) | 0x40; // reserved bits read as 0, bit 6 as 1
   syncEs(c);
 }
 function syncEs(c: X86Cpu): void {
@@ -459,8 +456,7 @@ function loadEnv(c: X86Cpu, lin: number, o16: boolean): void {
   let empty = 0;
   for (let r = 0; r < 8; r++) if (((tw >> (2 * r)) & 3) === 3) empty |= 1 << r;
   f.empty = empty;
-  c.fpuCw = cw & 0x1f7f | 0x40;
-  syncEs(c);
+  setCw(c, cw);
 }
 
 /** FXSAVE's x87 part: bytes 0-23 and the eight 16-byte register slots at 32-159. */
@@ -494,11 +490,11 @@ export function fxrstorX87(c: X86Cpu, lin: number, rexW: boolean): void {
   f.fcs = rexW ? 0 : ipHi & 0xffff;
   f.fdp = rexW ? (dpHi | 0) * 4294967296 + dpLo : dpLo;
   f.fds = rexW ? 0 : dpHi & 0xffff;
-  c.fpuCw = cw;
   f.top = (sw >> 11) & 7;
   f.sw = sw & ~0x3800;
   f.empty = ~tag & 0xff;
   for (let k = 0; k < 8; k++) readExt(c, lin + 32 + 16 * k, k);
+  setCw(c, cw); // ES follows the loaded flags and masks, whatever the image's ES bit says
 }
 
 /** FWAIT: #NM when CR0.MP and CR0.TS are both set, #MF for a pending unmasked x87 exception. */

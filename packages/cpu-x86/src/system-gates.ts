@@ -1,0 +1,108 @@
+import type { X86Cpu } from './cpu.js';
+import { SEG_CS, SEG_SS } from './insn.js';
+import { DESC, readDescriptor, readDescriptorHigh, loadCodeSegment, loadSegment } from './segments.js';
+import { push } from './stack.js';
+import { taskSwitch, TASK_CALL, TASK_JMP } from './system-tasks.js';
+
+const TWO32 = 4294967296;
+
+/** True when `sel` names a system descriptor (gate, TSS, LDT): far JMP/CALL then go through here. */
+export function isSystemSelector(c: X86Cpu, sel: number): boolean {
+  if ((sel & 0xfffc) === 0 || !readDescriptor(c, sel)) return false;
+  return (DESC.hi & 0x1000) === 0;
+}
+
+/**
+ * Far JMP/CALL through a call gate (16/32-bit gates in legacy mode, 16-byte 64-bit gates in long
+ * mode), including a CALL to a more privileged non-conforming segment: new stack from the TSS,
+ * old SS:rSP pushed, then (legacy gates) the gate's parameter count copied from the old stack.
+ * A TSS selector or task gate (legacy mode) switches tasks (system-tasks.ts).
+ * Expects DESC to hold the descriptor of `sel` (isSystemSelector just read it).
+ */
+export function farTransferThroughGate(c: X86Cpu, sel: number, call: boolean): void {
+  const long = (c.efer & 0x400) !== 0;
+  const gateSel = sel & 0xfffc;
+  const lo = DESC.lo, hi = DESC.hi;
+  const type = (hi >> 8) & 0xf;
+  const task = !long && (type === 0x9 || type === 0x5); // available 32-bit TSS, or task gate
+  if (!(task || type === 0xc || (!long && type === 0x4))) c.fault(13, gateSel);
+  const dpl = (hi >> 13) & 3;
+  if (dpl < c.cpl || dpl < (sel & 3)) c.fault(13, gateSel);
+  if (!(hi & 0x8000)) c.fault(11, gateSel);
+  const target = lo >>> 16;
+  if (task) {
+    taskSwitch(c, type === 0x9 ? sel : target, call ? TASK_CALL : TASK_JMP);
+    return;
+  }
+  let offset = type === 0xc ? ((lo & 0xffff) | (hi & 0xffff0000)) >>> 0 : lo & 0xffff;
+  const size = long ? 8 : type === 0xc ? 4 : 2;
+  const params = long ? 0 : hi & 0x1f;
+  if (long) {
+    readDescriptorHigh(c);
+    if (c.sysRd32(DESC.addr + 12) & 0x1f00) c.fault(13, gateSel); // upper half must have type 0
+    offset = (DESC.hi2 | 0) * TWO32 + offset;
+  }
+  // The target code segment.
+  if ((target & 0xfffc) === 0) c.fault(13, 0);
+  if (!readDescriptor(c, target)) c.fault(13, target & 0xfffc);
+  const thi = DESC.hi;
+  if ((thi & 0x1800) !== 0x1800) c.fault(13, target & 0xfffc);
+  const tdpl = (thi >> 13) & 3;
+  const conforming = (thi & 0x400) !== 0;
+  if (tdpl > c.cpl || (!call && !conforming && tdpl !== c.cpl)) c.fault(13, target & 0xfffc);
+  if (long && (!(thi & 0x200000) || thi & 0x400000)) c.fault(13, target & 0xfffc); // must be 64-bit code
+  if (!(thi & 0x8000)) c.fault(11, target & 0xfffc);
+  const newCpl = conforming ? c.cpl : tdpl;
+  const oldCs = c.segSel[SEG_CS];
+  const oldRip = c.nextRip;
+  if (call) {
+    if (newCpl < c.cpl) callInner(c, newCpl, size, params, long);
+    push(c, size, oldCs, 0);
+    push(c, size, oldRip >>> 0, Math.floor(oldRip / TWO32) >>> 0);
+  }
+  loadCodeSegment(c, target, newCpl);
+  c.nextRip = c.codeSize === 64 ? offset : size === 2 ? offset & 0xffff : offset >>> 0;
+}
+
+/** Switch to the inner stack for `newCpl` and push the caller's SS, rSP and parameters. */
+function callInner(c: X86Cpu, newCpl: number, size: number, params: number, long: boolean): void {
+  const oldCpl = c.cpl;
+  const oldSs = c.segSel[SEG_SS];
+  const oldSsBase = c.segBase[SEG_SS], oldSsLimit = c.segLimit[SEG_SS], oldSsAttr = c.segAttr[SEG_SS];
+  const oldR8 = c.r[8], oldR9 = c.r[9];
+  const oldSp = c.stackSize === 8 ? c.regNum(4) : c.stackSize === 4 ? c.r[8] >>> 0 : c.r[8] & 0xffff;
+  // Parameters are read from the old stack at the old privilege, before anything changes.
+  const copied: number[] = [];
+  for (let k = params - 1; k >= 0; k--) {
+    const sp = c.stackSize === 4 ? (oldSp + k * size) >>> 0 : (oldSp + k * size) & 0xffff;
+    copied.push(c.readLin((oldSsBase + sp) >>> 0, size, c.accUser));
+  }
+  try {
+    c.setCpl(newCpl);
+    if (long) {
+      const off = c.trBase + 4 + newCpl * 8;
+      const rsp = (c.sysRd32(off + 4) | 0) * TWO32 + c.sysRd32(off);
+      c.segSel[SEG_SS] = newCpl;
+      c.segBase[SEG_SS] = 0;
+      c.segAttr[SEG_SS] = (newCpl << 5) | 0x4093;
+      c.updateMode();
+      c.setRegNum(4, rsp);
+    } else {
+      const tss32 = (c.trAttr & 0xf) === 0x9 || (c.trAttr & 0xf) === 0xb;
+      const esp = tss32 ? c.sysRd32(c.trBase + 4 + newCpl * 8) : c.sysRd16(c.trBase + 2 + newCpl * 4);
+      const ss = tss32 ? c.sysRd16(c.trBase + 8 + newCpl * 8) : c.sysRd16(c.trBase + 4 + newCpl * 4);
+      loadSegment(c, SEG_SS, ss);
+      c.r[8] = esp; c.r[9] = 0;
+    }
+    push(c, size, oldSs, 0);
+    push(c, size, oldSp >>> 0, Math.floor(oldSp / TWO32) >>> 0);
+    for (const v of copied) push(c, size, v, 0);
+  } catch (e) {
+    // A fault while switching stacks leaves the caller's state as it was.
+    c.segSel[SEG_SS] = oldSs; c.segBase[SEG_SS] = oldSsBase; c.segLimit[SEG_SS] = oldSsLimit; c.segAttr[SEG_SS] = oldSsAttr;
+    c.r[8] = oldR8; c.r[9] = oldR9;
+    c.setCpl(oldCpl);
+    c.updateMode();
+    throw e;
+  }
+}
