@@ -22,4 +22,6 @@ export interface Cpu extends Device {
    * segments, EFLAGS=0x2 (IF=0), EIP=entry, EAX=0x2BADB002, EBX=info.
    */
   enterMultiboot(entry: number, infoAddress: number): void;
+  /** Deliver a non-maskable interrupt (vector 2), if the processor models NMIs. */
+  nmi?(): void;
 }

@@ -23,7 +23,11 @@ export const MachineSchema = Type.Object(
         {
           type: Type.Optional(Type.Literal('x86-64', { description: 'processor architecture (only x86-64)' })),
           // One profile today (what QEMU -cpu Westmere reports); more become literals here as the CPU gains them.
-          model: Type.Optional(Type.Literal('westmere', { description: 'CPUID profile (default westmere, as QEMU -cpu Westmere)' })),
+          model: Type.Optional(
+            Type.Union([Type.Literal('westmere'), Type.Literal('qemu64')], {
+              description: 'CPUID profile: westmere (default, as QEMU -cpu Westmere) or qemu64 (QEMU\'s default CPU)',
+            }),
+          ),
         },
         { additionalProperties: false, description: 'the processor' },
       ),

@@ -17,6 +17,10 @@ p200_d: dq 0x4c70000000000000           ; 2^200: a float overflow, exact when sc
 ints: dd 16777217, -3                   ; 2^24 + 1 needs rounding to float
 below1_s: dd 0x3f7fffff                 ; 1 - 2^-24
 minn_s: dd 0x00800000                   ; smallest normal float
+maxm1_s: dd 0x7f7ffffe                  ; largest float minus one ulp
+above1_s: dd 0x3f800001                 ; 1 + 2^-23
+align 8
+tie_q: dq 0x4000004000000001            ; 2^62 + 2^38 + 1: a float tie once rounded to double
 `;
 
 /**
@@ -67,6 +71,18 @@ describe('rounding toward -inf', () => {
     expect(mxRun(0x3f80, addz).rax & 0xffffffffn).toBe(0x80000000n);
     expect(mxRun(0x5f80, addz).rax & 0xffffffffn).toBe(0n);
     expect(mxRun(0x3f80, 'xorpd xmm0, xmm0\n  subsd xmm0, xmm0').rax).toBe(0x8000000000000000n);
+  });
+});
+
+describe('rounding at the edges of the range', () => {
+  it('rounding toward zero keeps a product below 2^128 finite (PE only); nearest overflows', () => {
+    const mul = 'movss xmm0, [rel maxm1_s]\n  mulss xmm0, [rel above1_s]'; // exact: (2 - 2^-45) * 2^127
+    expect(mxRun(0x7f80, mul)).toMatchObject({ flags: 0x20, rax: 0x7f7fffffn });
+    expect(mxRun(0x1f80, mul)).toMatchObject({ flags: 0x28, rax: 0x7f800000n });
+  });
+
+  it('CVTSI2SS of a 64-bit integer rounds once (no double rounding through a double)', () => {
+    expect(mxRun(0x1f80, 'cvtsi2ss xmm0, qword [rel tie_q]')).toMatchObject({ flags: 0x20, rax: 0x5e800001n });
   });
 });
 
