@@ -43,16 +43,22 @@ export class IcedDecoder {
       dec.decodeOut(this.instr);
       const i = this.instr;
       const valid = !i.isInvalid;
-      let meta = featureCache.get(i.code);
+      // One Code can cover an MMX-register form and a memory form (CVTPI2PS mm/m64): the features
+      // differ, so the cache key says which one this is.
+      const mmx = usesMmxRegister(i);
+      const key = i.code * 2 + (mmx ? 1 : 0);
+      let meta = featureCache.get(key);
       if (!meta) {
         const op = i.opCode;
-        const reservedNopSpace = op.encoding === iced.EncodingKind.Legacy && op.table === iced.OpCodeTableKind.T0F && op.opCode >= 0x18 && op.opCode <= 0x1f;
+        // ENDBR32/64 report their ModRM in the opcode (0x1EFB/0x1EFA): they still live in 0F 1E.
+        const opByte = op.opCode > 0xff ? op.opCode >> 8 : op.opCode;
+        const reservedNopSpace = op.encoding === iced.EncodingKind.Legacy && op.table === iced.OpCodeTableKind.T0F && opByte >= 0x18 && opByte <= 0x1f;
         op.free();
         const features = [...i.cpuidFeatures()].map(featureName);
         // iced lists SSE-era MMX-register forms (PMOVMSKB mm, PSHUFW, ...) as SSE only; they need MMX too.
-        if (usesMmxRegister(i) && !features.includes('MMX')) features.push('MMX');
+        if (mmx && !features.includes('MMX')) features.push('MMX');
         meta = { features, reservedNopSpace };
-        featureCache.set(i.code, meta);
+        featureCache.set(key, meta);
       }
       return { valid, length: valid ? i.length : 0, code: i.code, mnemonic: mnemonicName(i.mnemonic), ...meta };
     } finally {
