@@ -126,6 +126,11 @@ export class LazyFlags {
 
   /** Evaluate condition code cc (0..15, as in Jcc/SETcc/CMOVcc). */
   cond(cc: number): boolean {
+    // Fast path: after a 32/64-bit CMP/SUB, B/BE/L/LE are plain comparisons of the operands.
+    if (this.op === LF_SUB && (this.size === 4 || this.size === 8)) {
+      const k = cc >> 1;
+      if (k === 1 || k === 3 || k >= 6) return this.subCond(k) !== ((cc & 1) !== 0);
+    }
     let v: number;
     switch (cc >> 1) {
       case 0: v = this.of(); break;
@@ -138,6 +143,23 @@ export class LazyFlags {
       default: v = (this.sf() ^ this.of()) | this.zf(); break;
     }
     return (v ^ (cc & 1)) !== 0;
+  }
+
+  /**
+   * Condition group k (1 B, 3 BE, 6 L, 7 LE) after SUB/CMP of size 4 or 8: CF is "a < b unsigned",
+   * ZF is "a == b", and SF != OF is "a < b signed".
+   */
+  private subCond(k: number): boolean {
+    const a = this.a, b = this.b;
+    if (this.size === 4) {
+      if (k === 1) return a < b;
+      if (k === 3) return a <= b;
+      if (k === 6) return (a | 0) < (b | 0);
+      return (a | 0) <= (b | 0);
+    }
+    const ah = this.ah, bh = this.bh;
+    if (ah !== bh) return k <= 3 ? ah < bh : (ah | 0) < (bh | 0);
+    return k === 1 || k === 6 ? a < b : a <= b;
   }
 
   /** The architectural EFLAGS value. */

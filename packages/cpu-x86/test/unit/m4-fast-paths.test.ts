@@ -103,3 +103,31 @@ describe('ALU register fast paths', () => {
     expect(gpr(m, 8)).toBe(0x34567890n);
   });
 });
+
+describe('condition fast path after CMP', () => {
+  const conds: [string, (a: bigint, b: bigint, s: (x: bigint) => bigint) => boolean][] = [
+    ['b', (a, b) => a < b], ['ae', (a, b) => a >= b], ['be', (a, b) => a <= b], ['a', (a, b) => a > b],
+    ['l', (a, b, s) => s(a) < s(b)], ['ge', (a, b, s) => s(a) >= s(b)], ['le', (a, b, s) => s(a) <= s(b)], ['g', (a, b, s) => s(a) > s(b)],
+  ];
+  for (const bits of [32, 64] as const) {
+    it(`SETcc B/AE/BE/A/L/GE/LE/G after a ${bits}-bit CMP agree with the operand comparison`, () => {
+      const values = bits === 32
+        ? [0n, 1n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x12345678n]
+        : [0n, 1n, 0xffffffffn, 0x100000000n, 0x7fffffffffffffffn, 0x8000000000000000n, 0xffffffffffffffffn, 0xffffffff00000000n];
+      const pairs = values.flatMap((a) => values.map((b) => [a, b] as const));
+      const body = pairs.map(([a, b]) => `
+  mov rax, 0x${a.toString(16)}
+  mov rbx, 0x${b.toString(16)}
+  ${bits === 32 ? 'cmp eax, ebx' : 'cmp rax, rbx'}
+${conds.map(([cc], k) => `  set${cc} byte [rdi + ${k}]`).join('\n')}
+  add rdi, 8`).join('\n');
+      const m = run64(`  mov rdi, 0x20000\n${body}\n  hlt\n`);
+      const s = (x: bigint) => BigInt.asIntN(bits, x);
+      pairs.forEach(([a, b], p) => {
+        conds.forEach(([cc, f], k) => {
+          expect(m.mem.readU8(0x20000 + 8 * p + k), `${a.toString(16)} ${cc} ${b.toString(16)}`).toBe(f(a, b, s) ? 1 : 0);
+        });
+      });
+    });
+  }
+});
