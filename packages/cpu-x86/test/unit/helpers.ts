@@ -95,3 +95,6 @@ export function run64(src: string, opts: { budget?: number; setup?: (m: Machine)
   const exit = m.cpu.run(opts.budget ?? 1_000_000);
   return { ...m, exit };
 }
+
+/** Guest epilogue for nasm snippets: write AL to isa-debug-exit, then spin (the test reads the port write). */
+export const EXIT = 'mov dx, 0x501\n  out dx, al\n  jmp $';

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { run32, run64, gpr } from './helpers.js';
-
-const EXIT = 'mov dx, 0x501\n  out dx, al\n  jmp $';
+import { run32, run64, gpr, EXIT } from './helpers.js';
 
 /** 32-bit kernel: GDT with ring 0/3 segments, a 32-bit TSS (SS0:ESP0 = 0x10:0x60000) and a call gate. */
 function legacy(user: string, gate: string, kernelFn: string) {

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { run32, gpr } from './helpers.js';
-
-const EXIT = 'mov dx, 0x501\n  out dx, al\n  jmp $';
+import { run32, gpr, EXIT } from './helpers.js';
 
 describe('32-bit task switches', () => {
   it('CALL FAR to a TSS (back link, NT, busy), IRET back, JMP FAR through a task gate', () => {

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { run64, run32, gpr, RAX, RBX, RSI, RDI, RBP } from './helpers.js';
-
-const EXIT = 'mov dx, 0x501\n  out dx, al\n  jmp $';
+import { run64, run32, gpr, RAX, RBX, RSI, RDI, RBP, EXIT } from './helpers.js';
 
 describe('SYSENTER / SYSEXIT', () => {
   it('32-bit: SYSEXIT to CPL3 (SYSENTER_CS+16/+24), SYSENTER back to CPL0 on SYSENTER_ESP with IF cleared', () => {

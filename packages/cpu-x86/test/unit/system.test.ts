@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { GuestMemory, PortBus } from '@unimachine/core';
 import { X86Cpu } from '../../src/index.js';
-import { run64, run32, gpr, asm, identityMap, type Machine } from './helpers.js';
+import { run64, run32, gpr, asm, identityMap, type Machine, EXIT } from './helpers.js';
 
 /** Ends a snippet: a write to the exit port makes run() return 'stopped'. */
-const EXIT = 'mov dx, 0x501\n  out dx, al\n  jmp $';
-
 /** Run 64-bit ring-0 code with exceptions stopping the CPU (not delivered). */
 function ring0(src: string, setup?: (m: Machine) => void): Machine & { exit: string } {
   return run64(`${src}\n  ${EXIT}`, { setup: (m) => { m.cpu.stopOnException = true; setup?.(m); } });
