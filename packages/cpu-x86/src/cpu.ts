@@ -1,7 +1,7 @@
 import type { Clock, Cpu, CpuExit, GuestMemory, InterruptSource, PortBus } from '@unimachine/core';
 import { Insn } from './insn.js';
 import { decodeInto } from './decoder.js';
-import { LazyFlags, IF, TF } from './flags.js';
+import { LazyFlags, IF, TF, AC as FLAG_AC } from './flags.js';
 import { ACC_FETCH, ACC_USER, NEED, TLB_SIZE, Tlb, walk } from './mmu.js';
 import { HANDLERS } from './dispatch.js';
 import { deliverException, deliverNmi, describeVector } from './interrupts.js';
@@ -25,6 +25,8 @@ export interface X86CpuOptions {
 export const FAULT = { fault: true };
 
 const TWO32 = 4294967296;
+/** CR0.AM: alignment mask (enables #AC with EFLAGS.AC at CPL3). */
+const CR0_AM = 0x40000;
 
 export class X86Cpu implements Cpu {
   readonly memory: GuestMemory;
@@ -117,6 +119,11 @@ export class X86Cpu implements Cpu {
   paging = false;
   /** ACC_USER when CPL=3: ORed into data access kinds. */
   accUser = 0;
+  /**
+   * CR0.AM set and CPL=3: data accesses must test alignment (EFLAGS.AC is read only on a misaligned
+   * access, so POPF/IRET need not recompute this). False in ring 0, so the hot path pays one field test.
+   */
+  alignCheck = false;
 
   /** High half of the last 64-bit value returned by a read helper. */
   hi = 0;
@@ -218,13 +225,23 @@ export class X86Cpu implements Cpu {
     if (this.codeSize === 64) this.stackSize = 8;
     else this.stackSize = pe && this.segAttr[2] & 0x4000 ? 4 : 2;
     this.accUser = this.cplValue === 3 ? ACC_USER : 0;
+    this.alignCheck = this.cplValue === 3 && (this.cr0 & CR0_AM) !== 0;
     this.fetchBase = -1;
   }
 
   setCpl(cpl: number): void {
     this.cplValue = cpl;
     this.accUser = cpl === 3 ? ACC_USER : 0;
+    this.alignCheck = cpl === 3 && (this.cr0 & CR0_AM) !== 0;
     this.fetchBase = -1;
+  }
+
+  /**
+   * #AC(0) for a misaligned user data access of `size` bytes when EFLAGS.AC is set (caller has checked
+   * alignCheck). Supervisor-kind accesses (descriptor tables, TSS) are never checked.
+   */
+  checkAlign(lin: number, size: number, acc: number): void {
+    if (acc & ACC_USER && lin & (size - 1) && this.fl.get() & FLAG_AC) this.fault(17, 0);
   }
 
   enterMultiboot(entry: number, infoAddress: number): void {
@@ -539,6 +556,7 @@ export class X86Cpu implements Cpu {
 
   /** Read `size` (1,2,4) bytes at linear `lin` with access kind `acc` (ACC_*). */
   readLin(lin: number, size: number, acc: number): number {
+    if (this.alignCheck) this.checkAlign(lin, size, acc);
     if ((lin & 0xfff) + size <= 4096) {
       const pa = this.paging ? this.translate(lin, acc) : lin;
       if (pa + size <= this.ramSize) {
@@ -555,6 +573,7 @@ export class X86Cpu implements Cpu {
 
   writeLin(lin: number, size: number, v: number, acc: number): void {
     acc |= 1;
+    if (this.alignCheck) this.checkAlign(lin, size, acc);
     if ((lin & 0xfff) + size <= 4096) {
       const pa = this.paging ? this.translate(lin, acc) : lin;
       if (pa + size <= this.ramSize) {
@@ -587,6 +606,7 @@ export class X86Cpu implements Cpu {
   rd32(lin: number): number { return this.readLin(lin, 4, this.accUser); }
   /** Returns the low half; the high half is left in this.hi. */
   rd64(lin: number): number {
+    if (this.alignCheck) this.checkAlign(lin, 8, this.accUser);
     if ((lin & 0xfff) <= 4088) {
       // One translation for both halves when the quadword sits in one page.
       const pa = this.paging ? this.translate(lin, this.accUser) : lin;
@@ -604,6 +624,7 @@ export class X86Cpu implements Cpu {
    * boundary without a heap-number allocation. For handlers that store straight into the register file.
    */
   rdI32(lin: number): number {
+    if (this.alignCheck) this.checkAlign(lin, 4, this.accUser);
     if ((lin & 0xfff) <= 4092) {
       const pa = this.paging ? this.translate(lin, this.accUser) : lin;
       if (pa + 4 <= this.ramSize) return this.view.getInt32(pa, true);
@@ -613,6 +634,7 @@ export class X86Cpu implements Cpu {
   }
   /** 64-bit read: low half as an int32 bit pattern, high half in this.hi. */
   rdI64(lin: number): number {
+    if (this.alignCheck) this.checkAlign(lin, 8, this.accUser);
     if ((lin & 0xfff) <= 4088) {
       const pa = this.paging ? this.translate(lin, this.accUser) : lin;
       if (pa + 8 <= this.ramSize) {
@@ -626,6 +648,7 @@ export class X86Cpu implements Cpu {
   rdRmw(lin: number, size: number): number {
     const acc = this.accUser | 1;
     if (size === 8) {
+      if (this.alignCheck) this.checkAlign(lin, 8, acc);
       const lo = this.readLin(lin, 4, acc);
       this.hi = this.readLin(this.wrapLin(lin + 4), 4, acc);
       return lo;
@@ -636,6 +659,7 @@ export class X86Cpu implements Cpu {
   wr16(lin: number, v: number): void { this.writeLin(lin, 2, v & 0xffff, this.accUser); }
   wr32(lin: number, v: number): void { this.writeLin(lin, 4, v >>> 0, this.accUser); }
   wr64(lin: number, lo: number, hi: number): void {
+    if (this.alignCheck) this.checkAlign(lin, 8, this.accUser);
     if ((lin & 0xfff) <= 4088) {
       const pa = this.paging ? this.translate(lin, 1 | this.accUser) : lin;
       if (pa + 8 <= this.ramSize) {

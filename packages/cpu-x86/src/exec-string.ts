@@ -135,7 +135,7 @@ function stos(c: X86Cpu, i: Insn): void { if (!(i.rep !== 0 && bulkStos(c, i))) 
  * run: crossing elements, MMIO, address wrap-around.
  */
 function bulkStos(c: X86Cpu, i: Insn): boolean {
-  if (c.fl.bits & DF) return false;
+  if (c.fl.bits & DF || c.alignCheck) return false; // #AC checks happen per element on the slow path
   const size = i.size, a = i.asize;
   const count = getCount(c, a);
   if (count === 0) return true;
@@ -166,7 +166,7 @@ function bulkStos(c: X86Cpu, i: Insn): boolean {
 
 /** Fast path for REP MOVS with DF=0 within one source page and one destination page. */
 function bulkMovs(c: X86Cpu, i: Insn): boolean {
-  if (c.fl.bits & DF) return false;
+  if (c.fl.bits & DF || c.alignCheck) return false; // #AC checks happen per element on the slow path
   const size = i.size, a = i.asize;
   const count = getCount(c, a);
   if (count === 0) return true;
