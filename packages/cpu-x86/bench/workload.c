@@ -88,24 +88,5 @@ __asm__(
   ".previous\n");
 #else
 
-__asm__(
-  ".section .text.entry,\"ax\"\n"
-  ".code32\n.globl _start\n_start:\n"
-  "  mov $0x80000, %esp\n"
-  "  mov $0x10000, %edi\n  xor %eax, %eax\n  mov $3072, %ecx\n  rep stosl\n"
-  "  movl $0x11003, 0x10000\n  movl $0x12003, 0x11000\n"
-  "  mov $0x12000, %edi\n  mov $0x83, %eax\n  mov $512, %ecx\n"
-  "1: mov %eax, (%edi)\n  movl $0, 4(%edi)\n  add $0x200000, %eax\n  add $8, %edi\n  loop 1b\n"
-  "  lgdt gdtr\n"
-  "  mov %cr4, %eax\n  or $0x620, %eax\n  mov %eax, %cr4\n"   /* PAE | OSFXSR | OSXMMEXCPT */
-  "  mov $0x10000, %eax\n  mov %eax, %cr3\n"
-  "  mov $0xC0000080, %ecx\n  rdmsr\n  or $0x900, %eax\n  wrmsr\n"  /* LME | NXE */
-  "  mov %cr0, %eax\n  and $0xfffffffb, %eax\n  or $0x80000002, %eax\n  mov %eax, %cr0\n" /* PG, MP, !EM */
-  "  pushl $0x08\n  pushl $2f\n  lret\n"
-  ".code64\n2:\n"
-  "  mov $0x10, %ax\n  mov %ax, %ds\n  mov %ax, %es\n  mov %ax, %ss\n"
-  "  mov $0x90000, %rsp\n  call kmain\n"
-  ".align 8\ngdt:\n  .quad 0\n  .quad 0x00af9a000000ffff\n  .quad 0x00cf92000000ffff\ngdt_end:\n"
-  "gdtr:\n  .word gdt_end - gdt - 1\n  .long gdt\n"
-  ".previous\n");
+#include "../test/unit/fixtures/longmode-entry.h"
 #endif
