@@ -1,12 +1,7 @@
 /* 32-bit multiboot entry of the CPU benchmark: stack, then C. */
-#define MB_MAGIC 0x1BADB002
-#define MB_FLAGS 0x00000003 /* page-align modules, memory info */
+#include "../../guest/common/multiboot-header.h"
 
-	.section .multiboot, "a"
-	.align 4
-	.long MB_MAGIC
-	.long MB_FLAGS
-	.long -(MB_MAGIC + MB_FLAGS)
+	multiboot_header_elf32
 
 	.text
 	.globl _start

@@ -7,8 +7,7 @@
  * variant, whose C code gcc may vectorise) it also turns SSE on: CR0.MP set,
  * CR0.EM clear, CR4.OSFXSR|OSXMMEXCPT set. Otherwise the C code is
  * -mgeneral-regs-only and SSE stays off. */
-#define MB_MAGIC 0x1BADB002
-#define MB_FLAGS ((1 << 0) | (1 << 1) | (1 << 16))
+#include "../../guest/common/multiboot-header.h"
 
 #define CR0_PE   (1 << 0)
 #define CR0_MP   (1 << 1)
@@ -25,17 +24,7 @@
 #define CS64 0x08
 #define DS   0x10
 
-	.section .multiboot, "a"
-	.align 4
-mb_header:
-	.long MB_MAGIC
-	.long MB_FLAGS
-	.long -(MB_MAGIC + MB_FLAGS)
-	.long mb_header      /* header_addr */
-	.long __image_start  /* load_addr */
-	.long __load_end     /* load_end_addr */
-	.long __image_end    /* bss_end_addr */
-	.long _start         /* entry_addr */
+	multiboot_header_aout
 
 	.section .text.boot, "ax"
 	.code32

@@ -6,8 +6,7 @@
  * bss_end_addr and jumps to entry_addr in 32-bit protected mode, paging off,
  * with EAX = 0x2BADB002 and EBX = the multiboot info address. */
 
-#define MB_MAGIC      0x1BADB002
-#define MB_FLAGS      ((1 << 0) | (1 << 1) | (1 << 16)) /* align modules, memory info, address fields */
+#include "../common/multiboot-header.h"
 
 #define CR0_PE        (1 << 0)
 #define CR0_MP        (1 << 1)
@@ -29,17 +28,7 @@
 #define BOOT_CS64 0x08
 #define BOOT_DS   0x10
 
-	.section .multiboot, "a"
-	.align 4
-mb_header:
-	.long MB_MAGIC
-	.long MB_FLAGS
-	.long -(MB_MAGIC + MB_FLAGS)
-	.long mb_header          /* header_addr */
-	.long __image_start      /* load_addr */
-	.long __load_end         /* load_end_addr */
-	.long __image_end        /* bss_end_addr */
-	.long _start             /* entry_addr */
+	multiboot_header_aout
 
 	.section .text.boot, "ax"
 	.code32

@@ -1,14 +1,9 @@
 /* Multiboot (v1) entry for the 32-bit guests on base32 (hello32, cpu-alu32).
  * The loader enters in 32-bit protected mode, paging off, with EAX = 0x2BADB002,
  * EBX = the multiboot info address and no stack: set one up and call C. */
-#define MB_MAGIC 0x1BADB002
-#define MB_FLAGS 0x00000003 /* bit 0: page-align modules, bit 1: give memory info */
+#include "../common/multiboot-header.h"
 
-	.section .multiboot, "a"
-	.align 4
-	.long MB_MAGIC
-	.long MB_FLAGS
-	.long -(MB_MAGIC + MB_FLAGS)
+	multiboot_header_elf32
 
 	.text
 	.globl _start
