@@ -52,6 +52,7 @@ function accept(fam: Family, d: Draft, pristine: Uint8Array, bits: 32 | 64): Tes
     if (!first || pos !== d.code.length) return undefined;
     const c: TestCase = { family: fam.name, bitness: bits, mnemonic: first.mnemonic, code: d.code, state: d.state, patches: d.patches, undefinedFlags: first.flags, undefinedGprs: first.gprs };
     if (d.fxsaveAt !== undefined) c.memoryMask = fxsaveMask(d.fxsaveAt, first.mnemonic);
+    if (d.masks?.length) c.memoryMask = [...(c.memoryMask ?? []), ...d.masks];
     return c;
   } finally {
     dec.free();

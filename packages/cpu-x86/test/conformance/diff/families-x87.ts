@@ -16,7 +16,7 @@ const OUT = 0xe200;
 const absolute = (reg: number, offset: number) => [0x0f, 0xae, (reg << 3) | 4, 0x25, ...bytesOf(BigInt(WINDOW_BASE + offset), 4)];
 
 /** A valid 80-bit extended value: normal, integral, zero, denormal, infinity or NaN (no unnormals). */
-function ext80(r: Prng): Uint8Array {
+export function ext80(r: Prng): Uint8Array {
   const sign = r.chance(0.5) ? 0x8000 : 0;
   const random63 = () => r.u64() & ((1n << 63n) - 1n);
   const J = 1n << 63n; // the explicit integer bit
@@ -35,7 +35,7 @@ function ext80(r: Prng): Uint8Array {
 }
 
 /** The FXSAVE image FXRSTOR loads: random control/status/tag words and stack, the case's XMM. */
-function fxImage(r: Prng, xmm: Uint8Array[]): Uint8Array {
+export function fxImage(r: Prng, xmm: Uint8Array[]): Uint8Array {
   const img = new Uint8Array(512);
   const dv = new DataView(img.buffer);
   let fcw = 0x037f;

@@ -4,12 +4,13 @@ import { aluFamily, atomicFamily, bitsFamily, condFamily, legacyFamily, movFamil
 import { sseFloatFamily, sseIntFamily } from './families-sse.js';
 import { branchFamily, stackFamily, stringFamily, systemFamily } from './families-control.js';
 import { x87Family } from './families-x87.js';
+import { x87EnvFamily } from './families-x87env.js';
 
 export type { Draft, Family } from './family.js';
 
 export const FAMILIES: Family[] = [
   aluFamily, movFamily, shiftFamily, muldivFamily, bitsFamily, condFamily, branchFamily, atomicFamily,
-  stringFamily, stackFamily, sseFloatFamily, sseIntFamily, x87Family, systemFamily, legacyFamily,
+  stringFamily, stackFamily, sseFloatFamily, sseIntFamily, x87Family, x87EnvFamily, systemFamily, legacyFamily,
 ];
 
 export const familyByName = (name: string): Family | undefined => FAMILIES.find((x) => x.name === name);

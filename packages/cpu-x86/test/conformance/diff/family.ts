@@ -17,6 +17,8 @@ export interface Draft {
   focus?: number;
   /** Window offset of an FXSAVE image the sequence ends with (x87 cases): its undefined parts are masked. */
   fxsaveAt?: number;
+  /** Further window bytes compared only under a bit mask (e.g. the pointer fields of an FNSTENV image). */
+  masks?: { offset: number; mask: number }[];
 }
 
 export interface Family {

@@ -84,6 +84,7 @@ const X87_CC_DEFINED = new Set([
   'Fcom', 'Fcomp', 'Fcompp', 'Fucom', 'Fucomp', 'Fucompp', 'Ficom', 'Ficomp', 'Ftst', 'Fxam', 'Fprem', 'Fprem1',
   'Fcomi', 'Fcomip', 'Fucomi', 'Fucomip', 'Fnstsw', 'Fnstcw', 'Fnclex', 'Fninit', 'Fincstp', 'Fdecstp', 'Ffree', 'Fcmovb',
   'Fcmove', 'Fcmovbe', 'Fcmovu', 'Fcmovnb', 'Fcmovne', 'Fcmovnbe', 'Fcmovnu', 'Fnop',
+  'Fnstenv', 'Fnsave', 'Fldenv', 'Frstor', 'Wait', 'Fstsw',
 ]);
 
 /**
