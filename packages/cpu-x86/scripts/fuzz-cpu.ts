@@ -1,10 +1,11 @@
 // Differential fuzzing of the interpreter against the host CPU (see test/conformance/README.md).
-//   node --conditions=source --import tsx packages/cpu-x86/scripts/fuzz-cpu.ts --cases 100000 --seed 7 [--family alu] [--bits 32]
+//   node --conditions=source --import tsx packages/cpu-x86/scripts/fuzz-cpu.ts --cases 100000 --seed 7 [--family alu] [--bits 32|16]
 // Prints a summary per family and a reproducer (bytes, disassembly, initial state, both results, the
 // differences) for each mismatch, up to --max-repro. Exits 1 when any implemented instruction disagrees.
 import { Command } from 'commander';
 import { FAMILIES, familyByName } from '../test/conformance/diff/families.js';
-import { native32UnavailableReason, nativeUnavailableReason } from '../test/conformance/diff/native.js';
+import { nativeUnavailableReason } from '../test/conformance/diff/native.js';
+import { QEMU_EXCLUDED_FAMILIES, qemuUnavailableReason } from '../test/conformance/diff/qemu.js';
 import { familyKey, runFamily, topList, type FamilyReport } from '../test/conformance/diff/run.js';
 
 const BATCH = 20_000;
@@ -15,17 +16,18 @@ const opts = new Command()
   .option('--seed <s>', 'PRNG seed', '1')
   .option('--family <name>', `one family: ${FAMILIES.map((f) => f.name).join(', ')}`)
   .option('--max-repro <n>', 'reproducers to print per family', '10')
-  .option('--bits <n>', '64 (long mode) or 32 (compatibility mode on the host; not every host kernel allows it)', '64')
+  .option('--bits <n>', '64 (long mode, on the host CPU), 32 or 16 (protected mode at CPL 3, on QEMU)', '64')
   .parse()
   .opts<{ cases: string; seed: string; family?: string; maxRepro: string; bits: string }>();
 
-const bits = opts.bits === '32' ? 32 : 64;
-const unavailable = bits === 32 ? native32UnavailableReason() : nativeUnavailableReason();
+const bits: 16 | 32 | 64 = opts.bits === '32' ? 32 : opts.bits === '16' ? 16 : 64;
+const unavailable = bits !== 64 ? qemuUnavailableReason() : nativeUnavailableReason(); // 32- and 16-bit cases run on QEMU
 if (unavailable) {
-  console.error(`fuzz-cpu: the native harness cannot run here: ${unavailable}`);
+  console.error(`fuzz-cpu: the ${bits !== 64 ? 'QEMU runner' : 'native harness'} cannot run here: ${unavailable}`);
   process.exit(2);
 }
-const families = opts.family ? [familyByName(opts.family)] : FAMILIES.filter((f) => f.modes.includes(bits));
+// Without --family, 32-bit runs leave out the families QEMU cannot judge (QEMU_EXCLUDED_FAMILIES).
+const families = opts.family ? [familyByName(opts.family)] : FAMILIES.filter((f) => f.modes.includes(bits) && !(bits !== 64 && QEMU_EXCLUDED_FAMILIES.has(f.name)));
 if (families.some((f) => !f || !f.modes.includes(bits))) {
   console.error(`fuzz-cpu: no ${bits}-bit family '${opts.family}'; known: ${FAMILIES.filter((f) => f.modes.includes(bits)).map((f) => f.name).join(', ')}`);
   process.exit(2);

@@ -1,13 +1,16 @@
 import type { Clock, Cpu, CpuExit, GuestMemory, InterruptSource, PortBus } from '@unimachine/core';
 import { Insn } from './insn.js';
 import { decodeInto } from './decoder.js';
-import { LazyFlags, IF, TF, AC as FLAG_AC } from './flags.js';
+import { LazyFlags, IF, TF, RF, AC as FLAG_AC } from './flags.js';
 import { ACC_FETCH, ACC_USER, NEED, TLB_SIZE, Tlb, walk } from './mmu.js';
 import { HANDLERS } from './dispatch.js';
 import { deliverException, deliverNmi, describeVector } from './interrupts.js';
 import { dumpRegisters } from './dump.js';
 import { DecodeCache } from './decode-cache.js';
+import { modelIsa, type CpuModel } from './cpuid.js';
 import { X87 } from './x87.js';
+import { CHK_FETCH, checkFetchEnd, checkFetchStart, fetchPageWithinLimit, refreshSegChecks } from './segment-check.js';
+import { DebugState, debugAfter, debugBefore, noteDataAccess, resetDebugRegisters, updateDebugState } from './debug.js';
 
 export interface X86CpuOptions {
   memory: GuestMemory;
@@ -15,7 +18,7 @@ export interface X86CpuOptions {
   interrupts?: InterruptSource;
   clock?: Clock;
   /** CPUID profile. */
-  model?: 'westmere' | 'qemu64';
+  model?: CpuModel;
   onTripleFault?: 'stop' | 'reset';
   /** TSC frequency in Hz (RDTSC = clock.now() * tscHz / 1e9). */
   tscHz?: number;
@@ -53,8 +56,13 @@ export class X86Cpu implements Cpu {
   /** x87 control word as seen by FXSAVE/FXRSTOR (no x87 arithmetic is implemented). */
   fpuCw = 0x37f;
   readonly x87 = new X87();
-  /** Debug registers DR0-DR7 (stored only: breakpoints are not implemented). */
+  /** Debug registers DR0-DR7 (DR4/DR5 unused: they alias DR6/DR7). Breakpoint logic: debug.ts. */
   readonly dr = new Float64Array(8);
+  /** DBG_* bits (debug.ts) from DR7: nonzero makes step() run the debug hooks. 0 in the common case. */
+  debugMode = 0;
+  /** An enabled data breakpoint: every data access takes the checked path (folded into alignCheck). */
+  dataWatch = false;
+  readonly dbg = new DebugState();
   /** Scratch for float <-> bits conversions in x87 loads and stores. */
   readonly fpScratch = new DataView(new ArrayBuffer(8));
   rip = 0;
@@ -66,6 +74,8 @@ export class X86Cpu implements Cpu {
   readonly segLimit = new Float64Array(6);
   /** Descriptor attributes: bits 0-7 = access byte (type,S,DPL,P), bits 12-15 = AVL,L,D/B,G. */
   readonly segAttr = new Uint16Array(6);
+  /** Per segment: 0 = no limit/type checks needed (flat or 64-bit mode), else CHK_* bits (segment-check.ts). */
+  readonly segChecked = new Uint8Array(6);
 
   cr0 = 0x60000010;
   cr2 = 0;
@@ -85,6 +95,8 @@ export class X86Cpu implements Cpu {
   trLimit = 0xffff;
   trAttr = 0x8b;
   mxcsrValue = 0x1f80;
+  /** XCR0 (XSETBV/XGETBV, models with XSAVE): x87 always on, SSE optional. */
+  xcr0 = 1;
   /** Model-specific registers we keep as plain numbers (lo/hi where 64-bit values matter). */
   kernelGsBase = 0;
   tscAux = 0;
@@ -120,8 +132,9 @@ export class X86Cpu implements Cpu {
   /** ACC_USER when CPL=3: ORed into data access kinds. */
   accUser = 0;
   /**
-   * CR0.AM set and CPL=3: data accesses must test alignment (EFLAGS.AC is read only on a misaligned
-   * access, so POPF/IRET need not recompute this). False in ring 0, so the hot path pays one field test.
+   * CR0.AM set and CPL=3, or a data breakpoint armed: data accesses call checkAlign (EFLAGS.AC is read
+   * only on a misaligned access, so POPF/IRET need not recompute this). Usually false in ring 0, so the
+   * hot path pays one field test.
    */
   alignCheck = false;
 
@@ -165,7 +178,7 @@ export class X86Cpu implements Cpu {
     this.ramSize = this.memory.size;
     this.view = this.memory.view;
     this.u8 = this.memory.u8;
-    this.decodeCache = new DecodeCache(this.ramSize);
+    this.decodeCache = new DecodeCache(this.ramSize, modelIsa(this.model));
     // Any TLB flush or code-page invalidation drops the cached fetch page.
     this.tlb.onFlush = () => { this.fetchBase = -1; };
     this.decodeCache.onInvalidate = () => { this.fetchBase = -1; };
@@ -195,8 +208,10 @@ export class X86Cpu implements Cpu {
     this.ldtSel = 0; this.ldtBase = 0; this.ldtLimit = 0xffff;
     this.trSel = 0; this.trBase = 0; this.trLimit = 0xffff; this.trAttr = 0x8b;
     this.mxcsrValue = 0x1f80;
+    this.xcr0 = 1;
     this.fpuCw = 0x37f;
     this.x87.reset();
+    resetDebugRegisters(this);
     this.kernelGsBase = 0;
     this.tscAux = 0;
     this.mtrr.fill(0);
@@ -225,14 +240,15 @@ export class X86Cpu implements Cpu {
     if (this.codeSize === 64) this.stackSize = 8;
     else this.stackSize = pe && this.segAttr[2] & 0x4000 ? 4 : 2;
     this.accUser = this.cplValue === 3 ? ACC_USER : 0;
-    this.alignCheck = this.cplValue === 3 && (this.cr0 & CR0_AM) !== 0;
+    this.alignCheck = (this.cplValue === 3 && (this.cr0 & CR0_AM) !== 0) || this.dataWatch;
     this.fetchBase = -1;
+    refreshSegChecks(this);
   }
 
   setCpl(cpl: number): void {
     this.cplValue = cpl;
     this.accUser = cpl === 3 ? ACC_USER : 0;
-    this.alignCheck = cpl === 3 && (this.cr0 & CR0_AM) !== 0;
+    this.alignCheck = (cpl === 3 && (this.cr0 & CR0_AM) !== 0) || this.dataWatch;
     this.fetchBase = -1;
   }
 
@@ -241,7 +257,8 @@ export class X86Cpu implements Cpu {
    * alignCheck). Supervisor-kind accesses (descriptor tables, TSS) are never checked.
    */
   checkAlign(lin: number, size: number, acc: number): void {
-    if (acc & ACC_USER && lin & (size - 1) && this.fl.get() & FLAG_AC) this.fault(17, 0);
+    if (this.dataWatch) noteDataAccess(this, lin, size, acc & 1);
+    if (acc & ACC_USER && lin & (size - 1) && this.cr0 & CR0_AM && this.fl.get() & FLAG_AC) this.fault(17, 0);
   }
 
   enterMultiboot(entry: number, infoAddress: number): void {
@@ -363,6 +380,9 @@ export class X86Cpu implements Cpu {
     const rip = this.rip;
     // Fast path (inline): same code page as the last fetch, decoded in this mode, nothing rewritten since.
     const lin = mode === 64 ? rip : (this.segBase[1] + rip) >>> 0;
+    // TF or RF set, or a breakpoint armed: the debug hooks run around this instruction (debug.ts).
+    const watch = (this.fl.bits & (TF | RF)) | this.debugMode;
+    if (watch !== 0) debugBefore(this, lin);
     const off = lin & 0xfff;
     let ins = lin - off === this.fetchBase ? this.fetchPage[off] : undefined;
     if (ins === undefined || ins.mode !== mode || ins.len === 0) ins = this.fetchDecode();
@@ -370,21 +390,23 @@ export class X86Cpu implements Cpu {
     if (mode !== 64) next = mode === 32 ? next >>> 0 : next & 0xffff;
     this.nextRip = next;
     if (!ins.valid) this.fault(6);
-    const singleStep = this.fl.bits & TF;
     HANDLERS[ins.op](this, ins);
     this.rip = this.nextRip;
     this.instructionsRetired++;
-    if (singleStep) {
-      // TF was set when the instruction started: single-step trap (#DB, DR6.BS) after it.
-      this.dr[6] = (this.dr[6] | 0x4000) >>> 0;
-      this.excVec = 1;
-      this.excErr = -1;
-      this.excSoft = false;
-      throw FAULT;
-    }
+    if (watch !== 0) debugAfter(this, watch, ins.op); // single step, data/I-O breakpoint traps
   }
 
   private fetchDecode(): Insn {
+    if (!(this.segChecked[1] & CHK_FETCH)) return this.fetchDecodeAny();
+    // CS limit (SDM Vol. 3A §5.3): only pages wholly inside the limit stay cached for step().
+    checkFetchStart(this);
+    const ins = this.fetchDecodeAny();
+    if (this.fetchBase !== -1 && !fetchPageWithinLimit(this, this.fetchBase)) this.fetchBase = -1;
+    checkFetchEnd(this, ins.len);
+    return ins;
+  }
+
+  private fetchDecodeAny(): Insn {
     const rip = this.rip;
     const lin = this.codeSize === 64 ? rip : (this.segBase[1] + rip) >>> 0;
     const off = lin & 0xfff;
@@ -421,7 +443,7 @@ export class X86Cpu implements Cpu {
       }
     }
     const ins = this.scratch;
-    decodeInto(ins, buf, 0, avail, this.codeSize);
+    decodeInto(ins, buf, 0, avail, this.codeSize, this.decodeCache.isa);
     if (ins.len === 0) {
       if (faulted) {
         const l = this.codeSize === 64 ? lin + avail : (lin + avail) >>> 0;
@@ -659,7 +681,7 @@ export class X86Cpu implements Cpu {
   wr16(lin: number, v: number): void { this.writeLin(lin, 2, v & 0xffff, this.accUser); }
   wr32(lin: number, v: number): void { this.writeLin(lin, 4, v >>> 0, this.accUser); }
   wr64(lin: number, lo: number, hi: number): void {
-    if (this.alignCheck) this.checkAlign(lin, 8, this.accUser);
+    if (this.alignCheck) this.checkAlign(lin, 8, 1 | this.accUser);
     if ((lin & 0xfff) <= 4088) {
       const pa = this.paging ? this.translate(lin, 1 | this.accUser) : lin;
       if (pa + 8 <= this.ramSize) {
@@ -830,6 +852,7 @@ export class X86Cpu implements Cpu {
       tables: [this.gdtBase, this.gdtLimit, this.idtBase, this.idtLimit, this.ldtSel, this.ldtBase, this.ldtLimit, this.trSel, this.trBase, this.trLimit, this.trAttr],
       msr: [this.kernelGsBase, this.tscAux, this.patLo, this.patHi, this.apicBase, this.miscEnable, this.star[0], this.star[1], this.lstar, this.cstar, this.sfmask, this.tscOffset],
       mxcsr: this.mxcsrValue,
+      xcr0: this.xcr0,
       x87: { cw: this.fpuCw, sw: this.x87.sw, top: this.x87.top, empty: this.x87.empty, st: Array.from(this.x87.st) },
       dr: Array.from(this.dr),
       sys: { mtrr: Array.from(this.mtrr), sysenter: [this.sysenterCs, this.sysenterEsp, this.sysenterEip], nmi: [this.nmiPending, this.nmiBlocked] },
@@ -855,8 +878,10 @@ export class X86Cpu implements Cpu {
     this.star = [m[6], m[7]];
     [this.lstar, this.cstar, this.sfmask, this.tscOffset] = m.slice(8);
     this.mxcsrValue = s.mxcsr;
+    this.xcr0 = s.xcr0 ?? 1;
     this.fpuCw = s.x87.cw; this.x87.sw = s.x87.sw; this.x87.top = s.x87.top; this.x87.empty = s.x87.empty; this.x87.st.set(s.x87.st);
     this.dr.set(s.dr);
+    updateDebugState(this);
     if (s.sys) {
       this.mtrr.set(s.sys.mtrr);
       [this.sysenterCs, this.sysenterEsp, this.sysenterEip] = s.sys.sysenter;
@@ -885,6 +910,8 @@ export interface CpuSnapshot {
   tables: number[];
   msr: number[];
   mxcsr: number;
+  /** Absent in snapshots taken before XSAVE support: 1 (reset value). */
+  xcr0?: number;
   x87: { cw: number; sw: number; top: number; empty: number; st: number[] };
   dr: number[];
   /** Optional for snapshots taken before these fields existed. */

@@ -1,4 +1,5 @@
 import type { X86Cpu } from './cpu.js';
+import { ISA_BMI1, ISA_BMI2, ISA_LZCNT, ISA_MOVBE, ISA_RDRAND, ISA_RDSEED, ISA_XSAVE } from './isa.js';
 
 /** CPUID results, written to this shared array: [eax, ebx, ecx, edx]. */
 export const CPUID_OUT = new Uint32Array(4);
@@ -35,6 +36,8 @@ interface Profile {
   leaf4: readonly (readonly number[])[];
   l80000005: readonly number[];
   l80000006: readonly number[];
+  /** Optional extensions decoded and advertised (isa.ts bits): their CPUID bits are added in cpuid(). */
+  isa: number;
 }
 
 const L80000005 = [0x01ff01ff, 0x01ff01ff, 0x40020140, 0x40020140];
@@ -59,7 +62,7 @@ export const PROFILES: Record<string, Profile> = {
       [0x00000143, 0x03c0003f, 0x00000fff, 0x00000001], // L2 4 MiB
       [0x00000163, 0x03c0003f, 0x00003fff, 0x00000006], // L3 16 MiB
     ],
-    l80000005: L80000005, l80000006: L80000006,
+    l80000005: L80000005, l80000006: L80000006, isa: 0,
   },
   // QEMU: leaf 1 ECX 0x80002001 (SSE3 CX16 hypervisor): we keep CX16. 0x80000001 EDX 0x2193fbfd (AMD
   // mirror of leaf 1 plus SYSCALL NX LM), minus MCE APIC MCA PSE36 MMX; ECX 5 (LAHF SVM): LAHF only.
@@ -71,9 +74,33 @@ export const PROFILES: Record<string, Profile> = {
     x1ecx: 1, x1edx: (L1_EDX & 0x2193fbfd) | bit(20, 29),
     brand: 'QEMU Virtual CPU version 2.5+', highestBasicAbove: false, leaf6eax: 0,
     leaf2: [0, 0, 0, 0], leaf4: [],
-    l80000005: L80000005, l80000006: L80000006,
+    l80000005: L80000005, l80000006: L80000006, isa: 0,
   },
 };
+// Named after QEMU's `-cpu max`: everything this interpreter implements. The westmere values plus
+// MOVBE, XSAVE, OSXSAVE (= CR4.OSXSAVE), RDRAND (leaf 1 ECX), LZCNT (80000001h ECX, "ABM"), BMI1,
+// BMI2, RDSEED (leaf 7.0 EBX), and leaf 0xD for the x87 and SSE XSAVE components (maximum leaf 0xD).
+PROFILES.max = {
+  ...PROFILES.westmere,
+  maxLeaf: 0xd,
+  isa: ISA_MOVBE | ISA_LZCNT | ISA_BMI1 | ISA_BMI2 | ISA_RDRAND | ISA_RDSEED | ISA_XSAVE,
+};
+
+/** CR4.OSXSAVE: the OS enabled XSAVE/XGETBV/XSETBV (mirrored in CPUID.1:ECX[27]). */
+export const CR4_OSXSAVE = 0x40000;
+/** XCR0 bits this CPU supports: x87 (0) and SSE (1). */
+export const XCR0_SUPPORTED = 3;
+/** Standard-form XSAVE area for x87 + SSE: the 512-byte legacy region and the 64-byte header. */
+export const XSAVE_AREA_SIZE = 576;
+
+/** The CPUID model names X86Cpu accepts. */
+export const CPU_MODELS = ['westmere', 'qemu64', 'max'] as const;
+export type CpuModel = (typeof CPU_MODELS)[number];
+
+/** The optional extensions (isa.ts bits) the model decodes. */
+export function modelIsa(model: string): number {
+  return (PROFILES[model] ?? PROFILES.westmere).isa;
+}
 
 const LEAF_B = [
   [0, 1, 0x100, 0], // SMT level: one thread
@@ -85,8 +112,9 @@ function put(o: Uint32Array, v: readonly number[]): void {
 }
 
 /**
- * CPUID for the CPU's model (`westmere` by default, or `qemu64`): what QEMU 7.2 (TCG) reports for that
- * -cpu model, minus the features this interpreter does not implement (see PROFILES).
+ * CPUID for the CPU's model (`westmere` by default, `qemu64`, or `max`): what QEMU 7.2 (TCG) reports
+ * for that -cpu model, minus the features this interpreter does not implement (see PROFILES); `max` is
+ * westmere plus the optional extensions.
  * 0x40000000-0x40000001 are zero: no hypervisor interface.
  */
 export function cpuid(c: X86Cpu, leaf: number, sub: number): void {
@@ -109,19 +137,31 @@ export function cpuid(c: X86Cpu, leaf: number, sub: number): void {
     case 1:
       o[0] = p.signature;
       o[1] = 8 << 8; // CLFLUSH line 64 bytes, APIC ID 0
-      o[2] = p.l1ecx;
+      o[2] = (p.l1ecx | (p.isa & ISA_MOVBE ? bit(22) : 0) | (p.isa & ISA_RDRAND ? bit(30) : 0)) >>> 0;
+      if (p.isa & ISA_XSAVE) o[2] = (o[2] | bit(26) | (c.cr4 & CR4_OSXSAVE ? bit(27) : 0)) >>> 0;
       o[3] = p.l1edx;
       break;
     case 2: put(o, p.leaf2); break;
     case 4: if (sub >>> 0 < p.leaf4.length) put(o, p.leaf4[sub]); break;
     case 6: o[0] = p.leaf6eax; break;
+    case 7: // structured extended features: subleaf 0 only (EAX = highest subleaf = 0)
+      if (sub === 0) o[1] = (p.isa & ISA_BMI1 ? bit(3) : 0) | (p.isa & ISA_BMI2 ? bit(8) : 0) | (p.isa & ISA_RDSEED ? bit(18) : 0);
+      break;
+    case 0xd: // XSAVE components (only reachable when the profile's maximum leaf is 0xD)
+      if (!(p.isa & ISA_XSAVE)) break;
+      if (sub === 0) {
+        o[0] = XCR0_SUPPORTED; // EDX:EAX: XCR0 bits that may be set
+        o[1] = XSAVE_AREA_SIZE; // size for the components enabled in XCR0 (x87 and SSE both live in the legacy region)
+        o[2] = XSAVE_AREA_SIZE; // size for every supported component
+      } else if (sub === 1) o[0] = 1; // XSAVEOPT; no XSAVEC, XGETBV with ECX=1, XSAVES
+      break;
     case 0xb:
       if (sub >>> 0 < LEAF_B.length) put(o, LEAF_B[sub]);
       else o[2] = sub & 0xff; // invalid level: only ECX[7:0] echoed
       break;
     case 0x80000001:
       o[0] = p.signature;
-      o[2] = p.x1ecx;
+      o[2] = p.x1ecx | (p.isa & ISA_LZCNT ? bit(5) : 0);
       o[3] = p.x1edx;
       break;
     case 0x80000002: case 0x80000003: case 0x80000004: {
@@ -136,7 +176,7 @@ export function cpuid(c: X86Cpu, leaf: number, sub: number): void {
       o[0] = 0x3028; // 40 physical, 48 linear address bits
       break;
     default:
-      // 3, 5, 7 (no structured extended features), 8-0xa, 0xd, 0x40000000-1, 0x80000007, 0x8000000a: zeros.
+      // 3, 5, 8-0xa, 0xc, 0x40000000-1, 0x80000007, 0x8000000a: zeros.
       break;
   }
 }

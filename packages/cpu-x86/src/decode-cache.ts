@@ -7,6 +7,8 @@ import { decodeInto } from './decoder.js';
  * chunks hold decoded bytes (two 32-bit masks per page): a CPU store into a marked chunk drops the
  * page's array, a store elsewhere on the page (data sharing a page with code) does not. Writers that
  * bypass the CPU (DMA, loaders) drop whole pages. An entry decoded in another mode is simply re-decoded.
+ * The optional extensions decoded (`isa`, from the CPU model) are fixed per cache: a cache belongs to
+ * one CPU, whose model never changes, so entries cannot leak between models.
  */
 export class DecodeCache {
   readonly codePages: Uint8Array;
@@ -16,7 +18,7 @@ export class DecodeCache {
   /** Called whenever any page is dropped, so holders of a page array re-fetch it. */
   onInvalidate: () => void = () => {};
 
-  constructor(ramSize: number) {
+  constructor(ramSize: number, readonly isa = 0) {
     const n = Math.ceil(ramSize / 4096);
     this.codePages = new Uint8Array(n + 1);
     this.chunks = new Int32Array(2 * (n + 1));
@@ -45,7 +47,7 @@ export class DecodeCache {
       ins = new Insn();
       page[off] = ins;
     }
-    decodeInto(ins, ram, phys, avail, mode);
+    decodeInto(ins, ram, phys, avail, mode, this.isa);
     if (ins.len !== 0) {
       const base = 2 * (phys >>> 12);
       const last = (off + ins.len - 1) >> 6; // the bytes stay inside the page (avail is bounded by it)

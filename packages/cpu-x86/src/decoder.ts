@@ -1,6 +1,7 @@
 import { x87Name } from './x87-names.js';
 import { isSseOpcode, sseEncodingValid } from './sse-names.js';
 import { Insn, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS } from './insn.js';
+import { ISA_BMI1, ISA_BMI2, ISA_LZCNT, ISA_MOVBE, ISA_RDRAND, ISA_RDSEED, ISA_VEX, ISA_XSAVE, OP_LZCNT, OP_RDRAND, OP_TZCNT, OP_VEX_0F38, OP_VEX_0F3A, OP_XGETBV, OP_XSAVE } from './isa.js';
 
 // Per-opcode decode attributes (one entry per opcode id, see Insn.op).
 const M = 1; // has ModRM
@@ -123,12 +124,18 @@ set([0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xbb, 0xbc, 0xbd, 0xb
 set([0xba, 0xc2, 0xc4, 0xc5, 0xc6], M | IB, T);
 set(range(0xc8, 0xcf), 0, T);
 set(range(0xd0, 0xff), M, T);
-// 0F38 / 0F3A maps: nothing implemented yet (SSSE3+ is not advertised).
+// 0F38 / 0F3A maps: nothing implemented yet (SSSE3+ is not advertised), except MOVBE (0F 38 F0/F1,
+// valid only when the model has it: see checkValidity).
 set(range(0, 255), BAD, 2);
 set(range(0, 255), BAD, 3);
+set([0xf0, 0xf1], M, 2);
 
-/** Decode one instruction from buf[pos .. pos+avail) in the given mode into `ins`. */
-export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: number, mode: number): void {
+/**
+ * Decode one instruction from buf[pos .. pos+avail) in the given mode into `ins`. `isa` (isa.ts bits)
+ * says which optional extensions the CPU model has; without them their encodings decode as on a CPU
+ * that lacks them.
+ */
+export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: number, mode: number, isa = 0): void {
   const start = pos;
   const lim = pos + (avail < 15 ? avail : 15);
   ins.mode = mode;
@@ -153,6 +160,7 @@ export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: numbe
   ins.mod = 0;
   ins.reg = 0;
   ins.rm = 0;
+  ins.vvvv = 0;
   let asizePfx = false;
   let rex = 0;
   let b = 0;
@@ -178,6 +186,7 @@ export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: numbe
   }
   ins.rex = rex;
   let op = b;
+  let vex = false;
   if (b === 0x0f) {
     if (pos >= lim) return truncated(ins, pos - start, avail);
     b = buf[pos++];
@@ -185,13 +194,20 @@ export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: numbe
       if (pos >= lim) return truncated(ins, pos - start, avail);
       op = (b === 0x38 ? 0x200 : 0x300) | buf[pos++];
     } else op = 0x100 | b;
+  } else if ((b & 0xfe) === 0xc4 && (isa & ISA_VEX) !== 0 && (mode === 64 || (pos < lim && buf[pos] >= 0xc0))) {
+    // A VEX prefix. Outside 64-bit mode C4/C5 are LES/LDS unless the next byte has mod = 11.
+    pos = vexPrefix(ins, buf, pos, lim, b === 0xc4, mode, rex, isa);
+    if (pos < 0) return truncated(ins, 0, avail);
+    op = ins.op;
+    rex = ins.rex;
+    vex = true;
   }
   ins.op = op;
-  let f = OPC[op];
+  let f = vex ? (op === (OP_VEX_0F3A | 0xf0) ? M | IB : M) : OPC[op];
   if (f & BAD) ins.valid = false;
   if (mode === 64) {
     if (f & I64) ins.valid = false;
-    // VEX (C4/C5) and EVEX (62) are not supported: undefined.
+    // EVEX (62) is not supported: undefined. VEX (C4/C5) only for the BMI groups, when the model has them.
   }
   // Operand size
   const rexW = (rex & 8) !== 0;
@@ -204,6 +220,7 @@ export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: numbe
     else size = f & D64 ? 8 : 4;
   } else if (mode === 32) size = ins.opsizePrefix ? 2 : 4;
   else size = ins.opsizePrefix ? 4 : 2;
+  if (vex) size = mode === 64 && rexW ? 8 : 4; // VEX.W selects 64-bit only in 64-bit mode; 66 is VEX.pp
   ins.asize = mode === 64 ? (asizePfx ? 4 : 8) : mode === 32 ? (asizePfx ? 2 : 4) : asizePfx ? 4 : 2;
 
   if (f & M) {
@@ -338,7 +355,61 @@ export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: numbe
     }
   }
   ins.len = pos - start;
-  if (ins.valid) checkValidity(ins, mode);
+  if (ins.valid) checkValidity(ins, mode, isa);
+}
+
+/**
+ * The VEX prefix at buf[pos] (after C4/C5): fills ins.op (OP_VEX_0F38/0F3A | opcode), the REX-like
+ * bits in ins.rex (W always; R/X/B only in 64-bit mode), vvvv and the implied 66/F3/F2 prefix. Only the
+ * BMI1/BMI2 GPR instructions exist here: anything else is left invalid (#UD). Returns the position after
+ * the opcode byte, or -1 when the bytes run out.
+ */
+function vexPrefix(ins: Insn, buf: Uint8Array, pos: number, lim: number, three: boolean, mode: number, rex: number, isa: number): number {
+  // 66, F2, F3, LOCK or REX in front of VEX: #UD (SDM 2.3.2).
+  if (ins.opsizePrefix || ins.rep !== 0 || ins.lock || rex !== 0) ins.valid = false;
+  if (pos >= lim) return -1;
+  const b1 = buf[pos++];
+  let b2 = b1;
+  let map = 1;
+  let rxbw: number; // REX-format bits: W=8 R=4 X=2 B=1
+  if (three) {
+    if (pos >= lim) return -1;
+    b2 = buf[pos++];
+    map = b1 & 0x1f;
+    rxbw = ((~b1 >> 5) & 7) | ((b2 >> 4) & 8);
+  } else {
+    rxbw = (~b1 >> 5) & 4;
+  }
+  if (pos >= lim) return -1;
+  const opb = buf[pos++];
+  let vvvv = (~b2 >> 3) & 15;
+  // Outside 64-bit mode only 8 registers exist: R/X/B and vvvv[3] are ignored.
+  if (mode !== 64) { rxbw &= 8; vvvv &= 7; }
+  const pp = b2 & 3;
+  ins.rex = rxbw === 0 ? 0 : 0x40 | rxbw;
+  ins.vvvv = vvvv;
+  ins.opsizePrefix = pp === 1;
+  ins.rep = pp === 2 ? 1 : pp === 3 ? 2 : 0;
+  ins.op = (map === 3 ? OP_VEX_0F3A : OP_VEX_0F38) | opb;
+  // VEX.L1 is #UD for every BMI instruction, and so is any map/opcode/pp that is not one of them.
+  if ((b2 & 4) !== 0 || !vexDefined(map, opb, pp, (~b2 >> 3) & 15, isa)) ins.valid = false;
+  return pos;
+}
+
+/** The BMI1/BMI2 encodings (VEX.LZ): map, opcode, pp, and RORX's unused vvvv (encoded 1111: register 0). */
+function vexDefined(map: number, opb: number, pp: number, vreg: number, isa: number): boolean {
+  const bmi1 = (isa & ISA_BMI1) !== 0, bmi2 = (isa & ISA_BMI2) !== 0;
+  if (map === 2) {
+    switch (opb) {
+      case 0xf2: return bmi1 && pp === 0; // ANDN
+      case 0xf3: return bmi1 && pp === 0; // group 17: BLSR/BLSMSK/BLSI (ModRM.reg checked later)
+      case 0xf5: return bmi2 && pp !== 1; // BZHI, PEXT (F3), PDEP (F2)
+      case 0xf6: return bmi2 && pp === 3; // MULX
+      case 0xf7: return pp === 0 ? bmi1 : bmi2; // BEXTR, SHLX (66), SARX (F3), SHRX (F2)
+    }
+    return false;
+  }
+  return map === 3 && opb === 0xf0 && pp === 3 && bmi2 && vreg === 0; // RORX
 }
 
 function truncated(ins: Insn, _used: number, _avail: number): void {
@@ -377,7 +448,7 @@ function modrm16(ins: Insn, buf: Uint8Array, pos: number, lim: number, mod: numb
 }
 
 /** Encodings that need the ModRM to know whether they exist. */
-function checkValidity(ins: Insn, mode: number): void {
+function checkValidity(ins: Insn, mode: number, isa: number): void {
   const op = ins.op;
   const r = ins.reg & 7;
   const mem = ins.isMem;
@@ -395,13 +466,28 @@ function checkValidity(ins: Insn, mode: number): void {
     case 0x100: if (r > 5) ins.valid = false; break;
     case 0x1b2: case 0x1b4: case 0x1b5: if (!mem) ins.valid = false; break;
     case 0x1c3: if (!mem || ins.rep !== 0 || ins.opsizePrefix) ins.valid = false; break; // MOVNTI: no 66/F2/F3 form
-    case 0x101: if (mem ? r === 5 : r === 7 && (ins.rm & 7) === 0 && mode !== 64) ins.valid = false; break; // SWAPGS: 64-bit only
+    case 0x101:
+      if (mem ? r === 5 : r === 7 && (ins.rm & 7) === 0 && mode !== 64) ins.valid = false; // SWAPGS: 64-bit only
+      else if (!mem && r === 2 && (ins.rm & 7) < 2 && isa & ISA_XSAVE && ins.rep === 0 && !ins.opsizePrefix) ins.op = OP_XGETBV; // XGETBV/XSETBV
+      break;
     case 0x109: if (ins.rep === 1) ins.valid = false; break; // F3 0F 09 is WBNOINVD (not advertised)
     case 0x10d: if (mem) ins.valid = false; break; // PREFETCHW/PREFETCHWT1 are not advertised; register forms are NOPs
     case 0x1ba: if (r < 4) ins.valid = false; break;
-    case 0x1c7: if (mem ? r !== 1 : true) ins.valid = false; break;
+    case 0x1c7: // CMPXCHG8B/16B; register forms /6 and /7 are RDRAND/RDSEED (F2/F3 forms are other things)
+      if (!mem && ins.rep === 0 && ((r === 6 && isa & ISA_RDRAND) || (r === 7 && isa & ISA_RDSEED))) ins.op = OP_RDRAND;
+      else if (mem ? r !== 1 : true) ins.valid = false;
+      break;
+    // Without BMI1/LZCNT the F3 prefix is ignored: BSF/BSR (as on CPUs that lack them).
+    case 0x1bc: if (ins.rep === 1 && isa & ISA_BMI1) ins.op = OP_TZCNT; break;
+    case 0x1bd: if (ins.rep === 1 && isa & ISA_LZCNT) ins.op = OP_LZCNT; break;
+    // MOVBE: memory operand only; F2 is CRC32 (SSE4.2, not implemented), F3 undefined.
+    case 0x2f0: case 0x2f1: if (!(isa & ISA_MOVBE) || !mem || ins.rep !== 0) ins.valid = false; break;
+    case OP_VEX_0F38 | 0xf3: if (r < 1 || r > 3) ins.valid = false; break; // BLSR /1, BLSMSK /2, BLSI /3
     // 0F AE: memory forms take no 66/F2/F3 (those are CLFLUSHOPT, CLWB, PTWRITE..., not advertised).
-    case 0x1ae: if (mem ? r === 4 || r === 5 || r === 6 || ins.rep !== 0 || ins.opsizePrefix : r < 5) ins.valid = false; break;
+    case 0x1ae:
+      if (mem && r >= 4 && r <= 6 && ins.rep === 0 && !ins.opsizePrefix && isa & ISA_XSAVE) ins.op = OP_XSAVE; // XSAVE XRSTOR XSAVEOPT
+      else if (mem ? r === 4 || r === 5 || r === 6 || ins.rep !== 0 || ins.opsizePrefix : r < 5) ins.valid = false;
+      break;
     case 0x118: case 0x119: case 0x11a: case 0x11b: case 0x11c: case 0x11d: case 0x11e: case 0x11f: break;
     case 0x1b8: if (ins.rep !== 1) ins.valid = false; break; // POPCNT needs F3 (JMPE otherwise)
   }

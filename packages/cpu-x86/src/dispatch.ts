@@ -11,6 +11,10 @@ import { registerSystem } from './exec-system.js';
 import { registerBits } from './exec-bits.js';
 import { registerSse } from './sse.js';
 import { registerX87 } from './x87.js';
+import { registerBmi } from './exec-bmi.js';
+import { registerXsave } from './exec-xsave.js';
+import { registerLegacy } from './exec-legacy.js';
+import { OP_COUNT } from './isa.js';
 
 export type Handler = (c: X86Cpu, i: Insn) => void;
 
@@ -19,7 +23,7 @@ function undefinedOpcode(c: X86Cpu): void {
 }
 
 /** One handler per opcode id (see Insn.op); groups dispatch further on ModRM.reg. */
-export const HANDLERS: Handler[] = new Array(1024).fill(undefinedOpcode);
+export const HANDLERS: Handler[] = new Array(OP_COUNT).fill(undefinedOpcode);
 
 registerAlu(HANDLERS);
 registerShift(HANDLERS);
@@ -32,3 +36,6 @@ registerSystem(HANDLERS);
 registerBits(HANDLERS);
 registerSse(HANDLERS);
 registerX87(HANDLERS);
+registerBmi(HANDLERS);
+registerXsave(HANDLERS);
+registerLegacy(HANDLERS);

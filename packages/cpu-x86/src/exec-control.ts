@@ -2,7 +2,8 @@ import type { Handler } from './dispatch.js';
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { branchTarget, ea } from './operands.js';
-import { push, pop } from './stack.js';
+import { push, pop, peek } from './stack.js';
+import { ACC_WRITE, CHK_FETCH, checkBranchTarget, checkFarTarget, checkReturnFrame, checkStackRange } from './segment-check.js';
 import { grp5IncDec } from './exec-alu.js';
 import { pushE } from './exec-stack.js';
 import { iret } from './interrupts.js';
@@ -37,6 +38,8 @@ function popRip(c: X86Cpu, size: number): number {
 }
 
 function retNear(c: X86Cpu, i: Insn): void { // C3/C2
+  // Outside 64-bit mode the return address is checked against the CS limit before rSP moves.
+  if (c.segChecked[SEG_CS] & CHK_FETCH) checkBranchTarget(c, i.size === 2 ? peek(c, 2) & 0xffff : peek(c, i.size));
   const target = popRip(c, i.size);
   if (i.op === 0xc2) {
     const n = i.imm & 0xffff;
@@ -68,11 +71,15 @@ function decCounter(c: X86Cpu, asize: number): boolean {
 }
 
 function loop(c: X86Cpu, i: Insn): void { // E0 LOOPNE, E1 LOOPE, E2 LOOP
+  const ecx = c.r[2], rcxHi = c.r[3];
   const nz = decCounter(c, i.asize);
   let take = nz;
   if (i.op === 0xe0) take = nz && !c.fl.zf();
   else if (i.op === 0xe1) take = nz && c.fl.zf() !== 0;
-  if (take) c.nextRip = branchTarget(c, c.nextRip + i.imm, i.size);
+  if (!take) return;
+  // A target beyond the CS limit faults with rCX as it was (the fault must be restartable).
+  if (c.segChecked[SEG_CS] & CHK_FETCH) { c.r[2] = ecx; c.r[3] = rcxHi; branchTarget(c, c.nextRip + i.imm, i.size); decCounter(c, i.asize); }
+  c.nextRip = branchTarget(c, c.nextRip + i.imm, i.size);
 }
 
 function jcxz(c: X86Cpu, i: Insn): void { // E3
@@ -86,8 +93,11 @@ function farTransfer(c: X86Cpu, sel: number, offLo: number, offHi: number, size:
   const oldRip = c.nextRip;
   const newCpl = c.cr0 & 1 ? codeDescriptorDpl(c, sel) : 0;
   if (c.cr0 & 1 && newCpl !== c.cpl) c.fault(13, sel & 0xfffc); // only same-privilege far transfers
+  // The target offset against the new CS limit (DESC holds its descriptor), before anything changes.
+  checkFarTarget(c, size === 2 ? offLo & 0xffff : offLo >>> 0);
   if (call) {
-    // Push first (in the old mode) so a stack fault leaves CS unchanged.
+    // Push first (in the old mode) so a stack fault leaves CS unchanged: SS limit check for both slots.
+    checkStackRange(c, -2 * size, 2 * size, ACC_WRITE);
     pushRip(c, size === 8 ? 8 : size, 0); // reserve check
     pop(c, size === 8 ? 8 : size);
     push(c, size, oldCs, 0);
@@ -108,6 +118,7 @@ function callFarPtr(c: X86Cpu, i: Insn): void { // 9A
 /** RETF [imm16]: same privilege or return to outer privilege (pops SS:rSP). */
 function retFar(c: X86Cpu, i: Insn): void { // CA/CB
   const size = i.size;
+  checkReturnFrame(c, size, 2, i.op === 0xca ? i.imm & 0xffff : 0); // #SS(0) before rSP moves
   const ipLo = pop(c, size), ipHi = size === 8 ? c.hi : 0;
   const cs = pop(c, size) & 0xffff;
   const n = i.op === 0xca ? i.imm & 0xffff : 0;
@@ -144,7 +155,7 @@ function grp5(c: X86Cpu, i: Insn): void { // FF
     case 2: { // CALL near indirect
       const size = i.size;
       const lo = i.isMem ? c.rdSize(ea(c, i), size) : c.getReg(i.rm, size, i.rex);
-      const target = size === 8 ? branchTarget(c, (c.hi | 0) * 4294967296 + lo, 8) : size === 2 ? lo & 0xffff : lo;
+      const target = size === 8 ? branchTarget(c, (c.hi | 0) * 4294967296 + lo, 8) : branchTarget(c, lo, size);
       pushRip(c, size, c.nextRip);
       c.nextRip = target;
       return;
@@ -152,7 +163,7 @@ function grp5(c: X86Cpu, i: Insn): void { // FF
     case 4: { // JMP near indirect
       const size = i.size;
       const lo = i.isMem ? c.rdSize(ea(c, i), size) : c.getReg(i.rm, size, i.rex);
-      c.nextRip = size === 8 ? branchTarget(c, (c.hi | 0) * 4294967296 + lo, 8) : size === 2 ? lo & 0xffff : lo;
+      c.nextRip = size === 8 ? branchTarget(c, (c.hi | 0) * 4294967296 + lo, 8) : branchTarget(c, lo, size);
       return;
     }
     case 3: case 5: { // CALL/JMP far m16:16/32/64

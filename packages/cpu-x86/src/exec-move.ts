@@ -4,6 +4,7 @@ import type { Insn } from './insn.js';
 import { ea, immLo, immHi } from './operands.js';
 import { loadSegment } from './segments.js';
 import { SEG_SS } from './insn.js';
+import { ACC_READ, checkSegAccess } from './segment-check.js';
 
 /** 32/64-bit register-to-register move on the int32 halves (the common case, nothing boxed). */
 function movRR(c: X86Cpu, size: number, d: number, s: number): void {
@@ -115,10 +116,27 @@ function movsx(c: X86Cpu, i: Insn): void { // 0F BE/BF
 }
 
 function movsxd(c: X86Cpu, i: Insn): void { // 63 in long mode
-  if (c.codeSize !== 64) { c.fault(6); return; } // ARPL: not supported
+  if (c.codeSize !== 64) { arpl(c, i); return; }
   const v = i.isMem ? c.rdSize(ea(c, i), 4) : c.getReg(i.rm, 4, i.rex);
   if (i.size === 8) c.setReg(i.reg, 8, v, ((v | 0) >> 31) >>> 0, i.rex);
   else c.setReg(i.reg, i.size, v, 0, i.rex);
+}
+
+/**
+ * ARPL r/m16, r16 (63 outside 64-bit mode; #UD in real and virtual-8086 mode): raise the destination
+ * selector's RPL to the source's, ZF=1 when it was raised. A memory destination is always written back
+ * (a read-modify-write, as QEMU does and segment-check.ts classifies it).
+ */
+function arpl(c: X86Cpu, i: Insn): void {
+  if (!(c.cr0 & 1) || c.fl.get() & 0x20000) { c.fault(6); return; }
+  const rpl = c.getReg(i.reg, 2, i.rex) & 3;
+  const addr = i.isMem ? ea(c, i) : 0;
+  const dst = i.isMem ? c.rdSize(addr, 2) : c.getReg(i.rm, 2, i.rex);
+  const raise = (dst & 3) < rpl;
+  const v = raise ? (dst & ~3) | rpl : dst;
+  if (i.isMem) c.wrSize(addr, 2, v, 0);
+  else c.setReg(i.rm, 2, v, 0, i.rex);
+  c.fl.setBit(0x40, raise);
 }
 
 function xchgEG(c: X86Cpu, i: Insn): void { // 86/87
@@ -210,6 +228,7 @@ function xlat(c: X86Cpu, i: Insn): void { // D7
   if (i.asize === 8) off = c.regNum(3) + (r[0] & 0xff);
   else if (i.asize === 4) off = ((r[6] >>> 0) + (r[0] & 0xff)) >>> 0;
   else off = ((r[6] & 0xffff) + (r[0] & 0xff)) & 0xffff;
+  if (c.codeSize !== 64 && c.segChecked[i.seg] !== 0) checkSegAccess(c, i.seg, off, 1, ACC_READ);
   const lin = c.codeSize === 64 ? off + (i.seg >= 4 ? c.segBase[i.seg] : 0) : (c.segBase[i.seg] + off) >>> 0;
   const v = c.rd8(lin);
   r[0] = (r[0] & ~0xff) | v;

@@ -2,7 +2,8 @@ import type { Handler } from './dispatch.js';
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { ea } from './operands.js';
-import { push, pop, adjustSp, stackAddr } from './stack.js';
+import { push, pop, peek, adjustSp, stackAddr, stackRef } from './stack.js';
+import { ACC_READ, ACC_WRITE, checkSegAccess, checkStackRange } from './segment-check.js';
 import { loadSegment } from './segments.js';
 import { AC, ID, IF, IOPL, NT, RF, VM, DF, TF, OF } from './flags.js';
 import { SEG_SS } from './insn.js';
@@ -25,11 +26,23 @@ function pushImm(c: X86Cpu, i: Insn): void { // 68/6A
 
 function popE(c: X86Cpu, i: Insn): void { // 8F /0
   const size = i.size;
-  const v = pop(c, size);
+  if (!i.isMem) {
+    const v = pop(c, size);
+    c.setReg(i.rm, size, v, c.hi, i.rex);
+    return;
+  }
+  const v = peek(c, size);
   const vh = c.hi;
-  // The address is computed with the already-incremented RSP (as the hardware does).
-  if (i.isMem) c.wrSize(ea(c, i), size, v, vh);
-  else c.setReg(i.rm, size, v, vh, i.rex);
+  // The address is computed with the already-incremented RSP (as the hardware does); a fault on the
+  // destination leaves RSP as it was, so the instruction restarts.
+  const sp0 = c.r[8], sp1 = c.r[9];
+  adjustSp(c, size);
+  try {
+    c.wrSize(ea(c, i), size, v, vh);
+  } catch (e) {
+    c.r[8] = sp0; c.r[9] = sp1;
+    throw e;
+  }
 }
 
 export function pushE(c: X86Cpu, i: Insn): void { // FF /6
@@ -42,13 +55,15 @@ const PUSHA_ORDER = [0, 1, 2, 3, 4, 5, 6, 7];
 function pusha(c: X86Cpu, i: Insn): void {
   const size = i.size;
   const sp = c.getReg(4, size, 0);
-  // Check the whole frame is writable first so a fault leaves ESP unchanged.
+  // Check the whole frame (SS limit, then paging) first so a fault leaves ESP unchanged.
+  checkStackRange(c, -8 * size, 8 * size, ACC_WRITE);
   c.writeLin(stackAddr(c, -8 * size), 1, c.readLin(stackAddr(c, -8 * size), 1, c.accUser), c.accUser);
   for (const n of PUSHA_ORDER) push(c, size, n === 4 ? sp : c.getReg(n, size, 0), 0);
 }
 
 function popa(c: X86Cpu, i: Insn): void {
   const size = i.size;
+  checkStackRange(c, 0, 8 * size, ACC_READ); // #SS(0) before any register changes
   for (let n = 7; n >= 0; n--) {
     const v = pop(c, size);
     if (n !== 4) c.setReg(n, size, v, 0, 0);
@@ -81,6 +96,14 @@ function enter(c: X86Cpu, i: Insn): void {
   const alloc = i.imm & 0xffff;
   const level = i.imm2 & 31;
   const bp = c.getReg(5, size, 0), bph = c.hi;
+  // #SS(0) when the new frame (or the outer frame pointers copied for level > 1) leaves the SS limit,
+  // checked before anything is written so ENTER restarts cleanly.
+  checkStackRange(c, -(size * (level > 0 ? level + 1 : 1) + alloc), size * (level > 0 ? level + 1 : 1) + alloc, ACC_WRITE);
+  if (level > 1 && c.stackSize !== 8 && c.segChecked[SEG_SS] !== 0) {
+    const ebp = c.getReg(5, c.stackSize, 0);
+    const lowest = c.stackSize === 4 ? (ebp - (level - 1) * size) >>> 0 : (ebp - (level - 1) * size) & 0xffff;
+    checkSegAccess(c, SEG_SS, lowest, (level - 1) * size, ACC_READ);
+  }
   push(c, size, bp, bph);
   const frame = c.getReg(4, size, 0), frameHi = c.hi;
   if (level > 0) {
@@ -98,12 +121,19 @@ function enter(c: X86Cpu, i: Insn): void {
 }
 
 function leave(c: X86Cpu, i: Insn): void {
-  // RSP = RBP (stack width), then pop RBP
+  // RSP = RBP (stack width), then pop RBP; a fault on the pop leaves RSP as it was.
   const r = c.r;
+  const sp0 = r[8], sp1 = r[9];
   if (c.stackSize === 8) { r[8] = r[10]; r[9] = r[11]; }
   else if (c.stackSize === 4) { r[8] = r[10]; r[9] = 0; }
   else r[8] = (r[8] & ~0xffff) | (r[10] & 0xffff);
-  const v = pop(c, i.size);
+  let v: number;
+  try {
+    v = pop(c, i.size);
+  } catch (e) {
+    r[8] = sp0; r[9] = sp1;
+    throw e;
+  }
   c.setReg(5, i.size, v, c.hi, 0);
 }
 
@@ -114,14 +144,14 @@ function pushSeg(c: X86Cpu, i: Insn): void {
   // A 32-bit push of a segment register writes only 16 bits on modern CPUs.
   if (size === 2) push(c, 2, c.segSel[s], 0);
   else {
-    const lin = stackAddr(c, -size);
+    const lin = stackRef(c, -size, size, ACC_WRITE);
     c.wr16(lin, c.segSel[s]);
     adjustSp(c, -size);
   }
 }
 function popSeg(c: X86Cpu, i: Insn): void {
   const s = SEG_OF_OP[i.op];
-  const v = c.rdSize(stackAddr(c, 0), 2);
+  const v = c.rdSize(stackRef(c, 0, i.size, ACC_READ), 2);
   loadSegment(c, s, v);
   adjustSp(c, i.size);
   if (s === SEG_SS) c.shadow = true;

@@ -2,9 +2,11 @@ import type { Handler } from './dispatch.js';
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { alu } from './alu.js';
-import { DF, IOPL } from './flags.js';
+import { DF, IOPL, RF, TF } from './flags.js';
+import { DBG_IO, noteIoAccess } from './debug.js';
 import { checkIoPermission } from './system-io.js';
 import { SEG_ES } from './insn.js';
+import { ACC_READ, ACC_WRITE, checkSegAccess } from './segment-check.js';
 
 /** Iterations per step() for REP-prefixed strings, so interrupts and stop requests get a turn. */
 const REP_CHUNK = 4096;
@@ -26,8 +28,10 @@ function getCount(c: X86Cpu, asize: number): number {
   if (asize === 8) return (r[3] >>> 0) * TWO32 + (r[2] >>> 0);
   return asize === 4 ? r[2] >>> 0 : r[2] & 0xffff;
 }
-function lin(c: X86Cpu, seg: number, off: number): number {
+/** Linear address of element `off` of `size` bytes; outside 64-bit mode with the segment check (ACC_*). */
+function lin(c: X86Cpu, seg: number, off: number, size: number, kind: number): number {
   if (c.codeSize === 64) return seg >= 4 ? off + c.segBase[seg] : off;
+  if (c.segChecked[seg] !== 0) checkSegAccess(c, seg, off, size, kind);
   return (c.segBase[seg] + off) >>> 0;
 }
 function step(c: X86Cpu, v: number, delta: number, asize: number): number {
@@ -51,15 +55,27 @@ function repeat(c: X86Cpu, i: Insn, body: (c: X86Cpu, i: Insn, delta: number) =>
     count--;
     setIdx(c, 1, asize, count);
     if (conditional && !go) return;
-    if (++n >= REP_CHUNK && count !== 0) { c.nextRip = c.rip; return; }
+    // A breakpoint hit or single step traps after this iteration (SDM §18.3.1.2-4); so does the chunk end.
+    if ((++n >= REP_CHUNK || c.dbg.trigger !== 0 || c.fl.bits & TF) && count !== 0) { resumeLater(c); return; }
   }
+}
+
+/**
+ * Stop a REP string between iterations: it restarts at the same RIP. While breakpoints are armed RF
+ * is set, so an event taken here pushes RF=1 and the restart skips instruction breakpoints (SDM
+ * §18.3.1.1); otherwise RF has no effect and is left clear, as QEMU 7.2 does (debug.ts).
+ */
+function resumeLater(c: X86Cpu): void {
+  c.nextRip = c.rip;
+  if (c.debugMode !== 0) c.fl.bits |= RF;
 }
 
 function movsBody(c: X86Cpu, i: Insn, delta: number): boolean {
   const a = i.asize;
   const si = getIdx(c, 6, a), di = getIdx(c, 7, a);
-  const v = c.rdSize(lin(c, i.seg, si), i.size);
-  c.wrSize(lin(c, SEG_ES, di), i.size, v, c.hi);
+  const src = lin(c, i.seg, si, i.size, ACC_READ), dst = lin(c, SEG_ES, di, i.size, ACC_WRITE);
+  const v = c.rdSize(src, i.size);
+  c.wrSize(dst, i.size, v, c.hi);
   setIdx(c, 6, a, step(c, si, delta, a));
   setIdx(c, 7, a, step(c, di, delta, a));
   return true;
@@ -68,14 +84,14 @@ function stosBody(c: X86Cpu, i: Insn, delta: number): boolean {
   const a = i.asize;
   const di = getIdx(c, 7, a);
   const v = c.getReg(0, i.size, 0);
-  c.wrSize(lin(c, SEG_ES, di), i.size, v, c.hi);
+  c.wrSize(lin(c, SEG_ES, di, i.size, ACC_WRITE), i.size, v, c.hi);
   setIdx(c, 7, a, step(c, di, delta, a));
   return true;
 }
 function lodsBody(c: X86Cpu, i: Insn, delta: number): boolean {
   const a = i.asize;
   const si = getIdx(c, 6, a);
-  const v = c.rdSize(lin(c, i.seg, si), i.size);
+  const v = c.rdSize(lin(c, i.seg, si, i.size, ACC_READ), i.size);
   c.setReg(0, i.size, v, c.hi, 0);
   setIdx(c, 6, a, step(c, si, delta, a));
   return true;
@@ -83,8 +99,8 @@ function lodsBody(c: X86Cpu, i: Insn, delta: number): boolean {
 function cmpsBody(c: X86Cpu, i: Insn, delta: number): boolean {
   const a = i.asize;
   const si = getIdx(c, 6, a), di = getIdx(c, 7, a);
-  const x = c.rdSize(lin(c, i.seg, si), i.size), xh = c.hi;
-  const y = c.rdSize(lin(c, SEG_ES, di), i.size), yh = c.hi;
+  const x = c.rdSize(lin(c, i.seg, si, i.size, ACC_READ), i.size), xh = c.hi;
+  const y = c.rdSize(lin(c, SEG_ES, di, i.size, ACC_READ), i.size), yh = c.hi;
   alu(c, 7, i.size, x, xh, y, yh);
   setIdx(c, 6, a, step(c, si, delta, a));
   setIdx(c, 7, a, step(c, di, delta, a));
@@ -94,7 +110,7 @@ function scasBody(c: X86Cpu, i: Insn, delta: number): boolean {
   const a = i.asize;
   const di = getIdx(c, 7, a);
   const x = c.getReg(0, i.size, 0), xh = c.hi;
-  const y = c.rdSize(lin(c, SEG_ES, di), i.size), yh = c.hi;
+  const y = c.rdSize(lin(c, SEG_ES, di, i.size, ACC_READ), i.size), yh = c.hi;
   alu(c, 7, i.size, x, xh, y, yh);
   setIdx(c, 7, a, step(c, di, delta, a));
   return (c.fl.zf() !== 0) === (i.rep === 1);
@@ -109,10 +125,11 @@ function ioSize(i: Insn): 1 | 2 | 4 {
 function insBody(c: X86Cpu, i: Insn, delta: number): boolean {
   const a = i.asize;
   const di = getIdx(c, 7, a);
-  const addr = lin(c, SEG_ES, di);
+  const addr = lin(c, SEG_ES, di, i.size, ACC_WRITE);
   // Probe the destination before the port read, which may have side effects.
   c.wrSize(addr, i.size, c.rdSize(addr, i.size), c.hi);
   const v = c.ports.read(c.r[4] & 0xffff, ioSize(i));
+  if (c.debugMode & DBG_IO) noteIoAccess(c, c.r[4] & 0xffff, ioSize(i));
   c.wrSize(addr, i.size, v, 0);
   setIdx(c, 7, a, step(c, di, delta, a));
   return true;
@@ -120,8 +137,9 @@ function insBody(c: X86Cpu, i: Insn, delta: number): boolean {
 function outsBody(c: X86Cpu, i: Insn, delta: number): boolean {
   const a = i.asize;
   const si = getIdx(c, 6, a);
-  const v = c.rdSize(lin(c, i.seg, si), i.size);
+  const v = c.rdSize(lin(c, i.seg, si, i.size, ACC_READ), i.size);
   c.ports.write(c.r[4] & 0xffff, ioSize(i), v);
+  if (c.debugMode & DBG_IO) noteIoAccess(c, c.r[4] & 0xffff, ioSize(i));
   setIdx(c, 6, a, step(c, si, delta, a));
   return true;
 }
@@ -135,12 +153,13 @@ function stos(c: X86Cpu, i: Insn): void { if (!(i.rep !== 0 && bulkStos(c, i))) 
  * run: crossing elements, MMIO, address wrap-around.
  */
 function bulkStos(c: X86Cpu, i: Insn): boolean {
-  if (c.fl.bits & DF || c.alignCheck) return false; // #AC checks happen per element on the slow path
+  if (c.fl.bits & (DF | TF) || c.alignCheck) return false; // #AC, breakpoints and single step: per element
   const size = i.size, a = i.asize;
   const count = getCount(c, a);
   if (count === 0) return true;
   const di = getIdx(c, 7, a);
-  const l = lin(c, SEG_ES, di);
+  if (c.segChecked[SEG_ES] !== 0) return false; // segment limits: element by element
+  const l = lin(c, SEG_ES, di, size, ACC_WRITE);
   const room = 4096 - (l & 0xfff);
   let n = Math.min(count, Math.floor(room / size), REP_CHUNK);
   if (a !== 8) n = Math.min(n, Math.floor(((a === 4 ? TWO32 : 0x10000) - di) / size));
@@ -160,18 +179,19 @@ function bulkStos(c: X86Cpu, i: Insn): boolean {
   c.notePhysWrite(pa);
   setIdx(c, 7, a, di + bytes);
   setIdx(c, 1, a, count - n);
-  if (count - n !== 0) c.nextRip = c.rip; // continue on the next page in the next step
+  if (count - n !== 0) resumeLater(c); // continue on the next page in the next step
   return true;
 }
 
 /** Fast path for REP MOVS with DF=0 within one source page and one destination page. */
 function bulkMovs(c: X86Cpu, i: Insn): boolean {
-  if (c.fl.bits & DF || c.alignCheck) return false; // #AC checks happen per element on the slow path
+  if (c.fl.bits & (DF | TF) || c.alignCheck) return false; // #AC, breakpoints and single step: per element
   const size = i.size, a = i.asize;
   const count = getCount(c, a);
   if (count === 0) return true;
   const si = getIdx(c, 6, a), di = getIdx(c, 7, a);
-  const ls = lin(c, i.seg, si), ld = lin(c, SEG_ES, di);
+  if ((c.segChecked[SEG_ES] | c.segChecked[i.seg]) !== 0) return false; // segment limits: per element
+  const ls = lin(c, i.seg, si, size, ACC_READ), ld = lin(c, SEG_ES, di, size, ACC_WRITE);
   let n = Math.min(count, Math.floor((4096 - (ls & 0xfff)) / size), Math.floor((4096 - (ld & 0xfff)) / size), REP_CHUNK);
   if (a !== 8) {
     const lim = a === 4 ? TWO32 : 0x10000;
@@ -190,7 +210,7 @@ function bulkMovs(c: X86Cpu, i: Insn): boolean {
   setIdx(c, 6, a, si + bytes);
   setIdx(c, 7, a, di + bytes);
   setIdx(c, 1, a, count - n);
-  if (count - n !== 0) c.nextRip = c.rip;
+  if (count - n !== 0) resumeLater(c);
   return true;
 }
 function lods(c: X86Cpu, i: Insn): void { repeat(c, i, lodsBody, false); }
@@ -209,6 +229,7 @@ function inOut(c: X86Cpu, i: Insn): void { // E4-E7, EC-EF
   } else {
     c.ports.write(port, size, c.getReg(0, size, 0));
   }
+  if (c.debugMode & DBG_IO) noteIoAccess(c, port, size);
 }
 
 export function registerString(h: Handler[]): void {

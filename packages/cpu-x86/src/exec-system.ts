@@ -3,9 +3,12 @@ import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { ea } from './operands.js';
 import { readMsrValue, writeMsrValue, readTsc } from './msr.js';
-import { cpuid, CPUID_OUT } from './cpuid.js';
+import { cpuid, CPUID_OUT, CR4_OSXSAVE } from './cpuid.js';
+import { ISA_XSAVE } from './isa.js';
 import { DESC, readDescriptor, readDescriptorHigh, descBase, descLimit, loadSegment } from './segments.js';
 import { SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS } from './insn.js';
+import { DR6_BD, DR6_FIXED, DR7_FIXED, DR7_GD, updateDebugState } from './debug.js';
+import { RF } from './flags.js';
 
 const TWO32 = 4294967296;
 
@@ -72,7 +75,7 @@ function writeCr0(c: X86Cpu, lo: number, hi: number): void {
 
 const CR4_ALLOWED = 0x7ff; // VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT
 function writeCr4(c: X86Cpu, lo: number, hi: number): void {
-  if (hi !== 0 || lo & ~CR4_ALLOWED) c.fault(13, 0);
+  if (hi !== 0 || lo & ~(CR4_ALLOWED | (c.decodeCache.isa & ISA_XSAVE ? CR4_OSXSAVE : 0))) c.fault(13, 0);
   if (c.efer & 0x400 && !(lo & 0x20)) c.fault(13, 0);
   c.cr4 = lo >>> 0;
   c.tlb.flush();
@@ -81,7 +84,7 @@ function writeCr4(c: X86Cpu, lo: number, hi: number): void {
 /**
  * MOV from/to DR0-DR7. DR4/DR5 alias DR6/DR7 unless CR4.DE (then #UD). DR6 reads its fixed bits
  * 0xffff0ff0 as ones, DR7 its bit 10 (other reserved bits read back as written, as on QEMU); a write
- * with bits 63:32 set is #GP(0). Breakpoints are stored, not armed.
+ * with bits 63:32 set is #GP(0). Writes to DR0-3/DR7 re-arm the breakpoints (debug.ts).
  */
 function movDr(c: X86Cpu, i: Insn): void { // 0F 21 / 0F 23
   requireCpl0(c);
@@ -91,9 +94,11 @@ function movDr(c: X86Cpu, i: Insn): void { // 0F 21 / 0F 23
     if (c.cr4 & 8) c.fault(6);
     n += 2;
   }
-  if (c.dr[7] & 0x2000) { // DR7.GD: the access itself traps, with DR6.BD
-    c.dr[7] = (c.dr[7] & ~0x2000) >>> 0;
-    c.dr[6] = (c.dr[6] | 0x2000) >>> 0;
+  if (c.dr[7] & DR7_GD) { // DR7.GD: the access itself faults (#DB) with DR6.BD, GD cleared (SDM §18.2.4)
+    c.dr[7] = (c.dr[7] & ~DR7_GD) >>> 0;
+    c.dr[6] = (c.dr[6] | DR6_BD) >>> 0;
+    updateDebugState(c);
+    c.fl.bits |= RF; // a fault-class #DB: the pushed EFLAGS has RF set (SDM §18.3.1.1)
     c.fault(1);
   }
   const wide = c.codeSize === 64;
@@ -106,10 +111,9 @@ function movDr(c: X86Cpu, i: Insn): void { // 0F 21 / 0F 23
   const hi = wide ? c.hi : 0;
   if (n === 6 || n === 7) {
     if (hi !== 0) c.fault(13, 0);
-    c.dr[n] = n === 6 ? (lo | 0xffff0ff0) >>> 0 : (lo | 0x400) >>> 0;
-    return;
-  }
-  c.dr[n] = (hi | 0) * TWO32 + lo;
+    c.dr[n] = n === 6 ? (lo | DR6_FIXED) >>> 0 : (lo | DR7_FIXED) >>> 0;
+  } else c.dr[n] = (hi | 0) * TWO32 + lo;
+  if (n !== 6) updateDebugState(c);
 }
 
 function rdmsr(c: X86Cpu): void {

@@ -3,6 +3,9 @@ export { Insn } from './insn.js';
 import { Insn } from './insn.js';
 import { decodeInto } from './decoder.js';
 import { mnemonicOf } from './mnemonics.js';
+import { CPU_MODELS, modelIsa, type CpuModel } from './cpuid.js';
+
+export { CPU_MODELS, type CpuModel };
 
 export interface DecodedInfo {
   /** Bytes consumed (0 if invalid). */
@@ -13,10 +16,13 @@ export interface DecodedInfo {
   mnemonic: string;
 }
 
-/** Decode one instruction without executing it (for conformance tests and tools). */
-export function decode(bytes: Uint8Array, mode: 16 | 32 | 64): DecodedInfo {
+/**
+ * Decode one instruction without executing it (for conformance tests and tools), as a CPU of the given
+ * CPUID model decodes it (the optional extensions differ between models).
+ */
+export function decode(bytes: Uint8Array, mode: 16 | 32 | 64, model: CpuModel = 'westmere'): DecodedInfo {
   const ins = new Insn();
-  decodeInto(ins, bytes, 0, bytes.length, mode);
+  decodeInto(ins, bytes, 0, bytes.length, mode, modelIsa(model));
   const mnemonic = ins.valid && ins.len > 0 ? mnemonicOf(ins) : 'INVALID';
   // Encodings the interpreter does not execute (MMX forms, SSE3+, ...) raise #UD: report them invalid.
   const valid = mnemonic !== 'INVALID';
@@ -24,9 +30,9 @@ export function decode(bytes: Uint8Array, mode: 16 | 32 | 64): DecodedInfo {
 }
 
 /** The structured decoded form, for tools (e.g. a future code generator). */
-export function decodeInsn(bytes: Uint8Array, mode: 16 | 32 | 64): Insn {
+export function decodeInsn(bytes: Uint8Array, mode: 16 | 32 | 64, model: CpuModel = 'westmere'): Insn {
   const ins = new Insn();
-  decodeInto(ins, bytes, 0, bytes.length, mode);
+  decodeInto(ins, bytes, 0, bytes.length, mode, modelIsa(model));
   return ins;
 }
 
@@ -39,3 +45,13 @@ export const SUPPORTED_CPUID_FEATURES: readonly string[] = [
   'CMOV', 'CX8', 'CMPXCHG16B', 'CPUID', 'TSC', 'RDTSCP', 'MSR', 'SYSCALL', 'SEP',
   'SSE', 'SSE2', 'FXSR', 'CLFSH', 'POPCNT', 'MULTIBYTENOP', 'PAUSE', 'FPU', 'FPU287', 'FPU387',
 ];
+
+/**
+ * The implemented instruction set per CPUID model, as iced CpuidFeature names. `max` adds the optional
+ * extensions it advertises (MOVBE, LZCNT, BMI1, BMI2, RDRAND, RDSEED, XSAVE, XSAVEOPT) to the westmere set.
+ */
+export const CPUID_FEATURES_BY_MODEL: Readonly<Record<CpuModel, readonly string[]>> = {
+  westmere: SUPPORTED_CPUID_FEATURES,
+  qemu64: SUPPORTED_CPUID_FEATURES,
+  max: [...SUPPORTED_CPUID_FEATURES, 'MOVBE', 'LZCNT', 'BMI1', 'BMI2', 'RDRAND', 'RDSEED', 'XSAVE', 'XSAVEOPT'],
+};

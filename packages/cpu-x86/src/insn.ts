@@ -3,7 +3,10 @@
  * WebAssembly code generator) consumes it. Objects are reused / cached, never allocated per execution.
  */
 export class Insn {
-  /** Opcode id: 0x000-0x0ff one-byte map, 0x100-0x1ff 0F map, 0x200 0F38 map, 0x300 0F3A map. */
+  /**
+   * Opcode id: 0x000-0x0ff one-byte map, 0x100-0x1ff 0F map, 0x200 0F38 map, 0x300 0F3A map; 0x400 and
+   * up: extension forms and the VEX maps (isa.ts).
+   */
   op = 0;
   /** Bytes consumed; 0 when the bytes ran out before the instruction was complete. */
   len = 0;
@@ -39,8 +42,10 @@ export class Insn {
   lock = false;
   /** 66 prefix present (SSE mandatory-prefix selection). */
   opsizePrefix = false;
-  /** REX byte (0 when absent). */
+  /** REX byte (0 when absent). VEX instructions carry their W/R/X/B bits here in REX form. */
   rex = 0;
+  /** VEX.vvvv (register number, already inverted). */
+  vvvv = 0;
   /** Decode mode (16, 32, 64). */
   mode = 32;
 }

@@ -5,11 +5,14 @@ import { SEG_CS, SEG_SS } from './insn.js';
 import { codeDescriptorDpl, loadCodeSegment, loadSegment, DESC } from './segments.js';
 import { writeFlags } from './exec-stack.js';
 import { push, pop } from './stack.js';
+import { ACC_READ, ACC_WRITE, checkReturnFrame, checkStackRange } from './segment-check.js';
 import { taskSwitch, TASK_CALL, TASK_IRET } from './system-tasks.js';
 
 const NAMES = ['#DE', '#DB', 'NMI', '#BP', '#OF', '#BR', '#UD', '#NM', '#DF', 'coprocessor overrun', '#TS', '#NP', '#SS', '#GP', '#PF', 'reserved', '#MF', '#AC', '#MC', '#XM', '#VE'];
 const CONTRIBUTORY = new Set([0, 10, 11, 12, 13]);
 const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17]);
+/** Vectors that are always faults: #DE #BR #UD #NM #TS #NP #SS #GP #PF #MF #AC #XM #VE (#DB decides itself). */
+const FAULT_CLASS = 0x1b7ce1;
 
 /** Human-readable description of an exception at the current RIP (for death reasons). */
 export function describeVector(c: X86Cpu, vec: number, err: number, rip = c.rip): string {
@@ -43,6 +46,10 @@ function opcodeBytes(c: X86Cpu, rip: number): string {
  */
 export function deliverException(c: X86Cpu, vec: number, err: number, soft: boolean, external: boolean): boolean {
   const firstDesc = describeVector(c, vec, err);
+  // Fault-class exceptions push EFLAGS with RF set, so the restarted instruction does not hit an
+  // instruction breakpoint again (SDM §18.3.1.1); the handler itself runs with RF clear. Only while a
+  // breakpoint is armed: otherwise RF has no effect, and QEMU 7.2 pushes it clear (debug.ts).
+  if (c.debugMode !== 0 && !soft && !external && vec < 32 && (FAULT_CLASS >> vec) & 1) c.fl.bits |= RF;
   let v = vec, e = err, s = soft, ext = external;
   for (let depth = 0; ; depth++) {
     try {
@@ -159,6 +166,8 @@ function deliver(c: X86Cpu, vec: number, err: number, soft: boolean, external: b
     push(c, size, oldSs, 0);
     push(c, size, oldEsp, 0);
   }
+  // Same privilege: the whole frame against the SS limit first (#SS(0), nothing pushed).
+  if (newCpl === oldCpl) checkStackRange(c, -(hasErr ? 4 : 3) * size, (hasErr ? 4 : 3) * size, ACC_WRITE);
   push(c, size, oldFlags, 0);
   push(c, size, oldCs, 0);
   push(c, size, oldRip, 0);
@@ -185,30 +194,36 @@ function deliverReal(c: X86Cpu, vec: number): void {
   const off = c.readLin(c.idtBase + vec * 4, 2, 0);
   const seg = c.readLin(c.idtBase + vec * 4 + 2, 2, 0);
   const flags = c.fl.get();
+  checkStackRange(c, -6, 6, ACC_WRITE); // the 3-word frame inside the SS limit, before any push
   push(c, 2, flags & 0xffff, 0);
   push(c, 2, c.segSel[SEG_CS], 0);
   push(c, 2, c.rip & 0xffff, 0);
   c.segSel[SEG_CS] = seg;
   c.segBase[SEG_CS] = seg * 16;
+  c.updateMode(); // CS base changed: drop the cached code page (its CS-limit verdict)
   c.rip = off;
-  c.fl.set(flags & ~(IF | TF | AC));
+  c.fl.set(flags & ~(IF | TF | AC | RF));
 }
 
 /** IRET / IRETD / IRETQ. */
 export function iret(c: X86Cpu, size: number): void {
   c.nmiBlocked = false; // any IRET ends NMI blocking, even one that then faults
   if (!(c.cr0 & 1)) {
+    checkStackRange(c, 0, 3 * size, ACC_READ); // #SS(0) before SP moves
     const ip = pop(c, size);
     const cs = pop(c, size) & 0xffff;
     const fl = pop(c, size);
     c.segSel[SEG_CS] = cs;
     c.segBase[SEG_CS] = cs * 16;
+    c.updateMode(); // CS base changed: drop the cached code page (its CS-limit verdict)
     c.nextRip = size === 2 ? ip & 0xffff : ip;
     writeFlags(c, size === 2 ? (c.fl.get() & 0xffff0000) | fl : fl, size);
+    if (size !== 2) c.fl.bits = (c.fl.bits & ~RF) | (fl & RF); // IRET loads RF (POPF does not)
     return;
   }
   if (c.fl.bits & NT && !(c.efer & 0x400)) { taskSwitch(c, c.sysRd16(c.trBase), TASK_IRET); return; } // return to the back-linked task
   const long = c.codeSize === 64;
+  checkReturnFrame(c, size, 3, 0); // #SS(0) before rSP moves (no-op in 64-bit mode)
   const ripLo = pop(c, size), ripHi = size === 8 ? c.hi : 0;
   const cs = pop(c, size) & 0xffff;
   const fl = pop(c, size);
@@ -226,6 +241,7 @@ export function iret(c: X86Cpu, size: number): void {
   const saveCpl = c.cpl;
   c.setCpl(oldCpl);
   writeFlags(c, fl, size);
+  if (size !== 2) c.fl.bits = (c.fl.bits & ~RF) | (fl & RF); // IRET loads RF (POPF does not)
   c.setCpl(saveCpl);
   if (long || outer) {
     if ((ss & 0xfffc) === 0 && c.codeSize === 64 && newCpl < 3) {

@@ -1,6 +1,7 @@
 import type { Insn } from './insn.js';
 import { sseMnemonic } from './sse-names.js';
 import { x87Name } from './x87-names.js';
+import { OP_LZCNT, OP_RDRAND, OP_TZCNT, OP_VEX_0F38, OP_VEX_0F3A, OP_XGETBV, OP_XSAVE } from './isa.js';
 
 /** iced-x86 Mnemonic names for decoded instructions (used by decode(); not on the execution path). */
 const ALU = ['Add', 'Or', 'Adc', 'Sbb', 'And', 'Sub', 'Xor', 'Cmp'];
@@ -96,10 +97,23 @@ export function mnemonicOf(i: Insn): string {
     case 0x1ff: return 'Ud0';
     case 0x119: case 0x11a: case 0x11b: case 0x11c: case 0x11d: case 0x11e: return 'Reservednop';
     case 0x1ba: return BT[r] || 'INVALID';
-    // No BMI1/LZCNT (as on Westmere): F3 0F BC/BD execute as BSF/BSR.
+    // Without BMI1/LZCNT (as on Westmere) F3 0F BC/BD execute as BSF/BSR; with them the decoder
+    // gives them their own ids.
     case 0x1bc: return 'Bsf';
     case 0x1bd: return 'Bsr';
     case 0x1c7: return i.size === 8 ? 'Cmpxchg16b' : 'Cmpxchg8b';
+    case 0x2f0: case 0x2f1: return 'Movbe';
+    case OP_TZCNT: return 'Tzcnt';
+    case OP_LZCNT: return 'Lzcnt';
+    case OP_RDRAND: return r === 6 ? 'Rdrand' : 'Rdseed';
+    case OP_XGETBV: return (i.rm & 7) === 0 ? 'Xgetbv' : 'Xsetbv';
+    case OP_XSAVE: return (i.size === 8 ? ['Xsave64', 'Xrstor64', 'Xsaveopt64'] : ['Xsave', 'Xrstor', 'Xsaveopt'])[r - 4];
+    case OP_VEX_0F38 | 0xf2: return 'Andn';
+    case OP_VEX_0F38 | 0xf3: return ['', 'Blsr', 'Blsmsk', 'Blsi'][r] || 'INVALID';
+    case OP_VEX_0F38 | 0xf5: return i.rep === 0 ? 'Bzhi' : i.rep === 1 ? 'Pext' : 'Pdep';
+    case OP_VEX_0F38 | 0xf6: return 'Mulx';
+    case OP_VEX_0F38 | 0xf7: return i.opsizePrefix ? 'Shlx' : ['Bextr', 'Sarx', 'Shrx'][i.rep];
+    case OP_VEX_0F3A | 0xf0: return 'Rorx';
     case 0x1ae: {
       if (i.isMem) return [i.size === 8 ? 'Fxsave64' : 'Fxsave', i.size === 8 ? 'Fxrstor64' : 'Fxrstor', 'Ldmxcsr', 'Stmxcsr', 'Xsave', 'Xrstor', 'Xsaveopt', i.opsizePrefix ? 'Clflushopt' : 'Clflush'][r];
       return r === 5 ? 'Lfence' : r === 6 ? 'Mfence' : r === 7 ? 'Sfence' : 'INVALID';

@@ -1,6 +1,7 @@
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
-import { SEG_SS } from './insn.js';
+import { SEG_CS, SEG_SS } from './insn.js';
+import { CHK_FETCH, checkBranchTarget, checkOperand } from './segment-check.js';
 
 const TWO32 = 4294967296;
 const CANON = 0x800000000000;
@@ -51,6 +52,8 @@ export function ea(c: X86Cpu, i: Insn): number {
     off &= 0xffff;
   }
   if (c.codeSize === 64) return i.seg >= 4 ? off + c.segBase[i.seg] : off;
+  // Limit/type checks (segment-check.ts): one load and a branch for flat segments.
+  if (c.segChecked[i.seg] !== 0) checkOperand(c, i, off);
   return (c.segBase[i.seg] + off) >>> 0;
 }
 
@@ -91,5 +94,8 @@ export function branchTarget(c: X86Cpu, target: number, size: number): number {
     }
     return target;
   }
-  return size === 2 ? target & 0xffff : target >>> 0;
+  const t = size === 2 ? target & 0xffff : target >>> 0;
+  // SDM: a near branch whose target lies beyond the CS limit raises #GP(0) at the branch.
+  if (c.segChecked[SEG_CS] & CHK_FETCH) checkBranchTarget(c, t);
+  return t;
 }

@@ -1,5 +1,6 @@
 import type { X86Cpu } from './cpu.js';
 import { SEG_CS, SEG_SS, SEG_FS, SEG_GS } from './insn.js';
+import { refreshSegCheck } from './segment-check.js';
 
 /** Raw descriptor words of the last readDescriptor() call. */
 export const DESC = { lo: 0, hi: 0, hi2: 0, addr: 0 };
@@ -48,6 +49,7 @@ export function loadSegment(c: X86Cpu, s: number, sel: number): void {
     c.segSel[s] = sel;
     c.segBase[s] = sel * 16;
     if (s === SEG_SS) c.updateMode();
+    else refreshSegCheck(c, s);
     return;
   }
   if (s === SEG_CS) c.fault(6);
@@ -57,6 +59,7 @@ export function loadSegment(c: X86Cpu, s: number, sel: number): void {
     c.segBase[s] = 0;
     c.segLimit[s] = 0;
     c.segAttr[s] = s === SEG_SS ? (c.cpl << 5) | 0x4000 : 0;
+    refreshSegCheck(c, s); // a null DS/ES/FS/GS faults on use outside 64-bit mode (SDM Vol. 3A §5.4.1)
     return;
   }
   if (!readDescriptor(c, sel)) c.fault(13, sel & 0xfffc);
@@ -81,6 +84,7 @@ export function loadSegment(c: X86Cpu, s: number, sel: number): void {
   c.segLimit[s] = descLimit(DESC.lo, DESC.hi);
   c.segAttr[s] = descAttr(DESC.hi);
   if (s === SEG_SS) c.updateMode();
+  else refreshSegCheck(c, s);
   void SEG_FS; void SEG_GS;
 }
 

@@ -5,6 +5,7 @@ import type { Insn } from './insn.js';
 import { ea } from './operands.js';
 import { ssePrefix } from './sse-names.js';
 import { check, copy, src, TMP, xreg } from './sse-common.js';
+import { ACC_WRITE, checkSegAccess } from './segment-check.js';
 
 // ---------------------------------------------------------------- logic, integer packed
 
@@ -269,6 +270,7 @@ export function maskmovdqu(c: X86Cpu, i: Insn): void {
   if (ssePrefix(i) !== 1 || i.isMem) c.fault(6);
   const b8 = c.xmmU8;
   const off = i.asize === 8 ? c.regNum(7) : i.asize === 4 ? c.r[14] >>> 0 : c.r[14] & 0xffff;
+  if (c.codeSize !== 64 && c.segChecked[i.seg] !== 0) checkSegAccess(c, i.seg, off, 16, ACC_WRITE); // all 16 bytes
   const base = c.codeSize === 64 ? off + (i.seg >= 4 ? c.segBase[i.seg] : 0) : (c.segBase[i.seg] + off) >>> 0;
   for (let k = 0; k < 16; k++) if (b8[i.rm * 16 + k] & 0x80) c.wr8(base + k, b8[i.reg * 16 + k]);
 }

@@ -1,6 +1,7 @@
 import type { X86Cpu } from './cpu.js';
 import { SEG_CS, SEG_SS, SEG_ES, SEG_DS, SEG_FS, SEG_GS } from './insn.js';
 import { DESC, readDescriptor, descBase, descLimit, loadCodeSegment, loadSegment } from './segments.js';
+import { DR7_LOCAL, clearLocalBreakpoints } from './debug.js';
 
 const NT = 0x4000;
 const BUSY = 0x200;
@@ -60,6 +61,7 @@ export function taskSwitch(c: X86Cpu, sel: number, kind: number): void {
   c.trLimit = newLimit;
   c.trAttr = 0x8b;
   c.cr0 |= 8; // TS
+  if (c.dr[7] & DR7_LOCAL) clearLocalBreakpoints(c); // local breakpoint enables end with the task (SDM §18.2.4)
   if (c.paging && cr3 !== c.cr3) { c.cr3 = cr3; c.tlb.flush(); }
   for (let k = 0; k < 8; k++) { c.r[2 * k] = gpr[k]; c.r[2 * k + 1] = 0; }
   c.fl.set(newFlags | 2);

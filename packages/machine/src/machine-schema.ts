@@ -22,10 +22,12 @@ export const MachineSchema = Type.Object(
       Type.Object(
         {
           type: Type.Optional(Type.Literal('x86-64', { description: 'processor architecture (only x86-64)' })),
-          // One profile today (what QEMU -cpu Westmere reports); more become literals here as the CPU gains them.
+          // The CPUID profiles of @unimachine/cpu-x86 (its CPU_MODELS).
           model: Type.Optional(
-            Type.Union([Type.Literal('westmere'), Type.Literal('qemu64')], {
-              description: 'CPUID profile: westmere (default, as QEMU -cpu Westmere) or qemu64 (QEMU\'s default CPU)',
+            Type.Union([Type.Literal('westmere'), Type.Literal('qemu64'), Type.Literal('max')], {
+              description:
+                'CPUID profile: westmere (default, as QEMU -cpu Westmere), qemu64 (QEMU\'s default CPU), or max ' +
+                '(westmere plus everything the interpreter implements: MOVBE, LZCNT, BMI1, BMI2, RDRAND, RDSEED)',
             }),
           ),
         },

@@ -29,11 +29,14 @@ export interface X86CpuLike {
   lastException: { vector: number; errorCode?: number; address?: bigint } | undefined;
 }
 
-export type X86CpuConstructor = new (opts: { memory: GuestMemory; ports: PortBus }) => X86CpuLike;
+export type X86CpuConstructor = new (opts: { memory: GuestMemory; ports: PortBus; model?: string }) => X86CpuLike;
 
 const pkg = cpuPackage as Record<string, unknown>;
 
-export const cpuDecode = pkg.decode as ((bytes: Uint8Array, mode: 16 | 32 | 64) => DecodedInfo) | undefined;
+/** decode(bytes, mode, model?): the optional third argument names a CPUID model (default: the CPU's default). */
+export const cpuDecode = pkg.decode as ((bytes: Uint8Array, mode: 16 | 32 | 64, model?: string) => DecodedInfo) | undefined;
 export const X86Cpu = pkg.X86Cpu as X86CpuConstructor | undefined;
 /** iced CpuidFeature names the CPU implements, if the CPU package exports them (see scope.ts). */
 export const cpuSupportedFeatures = pkg.SUPPORTED_CPUID_FEATURES as readonly string[] | undefined;
+/** The same per CPUID model (models with optional extensions, e.g. `max`), if exported. */
+export const cpuFeaturesByModel = pkg.CPUID_FEATURES_BY_MODEL as Readonly<Record<string, readonly string[]>> | undefined;

@@ -1,25 +1,26 @@
 // Decoder conformance against iced's test vectors, filtered to the instruction set in scope.ts.
-// One test per vector file: it reports coverage and fails only when mismatches exceed the ratchet.
+// One test per vector file and CPU model (scope.ts MODELS: the default, then `max` with its ratchet
+// keys suffixed '@max'): it reports coverage and fails only when mismatches exceed the ratchet.
 import { afterAll, describe, expect, it } from 'vitest';
 import { IcedDecoder } from './iced.js';
 import { judge, parseVectors, vectorFiles, VECTORS_DIR } from './vectors.js';
 import { ceiling, ratchetNote } from './ratchet.js';
 import { coverageReportWanted, table, writeCoverageSection } from './coverage-report.js';
-import { SCOPE_SOURCE } from './scope.js';
+import { MODELS, modelKey, SCOPE_SOURCE } from './scope.js';
 
 const files = vectorFiles();
 const rows: (string | number)[][] = [];
 
 describe.skipIf(files.length === 0)(`iced decoder vectors (${VECTORS_DIR})`, () => {
   const ref = new IcedDecoder();
-  for (const { file, bitness } of files) {
-    const key = file.replace(/\.txt$/, '');
-    it(`${key}: decode() agrees with iced on in-scope vectors`, () => {
+  for (const model of MODELS) for (const { file, bitness } of files) {
+    const key = modelKey(model, file.replace(/\.txt$/, ''));
+    it(`${key}: decode() agrees with iced on in-scope vectors (model ${model})`, () => {
       const n = { pass: 0, fail: 0, invalidPass: 0, invalidTotal: 0, outOfScope: 0, otherModel: 0 };
       const failures: string[] = [];
       const byMnemonic = new Map<string, number>();
       for (const v of parseVectors(file)) {
-        const r = judge(v, bitness, ref);
+        const r = judge(v, bitness, ref, model);
         if (r.kind === 'other-model') n.otherModel++;
         else if (r.kind === 'out-of-scope') n.outOfScope++;
         else {

@@ -1,8 +1,11 @@
-// The native harness checked against values computed here independently (plain arithmetic and the
-// architectural rules for faults), so the differential suite rests on a verified reference.
+// The native harness and the QEMU runner (32-bit cases) checked against values computed here
+// independently (plain arithmetic and the architectural rules for faults), so the differential suite
+// rests on a verified reference.
 import { describe, expect, it } from 'vitest';
 import { CODE_BASE, GUARD_LO, WINDOW_BASE } from './diff/layout.js';
 import { nativeUnavailableReason, runNative } from './diff/native.js';
+import { qemuUnavailableReason, runQemu } from './diff/qemu.js';
+import { USER_CS, USER_WINDOW_DS } from './diff/env32.js';
 import type { CaseResult, CpuState, TestCase } from './diff/state.js';
 import { Prng } from './prng.js';
 
@@ -161,6 +164,115 @@ describe.skipIf(reason !== undefined)(`native diffexec harness${reason ? ` (skip
   it('stops a case that never ends (watchdog)', () => {
     const [o, next] = run(tc([0xeb, 0xfe], state()), tc([0x90], state())); // jmp $ ; then a normal case
     expect(o.outcome).toBe('timeout');
+    expect(next.outcome).toBe('completed');
+  });
+});
+
+const reasonQemu = qemuUnavailableReason();
+const tc32 = (code: number[], st: CpuState, patches: TestCase['patches'] = []): TestCase => ({ ...tc(code, st, patches), bitness: 32 });
+const M32 = 0xffff_ffffn;
+
+describe.skipIf(reasonQemu !== undefined)(`QEMU runner for 32-bit cases${reasonQemu ? ` (skipped: ${reasonQemu})` : ''}`, () => {
+  it('runs ADD/SUB on random 32-bit values with the flags arithmetic predicts', () => {
+    const r = new Prng(43);
+    const cases: TestCase[] = [];
+    const expected: { result: bigint; flags: number }[] = [];
+    for (let i = 0; i < 200; i++) {
+      const sub = i % 2 === 1;
+      const a = r.chance(0.2) ? r.pick([0n, M32, 1n << 31n, (1n << 31n) - 1n]) : BigInt(r.u32());
+      const b = r.chance(0.2) ? r.pick([0n, 1n, M32, 1n << 31n]) : BigInt(r.u32());
+      cases.push(tc32(sub ? [0x29, 0xd8] : [0x01, 0xd8], state({ 0: a, 3: b }))); // add/sub eax, ebx
+      const full = sub ? a - b : a + b;
+      const res = full & M32;
+      const sa = a >> 31n, sb = b >> 31n, sr = res >> 31n;
+      let flags = 0;
+      if (sub ? a < b : full > M32) flags |= 0x1;
+      if (parity(res)) flags |= 0x4;
+      if ((a ^ b ^ res) & 0x10n) flags |= 0x10;
+      if (res === 0n) flags |= 0x40;
+      if (sr) flags |= 0x80;
+      if (sub ? sa !== sb && sr !== sa : sa === sb && sr !== sa) flags |= 0x800;
+      expected.push({ result: res, flags });
+    }
+    const out = runQemu(pristine, cases);
+    out.forEach((o, i) => {
+      expect(o.outcome).toBe('completed');
+      expect(o.rip).toBe(BigInt(CODE_BASE + 2));
+      expect(o.state.gpr[0]).toBe(expected[i].result);
+      expect(o.state.rflags & 0x8d5).toBe(expected[i].flags);
+      expect(o.state.gpr[8]).toBe(cases[i].state.gpr[8]); // R8..R15 and XMM8..15 come back as they went in
+    });
+  });
+
+  it('reports faults at CPL 3 with paging: #PF (not present / read-only), #GP for IN and MOV CR0, #OF after INTO, #UD', () => {
+    const [np, ro, io, cr, of, noOf, ud] = runQemu(pristine, [
+      tc32([0x8b, 0x06], state({ 6: BigInt(GUARD_LO + 0x123) })), // mov eax, [esi]
+      tc32([0x89, 0x06], state({ 6: BigInt(CODE_BASE + 8) })), // mov [esi], eax
+      tc32([0xe4, 0x60], state()), // in al, 0x60
+      tc32([0x0f, 0x22, 0xc0], state()), // mov cr0, eax
+      tc32([0xce], state({}, 0xa02)), // into, OF=1
+      tc32([0xce], state({}, 0x202)), // into, OF=0
+      tc32([0x0f, 0x01, 0xf8], state()), // swapgs: invalid outside 64-bit mode
+    ]);
+    expect([np.vector, np.errorCode, np.faultAddress, np.rip]).toEqual([14, 4, BigInt(GUARD_LO + 0x123), BigInt(CODE_BASE)]);
+    expect([ro.vector, ro.errorCode, ro.faultAddress]).toEqual([14, 7, BigInt(CODE_BASE + 8)]);
+    expect([io.vector, io.errorCode]).toEqual([13, 0]);
+    expect([cr.vector, cr.errorCode]).toEqual([13, 0]);
+    expect([of.outcome, of.vector, of.rip]).toEqual(['exception', 4, BigInt(CODE_BASE + 1)]);
+    expect(noOf.outcome).toBe('completed');
+    expect([ud.vector, ud.rip]).toEqual([6, BigInt(CODE_BASE)]);
+  });
+
+  it('pushes the user selectors, reads through GS (the window segment) and faults loading a kernel selector', () => {
+    const esp = BigInt(WINDOW_BASE + 0x800);
+    const [cs, gs, read, bad] = runQemu(pristine, [
+      tc32([0x0e], state({ 4: esp })), // push cs
+      tc32([0x66, 0x0f, 0xa8], state({ 4: esp })), // push gs (16-bit)
+      tc32([0x65, 0x8b, 0x05, 0x00, 0x04, 0x00, 0x00], state()), // mov eax, gs:[0x400]
+      tc32([0x8e, 0xd8], state({ 0: 0x10n })), // mov ds, ax (kernel data: #GP(0x10))
+    ]);
+    expect(cs.state.gpr[4]).toBe(esp - 4n);
+    expect(cs.window[0].offset).toBe(0x7fc);
+    expect([...cs.window[0].bytes.subarray(0, 2)]).toEqual([USER_CS, 0]);
+    expect(gs.window).toEqual([{ offset: 0x7fe, bytes: Uint8Array.of(USER_WINDOW_DS, 0) }]);
+    expect(read.state.gpr[0]).toBe(BigInt(new DataView(pristine.buffer).getUint32(0x400, true)));
+    expect([bad.vector, bad.errorCode]).toEqual([13, 0x10]);
+  });
+
+  it('reports patched bytes and writes relative to pristine, and restores the window', () => {
+    const off = 0x400;
+    const [a, b] = runQemu(pristine, [
+      tc32([0x8b, 0x06, 0x89, 0x46, 0x10], state({ 6: BigInt(WINDOW_BASE + off) }), [{ offset: off, bytes: Uint8Array.of(1, 2, 3, 4) }]), // mov eax,[esi]; mov [esi+16],eax
+      tc32([0x8b, 0x06], state({ 6: BigInt(WINDOW_BASE + off) })),
+    ]);
+    expect(a.state.gpr[0]).toBe(0x04030201n);
+    expect(a.window).toEqual([{ offset: off, bytes: Uint8Array.of(1, 2, 3, 4) }, { offset: off + 16, bytes: Uint8Array.of(1, 2, 3, 4) }]);
+    expect(b.state.gpr[0]).toBe(BigInt(new DataView(pristine.buffer).getUint32(off, true)));
+    expect(b.window).toEqual([]);
+  });
+
+  it('runs 16-bit cases: IP from 0 in the code segment, [BX+SI] and SP as offsets into the window segment', () => {
+    const tc16 = (code: number[], st: CpuState): TestCase => ({ ...tc(code, st), bitness: 16 });
+    const [add, load, push] = runQemu(pristine, [
+      tc16([0x01, 0xd8], state({ 0: 0x1234_fff0n, 3: 0x20n })), // add ax, bx: 16-bit, the upper half stays
+      tc16([0x8b, 0x00], state({ 0: 0n, 3: 0xabcd_0300n, 6: 0x0100n })), // mov ax, [bx+si]: 0x400 (BX's upper half ignored)
+      tc16([0x53], state({ 3: 0x5678n, 4: 0x900n })), // push bx
+    ]);
+    expect([add.outcome, add.rip, add.state.gpr[0]]).toEqual(['completed', 2n, 0x1234_0010n]);
+    expect(add.state.rflags & 0x1).toBe(1);
+    expect(load.state.gpr[0]).toBe(BigInt(new DataView(pristine.buffer).getUint16(0x400, true)));
+    expect(push.state.gpr[4]).toBe(0x8fen);
+    expect(push.window).toEqual([{ offset: 0x8fe, bytes: Uint8Array.of(0x78, 0x56) }]);
+  });
+
+  it('runs SSE with the case XMM and MXCSR, and stops a case that never ends', () => {
+    const st = state();
+    const x0 = new DataView(st.xmm[0].buffer), x1 = new DataView(st.xmm[1].buffer);
+    [1.5, -2.25, 1e30, 3.14159].forEach((v, i) => { x0.setFloat32(4 * i, v, true); x1.setFloat32(4 * i, 2, true); });
+    const [mul, loop, next] = runQemu(pristine, [tc32([0x0f, 0x59, 0xc1], st), tc32([0xeb, 0xfe], state()), tc32([0x90], state())]);
+    const got = new DataView(mul.state.xmm[0].buffer);
+    [1.5, -2.25, 1e30, 3.14159].forEach((v, i) => expect(got.getFloat32(4 * i, true)).toBe(Math.fround(Math.fround(v) * 2)));
+    expect(loop.outcome).toBe('timeout');
     expect(next.outcome).toBe('completed');
   });
 });

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cpuDecode } from './cpu-api.js';
 import { hex, iced, IcedDecoder } from './iced.js';
-import { inScope, MODEL_DECODER_OPTIONS } from './scope.js';
+import { DEFAULT_MODEL, decoderOptions, inScope } from './scope.js';
 
 export const VECTORS_DIR = fileURLToPath(new URL('../../../../../shared/vectors/iced', import.meta.url));
 
@@ -48,20 +48,21 @@ export type Verdict =
   | { kind: 'pass'; invalid: boolean }
   | { kind: 'fail'; invalid: boolean; detail: string; expected: string };
 
-/** Judge one vector: does our decoder agree with iced on it, for the CPU model we implement? */
-export function judge(v: Vector, bitness: 16 | 32 | 64, ref: IcedDecoder): Verdict {
-  if ((v.decoderOptions & ~MODEL_DECODER_OPTIONS) !== 0) return { kind: 'other-model' };
-  const want = ref.decode(v.bytes, bitness, MODEL_DECODER_OPTIONS);
+/** Judge one vector: does our decoder agree with iced on it, for the CPU model `model`? */
+export function judge(v: Vector, bitness: 16 | 32 | 64, ref: IcedDecoder, model = DEFAULT_MODEL): Verdict {
+  const options = decoderOptions(model);
+  if ((v.decoderOptions & ~options) !== 0) return { kind: 'other-model' };
+  const want = ref.decode(v.bytes, bitness, options);
   const invalid = v.code === 'INVALID';
   if (invalid === want.valid) return { kind: 'other-model' }; // our model's options change the verdict
   if (!invalid && iced.Code[want.code] !== v.code) return { kind: 'other-model' };
-  if (!invalid && !inScope(want.features)) return { kind: 'out-of-scope' };
+  if (!invalid && !inScope(want.features, model)) return { kind: 'out-of-scope' };
   const where = `line ${v.line}: ${hex(v.bytes)}`;
   const expected = invalid ? 'INVALID' : want.mnemonic;
   if (!cpuDecode) return { kind: 'fail', invalid, expected, detail: `${where}: decode() is not exported yet` };
   let got;
   try {
-    got = cpuDecode(v.bytes, bitness);
+    got = model === DEFAULT_MODEL ? cpuDecode(v.bytes, bitness) : cpuDecode(v.bytes, bitness, model);
   } catch (e) {
     return { kind: 'fail', invalid, expected, detail: `${where}: decode() threw ${(e as Error).message}` };
   }

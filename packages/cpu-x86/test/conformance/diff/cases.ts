@@ -2,10 +2,10 @@
 // allowed instruction sequence, and attach the undefined-effects mask.
 import { iced, mnemonicName, featureName } from '../iced.js';
 import { Prng } from '../prng.js';
-import { MODEL_DECODER_OPTIONS } from '../scope.js';
+import { decoderOptions, MODEL_DECODER_OPTIONS } from '../scope.js';
 import type { Draft, Family } from './families.js';
 import { WINDOW_BASE, WINDOW_SIZE } from './layout.js';
-import type { TestCase } from './state.js';
+import { onQemu, type Bits, type TestCase } from './state.js';
 import { fxsaveMask, undefinedEffects } from './undefined.js';
 
 const instr = new iced.Instruction();
@@ -29,8 +29,10 @@ function initialMemoryReader(pristine: Uint8Array, d: Draft) {
 }
 
 /** Validate a draft with iced; returns the case or undefined when it must be redrawn. */
-function accept(fam: Family, d: Draft, pristine: Uint8Array, bits: 32 | 64): TestCase | undefined {
-  const dec = new iced.Decoder(bits, d.code, MODEL_DECODER_OPTIONS);
+function accept(fam: Family, d: Draft, pristine: Uint8Array, bits: Bits): TestCase | undefined {
+  // 16-bit code: ESP's upper half must start clear (an IRET to a 16-bit stack segment loads only SP).
+  if (bits === 16 && d.state.gpr[4] >> 16n !== 0n) return undefined;
+  const dec = new iced.Decoder(bits, d.code, fam.model ? decoderOptions(fam.model) : MODEL_DECODER_OPTIONS);
   try {
     let first: { mnemonic: string; flags: number; gprs: number[] } | undefined;
     let pos = 0;
@@ -51,7 +53,7 @@ function accept(fam: Family, d: Draft, pristine: Uint8Array, bits: 32 | 64): Tes
     }
     if (!first || pos !== d.code.length) return undefined;
     const c: TestCase = { family: fam.name, bitness: bits, mnemonic: first.mnemonic, code: d.code, state: d.state, patches: d.patches, undefinedFlags: first.flags, undefinedGprs: first.gprs };
-    if (d.fxsaveAt !== undefined) c.memoryMask = fxsaveMask(d.fxsaveAt, first.mnemonic);
+    if (d.fxsaveAt !== undefined) c.memoryMask = fxsaveMask(d.fxsaveAt, first.mnemonic, onQemu(bits));
     if (d.masks?.length) c.memoryMask = [...(c.memoryMask ?? []), ...d.masks];
     return c;
   } finally {
@@ -59,7 +61,7 @@ function accept(fam: Family, d: Draft, pristine: Uint8Array, bits: 32 | 64): Tes
   }
 }
 
-export function generateCases(fam: Family, seed: number, count: number, pristine: Uint8Array, bits: 32 | 64 = 64): TestCase[] {
+export function generateCases(fam: Family, seed: number, count: number, pristine: Uint8Array, bits: Bits = 64): TestCase[] {
   const r = new Prng(seed);
   const out: TestCase[] = [];
   let attempts = 0;

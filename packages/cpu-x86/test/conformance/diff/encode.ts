@@ -3,6 +3,7 @@
 // data window). Every encoding is later checked with iced's decoder before it is used.
 import type { Prng } from '../prng.js';
 import { CODE_BASE, GUARD_HI, GUARD_LO, WINDOW_BASE, WINDOW_SIZE } from './layout.js';
+import type { Bits } from './state.js';
 
 export type ModrmKind = 'r' | 'none' | number; // '/r', no ModRM, or '/digit'
 export type ImmKind = 0 | 1 | 2 | 3 | 4 | 8 | 'z' | 'v'; // 'z': 2 with a 16-bit operand, else 4; 'v': 2/4/8 (MOV r, imm)
@@ -38,15 +39,18 @@ const M64 = (1n << 64n) - 1n;
 const M32 = (1n << 32n) - 1n;
 
 /** A target address: mostly inside the window (aligned or not), sometimes a deliberate fault. */
-export function pickTarget(r: Prng, align: number, faults = true): bigint {
-  if (faults && r.chance(0.04)) {
+export function pickTarget(r: Prng, align: number, faults = true, bits: Bits = 64): bigint {
+  // 16-bit code addresses the window through a 64 KiB segment: anything outside it is a limit
+  // violation, which QEMU (its reference) does not check. No deliberate faults there.
+  if (faults && bits !== 16 && r.chance(0.04)) {
     return r.pick([
       BigInt(GUARD_LO + r.int(0x1_0000 - 64)), // reserved, not present
       BigInt(GUARD_HI - 0x8000 + r.int(0x7000)), // past the code page, not present
       BigInt(CODE_BASE + r.int(0xff0)), // code page: readable, not writable
-      // Non-canonical: #GP(0), or #SS(0) through RSP/RBP. Aligned, because which of #SS and the
-      // #GP of a misaligned SSE operand wins differs between vendors.
-      0x8000_0000_0000_0000n + BigInt((r.u32() & ~15) >>> 0),
+      // 64-bit: non-canonical: #GP(0), or #SS(0) through RSP/RBP. Aligned, because which of #SS and
+      // the #GP of a misaligned SSE operand wins differs between vendors. 32-bit: above 3 GiB, where
+      // the page directory has no entries (both sides map only the window and the code page there).
+      bits === 64 ? 0x8000_0000_0000_0000n + BigInt((r.u32() & ~15) >>> 0) : BigInt(0xc000_0000 + (r.u32() & 0x3fff_fff0)),
       BigInt(WINDOW_BASE + WINDOW_SIZE - 1 - r.int(8)), // crosses from the window into the code page
     ]);
   }
@@ -60,24 +64,28 @@ export function pickTarget(r: Prng, align: number, faults = true): bigint {
  * operand should point (`lock` adds a LOCK prefix). Returns undefined when the random choices
  * cannot produce the address.
  */
-export function build(r: Prng, f: Form, target: bigint, lock = false, bits: 32 | 64 = 64): Built | undefined {
+export function build(r: Prng, f: Form, target: bigint, lock = false, bits: Bits = 64): Built | undefined {
   const long = bits === 64;
+  const b16 = bits === 16;
   const pre: number[] = lock ? [0xf0] : [];
   let opSize = 0;
   let rexW = false;
   switch (f.size) {
     case 'b': opSize = 1; break;
     case 'x': opSize = 0; break;
-    case 'q': opSize = r.chance(0.2) ? 2 : long ? 8 : 4; break; // PUSH/POP: stack width by default, 66 gives 16-bit
+    case 'q': opSize = r.chance(0.2) ? (b16 ? 4 : 2) : long ? 8 : b16 ? 2 : 4; break; // PUSH/POP: stack width by default, 66 gives the other
     case 'w': if (!long) return undefined; opSize = 8; rexW = true; break;
-    case 'v': opSize = long ? r.pick([2, 4, 4, 8, 8]) : r.pick([2, 4, 4]); break;
+    case 'v': opSize = long ? r.pick([2, 4, 4, 8, 8]) : b16 ? r.pick([2, 2, 4]) : r.pick([2, 4, 4]); break;
   }
   const nregs = long ? 16 : 8; // no REX outside 64-bit mode
   if (f.size === 'v' && opSize === 8) rexW = true;
-  if (opSize === 2 && f.size !== 'x') pre.push(0x66);
+  // 0x66 selects the operand size that is not the default: 16 in 32/64-bit code, 32 in 16-bit code.
+  if (f.size !== 'x' && (opSize === 2 || opSize === 4) && opSize !== (b16 ? 2 : 4)) pre.push(0x66);
   // A redundant segment prefix now and then (ignored in 64-bit mode for ES/CS/SS/DS). Not with a
   // non-canonical address: whether SS: then gives #SS or #GP differs between vendors (AMD: #GP).
-  if (r.chance(0.03) && target < 0x8000_0000_0000n) pre.unshift(r.pick([0x26, 0x2e, 0x36, 0x3e]));
+  // 32-bit code: no CS: (QEMU's TCG does not check segment types on data accesses, so a write through
+  // CS completes there instead of raising #GP(0) as the SDM says), but FS: (flat, like DS).
+  if (r.chance(0.03) && target < 0x8000_0000_0000n) pre.unshift(r.pick(long ? [0x26, 0x2e, 0x36, 0x3e] : [0x26, 0x36, 0x3e, 0x64]));
   const regs = new Map<number, bigint>();
   let rex = 0x40 | (rexW ? 8 : 0);
   let wantRex = rexW || (long && r.chance(0.35)); // a REX with no bits set still changes AH..BH into SPL..DIL
@@ -104,9 +112,23 @@ export function build(r: Prng, f: Form, target: bigint, lock = false, bits: 32 |
       if (rm >= 8) { rex |= 1; wantRex = true; }
       rmReg = rm;
       modrmBytes = [0xc0 | ((reg & 7) << 3) | (rm & 7)];
+    } else if (b16 && r.chance(0.85)) {
+      // 16-bit code: offsets into the window segment, mostly with 16-bit address forms.
+      const m = memForm16(r, reg & 7, Number(target) - WINDOW_BASE);
+      modrmBytes = m.bytes;
+      for (const [k, v] of m.regs) regs.set(k, v);
+      ea = target;
+    } else if (b16) {
+      // 0x67 in 16-bit code: 32-bit address forms, still offsets into the window segment.
+      pre.push(0x67);
+      const m = memForm(r, reg & 7, target - BigInt(WINDOW_BASE), true, 8, false);
+      if (!m) return undefined;
+      modrmBytes = m.bytes;
+      for (const [k, v] of m.regs) regs.set(k, v);
+      ea = target;
     } else {
       // 0x67 in 64-bit mode: 32-bit addressing. (In 32-bit mode it would select 16-bit addressing,
-      // which cannot reach the window: not generated.)
+      // which cannot reach the window through the flat DS: legacy32 tests it through GS.)
       const addr32 = long ? r.chance(0.08) && target < 0x1_0000_0000n : true;
       if (addr32 && long) pre.push(0x67);
       const m = memForm(r, reg & 7, target, addr32, nregs, long);
@@ -226,6 +248,35 @@ function memForm(r: Prng, reg3: number, target: bigint, addr32: boolean, nregs: 
     regs.set(base, garbageHigh((target - BigInt(d) - (idxVal << BigInt(scale))) & mask));
   }
   return { bytes: [(mod << 6) | (reg3 << 3) | 4, (scale << 6) | ((index & 7) << 3) | (base & 7), ...dispBytes(dk, d)], rexBits, regs };
+}
+
+// 16-bit address forms: ModRM rm -> [base, index] registers (rm 6 with mod 0 is [disp16]).
+const RBX_ = 3, RBP_ = 5, RSI_ = 6, RDI_ = 7;
+const ADDR16: [number, number | undefined][] = [
+  [RBX_, RSI_], [RBX_, RDI_], [RBP_, RSI_], [RBP_, RDI_], [RSI_, undefined], [RDI_, undefined], [RBP_, undefined], [RBX_, undefined],
+];
+
+/**
+ * A 16-bit ModRM form whose effective address (wrapping at 64 KiB) is `offset`, with register values
+ * whose upper halves are garbage (16-bit addressing ignores them).
+ */
+export function memForm16(r: Prng, reg3: number, offset: number): { bytes: number[]; regs: Map<number, bigint> } {
+  const mod = r.pick([0, 1, 2]);
+  const rm = r.int(8);
+  const regs = new Map<number, bigint>();
+  if (mod === 0 && rm === 6) return { bytes: [(reg3 << 3) | 6, offset & 0xff, (offset >> 8) & 0xff], regs };
+  const disp = mod === 0 ? 0 : mod === 1 ? r.range(-128, 127) : r.range(-0x8000, 0x7fff);
+  const garbage = () => BigInt(r.u32() & 0xffff_0000);
+  const [base, index] = ADDR16[rm];
+  let rest = (offset - disp) & 0xffff;
+  if (index !== undefined) {
+    const iv = r.int(0x10000);
+    regs.set(index, garbage() | BigInt(iv));
+    rest = (rest - iv) & 0xffff;
+  }
+  regs.set(base, garbage() | BigInt(rest));
+  const dispBytes = mod === 0 ? [] : mod === 1 ? [disp & 0xff] : [disp & 0xff, (disp >> 8) & 0xff];
+  return { bytes: [(mod << 6) | (reg3 << 3) | rm, ...dispBytes], regs };
 }
 
 function dispBytes(kind: number, d: number): number[] {

@@ -2,8 +2,8 @@
 // atomics, and the 32-bit-only legacy instructions.
 import type { Prng } from '../prng.js';
 import type { Built, Form } from './encode.js';
-import type { CpuState, Patch } from './state.js';
-import { WINDOW_BASE } from './layout.js';
+import { onQemu, type Bits, type CpuState, type Patch } from './state.js';
+import { WINDOW_BASE, WINDOW_SIZE } from './layout.js';
 import { bytesOf, intValue } from './values.js';
 import { f, formFamily, patchAt, RAX, RBX, RCX, RDX } from './family.js';
 
@@ -52,6 +52,17 @@ function shiftCountOk(form: Form, built: Built, st: CpuState): boolean {
   if (form.map !== '0f' || built.opSize !== 2) return true;
   const count = (form.imm === 1 ? built.bytes[built.bytes.length - 1] : Number(st.gpr[RCX] & 0xffn)) & 31;
   return count <= 16;
+}
+
+/**
+ * QEMU's RCL/RCR on memory update CF before the store, so a store that faults (#PF, the code page)
+ * leaves CF changed; the SDM's faults leave the flags as they were. 32-bit cases (run on QEMU) keep
+ * these destinations inside the window.
+ */
+function qemuRotateOk(form: Form, built: Built, bits: Bits): boolean {
+  if (!onQemu(bits) || built.ea === undefined || (form.modrm !== 2 && form.modrm !== 3)) return true;
+  const n = BigInt(built.opSize);
+  return built.ea >= BigInt(WINDOW_BASE) && built.ea + n <= BigInt(WINDOW_BASE + WINDOW_SIZE);
 }
 
 const muldivForms: Form[] = [
@@ -138,28 +149,36 @@ function setupLegacy(r: Prng, form: Form, built: Built, st: CpuState, patches: P
 }
 
 
-export const aluFamily = formFamily('alu', aluForms, [...ALU_OPS, 'Test', 'Inc', 'Dec', 'Not', 'Neg'], { lock: 0.1 });
+/** Families whose forms also run in 16-bit code (QEMU, env32.ts): build() gives them 16-bit address forms. */
+const ALL_MODES = [64, 32, 16] as const;
+
+export const aluFamily = formFamily('alu', aluForms, [...ALU_OPS, 'Test', 'Inc', 'Dec', 'Not', 'Neg'], { lock: 0.1, modes: ALL_MODES });
 export const movFamily = formFamily('mov', movForms, ['Mov', 'Movzx', 'Movsx', 'Movsxd', 'Lea', 'Cbw', 'Cwde', 'Cdqe', 'Cwd', 'Cdq', 'Cqo', 'Xchg', 'Nop', 'Bswap', 'Cmc', 'Clc', 'Stc', 'Cld', 'Std', 'Sahf', 'Lahf', 'Xlatb'], {
-  setup(r, form, _built, st) {
-    if (form.op === 0xd7) st.gpr[RBX] = BigInt(WINDOW_BASE + 0x100 + r.int(0xfe00)); // XLAT reads [rbx+al]
+  // BSWAP of a 16-bit register (16-bit code without 0x66) is undefined.
+  check: (form, built, _st, bits) => !(bits === 16 && form.op === 0xc8 && built.opSize !== 8 && !built.bytes.includes(0x66)),
+  setup(r, form, _built, st, _patches, bits) {
+    if (form.op === 0xd7) st.gpr[RBX] = BigInt((bits === 16 ? 0 : WINDOW_BASE) + 0x100 + r.int(0xfe00)); // XLAT reads [rbx+al]
   },
+  modes: ALL_MODES,
 });
 export const shiftFamily = formFamily('shift', shiftForms, ['Rol', 'Ror', 'Rcl', 'Rcr', 'Shl', 'Shr', 'Sal', 'Sar', 'Shld', 'Shrd'], {
   setup: (r, form, built, st) => setShiftCount(r, form, built, st),
-  check: shiftCountOk,
+  modes: ALL_MODES,
+  check: (form, built, st, bits) => shiftCountOk(form, built, st) && qemuRotateOk(form, built, bits),
 });
-export const muldivFamily = formFamily('muldiv', muldivForms, ['Mul', 'Imul', 'Div', 'Idiv'], { setup: setupDivide });
-export const bitsFamily = formFamily('bits', bitForms, ['Bt', 'Bts', 'Btr', 'Btc', 'Bsf', 'Bsr', 'Popcnt'], { setup: setupBitOffset, check: bitOffsetOk, lock: 0.05 });
+export const muldivFamily = formFamily('muldiv', muldivForms, ['Mul', 'Imul', 'Div', 'Idiv'], { setup: setupDivide, modes: ALL_MODES });
+export const bitsFamily = formFamily('bits', bitForms, ['Bt', 'Bts', 'Btr', 'Btc', 'Bsf', 'Bsr', 'Popcnt'], { setup: setupBitOffset, check: bitOffsetOk, lock: 0.05, modes: ALL_MODES });
 export const condFamily = formFamily('cond', condForms, ['Cmovo', 'Cmovno', 'Cmovb', 'Cmovae', 'Cmove', 'Cmovne', 'Cmovbe', 'Cmova', 'Cmovs', 'Cmovns', 'Cmovp', 'Cmovnp', 'Cmovl', 'Cmovge', 'Cmovle', 'Cmovg',
-  'Seto', 'Setno', 'Setb', 'Setae', 'Sete', 'Setne', 'Setbe', 'Seta', 'Sets', 'Setns', 'Setp', 'Setnp', 'Setl', 'Setge', 'Setle', 'Setg']);
+  'Seto', 'Setno', 'Setb', 'Setae', 'Sete', 'Setne', 'Setbe', 'Seta', 'Sets', 'Setns', 'Setp', 'Setnp', 'Setl', 'Setge', 'Setle', 'Setg'], { modes: ALL_MODES });
 export const atomicFamily = formFamily('atomic', atomicForms, ['Xchg', 'Xadd', 'Cmpxchg', 'Cmpxchg8b', 'Cmpxchg16b'], {
   setup: setupCompare,
   align: (form) => (form.op === 0xc7 ? 16 : 1),
   lock: 0.3,
+  modes: ALL_MODES,
 });
 export const legacyFamily = formFamily('legacy', legacyForms, ['Daa', 'Das', 'Aaa', 'Aas', 'Aam', 'Aad', 'Inc', 'Dec', 'Pusha', 'Pushad', 'Popa', 'Popad', 'Bound'], {
   setup: setupLegacy,
   check: (form, built) => form.op !== 0x62 || !built.regs.has(built.regOperand),
-  modes: [32],
+  modes: [32, 16],
   noFaults: true,
 });

@@ -1,7 +1,7 @@
 // SSE/SSE2 families: floating point (packed and scalar, compares, conversions, MXCSR) and integer.
 import type { Prng } from '../prng.js';
 import type { Built, Form } from './encode.js';
-import type { CpuState, Patch } from './state.js';
+import { onQemu, type Bits, type CpuState, type Patch } from './state.js';
 import { bytesOf, mxcsrValue, xmmValue } from './values.js';
 import { baseState, f, formFamily, patchAt, SSE_FEATURES } from './family.js';
 
@@ -42,22 +42,57 @@ sse2IntForms.push(
   f('0f', 0x18, 0, 'x', 0, { rm: 'mem' }), f('0f', 0x18, 1, 'x', 0, { rm: 'mem' }), f('0f', 0x18, 2, 'x', 0, { rm: 'mem' }), f('0f', 0x18, 3, 'x', 0, { rm: 'mem' }),
 );
 
-const sseState = (r: Prng): CpuState => ({ ...baseState(r), mxcsr: mxcsrValue(r) });
+// 32-bit cases run on QEMU, whose TCG SSE never raises #XM: an unmasked SIMD exception only sets its
+// MXCSR flag there. Those cases keep all exceptions masked (the 64-bit ones test #XM on the host).
+const qemuMxcsr = (v: number, bits: Bits) => (onQemu(bits) ? v | 0x1f80 : v);
+const sseState = (r: Prng, bits: Bits): CpuState => ({ ...baseState(r, bits), mxcsr: qemuMxcsr(mxcsrValue(r), bits) });
 
 /** Memory operands of SSE forms: patch 16 bytes of float specials; LDMXCSR gets a plausible MXCSR. */
-function setupSse(r: Prng, form: Form, built: Built, st: CpuState, patches: Patch[]): void {
-  void st;
+function setupSse(r: Prng, form: Form, built: Built, st: CpuState, patches: Patch[], bits: Bits): void {
+  // QEMU's MIN/MAX compare DAZ-flushed inputs but return the unflushed denormal operand (the SDM: the
+  // flushed zero): 32-bit cases, which run on QEMU, test them without DAZ.
+  if (onQemu(bits) && form.map === '0f' && (form.op === 0x5d || form.op === 0x5f)) st.mxcsr &= ~0x40;
+  if (onQemu(bits) && form.op >= 0x58 && form.op <= 0x5f) {
+    // QEMU's softfloat picks the NaN with the larger significand when both operands are NaNs (the
+    // x87 rule); SSE returns the first source operand (SDM vol. 1, 4.8.3.5, table 4-7). 32-bit cases,
+    // which run on QEMU, never put NaNs in both operands of a lane.
+    const src = built.rmReg !== undefined ? st.xmm[built.rmReg] : xmmValue(r);
+    if (built.rmReg === undefined) patchAt(patches, built.ea!, src);
+    if (built.rmReg !== built.regOperand) noDoubleNans(st.xmm[built.regOperand], src);
+    return;
+  }
   if (built.ea === undefined) return;
   if (form.op === 0xae) {
     // A reserved bit gives #GP; not bit 17, which AMD defines (MM, misaligned SSE) and Westmere does not.
-    const v = r.chance(0.9) ? mxcsrValue(r) : mxcsrValue(r) | (1 << r.pick([16, 18, 19, 20, 24, 28, 31]));
+    // (Not in 32-bit cases: QEMU's LDMXCSR ignores reserved bits instead of raising #GP.)
+    const v = qemuMxcsr(r.chance(onQemu(bits) ? 1 : 0.9) ? mxcsrValue(r) : mxcsrValue(r) | (1 << r.pick([16, 18, 19, 20, 24, 28, 31])), bits);
     patchAt(patches, built.ea, bytesOf(BigInt(v >>> 0), 4));
   } else if (r.chance(0.7)) patchAt(patches, built.ea, xmmValue(r));
+}
+
+/** Replace lanes of `src` (as floats and as doubles) that are NaN where `dst` is NaN too, with 1.0. */
+function noDoubleNans(dst: Uint8Array, src: Uint8Array): void {
+  const d = new DataView(dst.buffer, dst.byteOffset, 16), v = new DataView(src.buffer, src.byteOffset, 16);
+  const nan32 = (x: DataView, i: number) => (x.getUint32(4 * i, true) & 0x7fff_ffff) > 0x7f80_0000;
+  const nan64 = (x: DataView, i: number) => {
+    const hi = x.getUint32(8 * i + 4, true) & 0x7fff_ffff;
+    return hi > 0x7ff0_0000 || (hi === 0x7ff0_0000 && x.getUint32(8 * i, true) !== 0);
+  };
+  for (let i = 0; i < 4; i++) if (nan32(d, i) && nan32(v, i)) v.setUint32(4 * i, 0x3f80_0000, true);
+  for (let i = 0; i < 2; i++) {
+    if (nan64(d, i) && nan64(v, i)) { v.setUint32(8 * i, 0, true); v.setUint32(8 * i + 4, 0x3ff0_0000, true); }
+  }
 }
 
 // 16-byte aligned by default (pickTarget misaligns some on purpose: #GP for aligned forms).
 const sseAlign = () => 16;
 
+// QEMU 7.2's TCG checks the 16-byte alignment of legacy-SSE m128 operands only for some instructions
+// (not for ORPS/ANDPS/..., nor the m128 shift count of PSRL/PSRA/PSLL), where the SDM requires #GP(0)
+// for all but the unaligned moves: 32-bit cases, which run on QEMU, keep memory operands aligned.
+// (The 64-bit cases test the alignment faults against the host CPU.)
+const qemuAlignOk = (_form: Form, built: Built, _st: CpuState, bits: Bits) => !onQemu(bits) || built.ea === undefined || (built.ea & 15n) === 0n;
 
-export const sseFloatFamily = formFamily('sse-float', sseForms, undefined, { state: sseState, setup: setupSse, align: sseAlign, features: SSE_FEATURES });
-export const sseIntFamily = formFamily('sse-int', sse2IntForms, undefined, { state: sseState, setup: setupSse, align: sseAlign, features: SSE_FEATURES });
+
+export const sseFloatFamily = formFamily('sse-float', sseForms, undefined, { state: sseState, setup: setupSse, align: sseAlign, check: qemuAlignOk, features: SSE_FEATURES, modes: [64, 32, 16] });
+export const sseIntFamily = formFamily('sse-int', sse2IntForms, undefined, { state: sseState, setup: setupSse, align: sseAlign, check: qemuAlignOk, features: SSE_FEATURES, modes: [64, 32, 16] });

@@ -4,7 +4,7 @@
 import type { Prng } from '../prng.js';
 import { build, pickTarget, type Built, type Form } from './encode.js';
 import { WINDOW_BASE, WINDOW_SIZE } from './layout.js';
-import type { CpuState, Patch } from './state.js';
+import type { Bits, CpuState, Patch } from './state.js';
 import { bytesOf, intValue, xmmValue } from './values.js';
 
 export interface Draft {
@@ -29,9 +29,11 @@ export interface Family {
   features: ReadonlySet<string>;
   /** Cases iced decodes as invalid are wanted (they must raise #UD on both sides). */
   allowInvalid?: boolean;
-  /** Code sizes the family runs in (32: compatibility mode on the host, protected mode in the CPU). */
-  modes: readonly (32 | 64)[];
-  generate(r: Prng, bits: 32 | 64): Draft | undefined;
+  /** Code sizes the family runs in (32: protected mode at CPL 3, QEMU as the reference, see qemu.ts). */
+  modes: readonly (Bits)[];
+  /** CPUID model the interpreter runs the cases as (default: the CPU's default, westmere). */
+  model?: string;
+  generate(r: Prng, bits: Bits): Draft | undefined;
 }
 
 export const INTEGER_FEATURES = new Set(['INTEL8086', 'INTEL186', 'INTEL286', 'INTEL386', 'INTEL486', 'X64', 'CMOV', 'CX8', 'CMPXCHG16B', 'POPCNT', 'MULTIBYTENOP', 'MSR']);
@@ -47,10 +49,14 @@ export function randomFlags(r: Prng): number {
   return f;
 }
 
-/** Random registers, RSP in the window (room both ways), random flags, default MXCSR. */
-export function baseState(r: Prng): CpuState {
+/**
+ * Random registers, RSP in the window (room both ways), random flags, default MXCSR. In 16-bit code
+ * SS is the window segment: ESP is an offset, with its upper half clear (an IRET to a 16-bit stack
+ * segment loads only SP, so the runner's upper half would show otherwise).
+ */
+export function baseState(r: Prng, bits: Bits = 64): CpuState {
   const gpr = Array.from({ length: 16 }, () => intValue(r));
-  gpr[RSP] = BigInt(WINDOW_BASE + 0x8000 + 8 * r.int(0x400) + (r.chance(0.05) ? r.int(8) : 0));
+  gpr[RSP] = BigInt((bits === 16 ? 0 : WINDOW_BASE) + 0x8000 + 8 * r.int(0x400) + (r.chance(0.05) ? r.int(8) : 0));
   return { gpr, rflags: randomFlags(r), mxcsr: 0x1f80, xmm: Array.from({ length: 16 }, () => xmmValue(r)) };
 }
 
@@ -66,14 +72,14 @@ export interface FormFamilyOptions {
   /** Alignment the memory operand usually gets (16 for SSE aligned forms). */
   align?: (form: Form) => number;
   /** Family-specific register/memory setup, before the addressing registers are applied. */
-  setup?: (r: Prng, form: Form, built: Built, st: CpuState, patches: Patch[]) => void;
+  setup?: (r: Prng, form: Form, built: Built, st: CpuState, patches: Patch[], bits: Bits) => void;
   /** Reject a case (return false) after setup, e.g. when two roles need one register. */
-  check?: (form: Form, built: Built, st: CpuState) => boolean;
+  check?: (form: Form, built: Built, st: CpuState, bits: Bits) => boolean;
   lock?: number; // probability of a LOCK prefix
-  state?: (r: Prng) => CpuState;
+  state?: (r: Prng, bits: Bits) => CpuState;
   noFaults?: boolean;
   features?: ReadonlySet<string>;
-  modes?: readonly (32 | 64)[];
+  modes?: readonly (Bits)[];
 }
 
 export function formFamily(name: string, forms: Form[], mnemonics: string[] | undefined, o: FormFamilyOptions = {}): Family {
@@ -84,18 +90,17 @@ export function formFamily(name: string, forms: Form[], mnemonics: string[] | un
     modes: o.modes ?? [64, 32],
     generate(r, bits) {
       const form = r.pick(forms);
-      // No deliberate faults in 32-bit cases: the CPU runs them with paging off.
-      const target = pickTarget(r, o.align?.(form) ?? 1, !o.noFaults && bits === 64);
+      const target = pickTarget(r, o.align?.(form) ?? 1, !o.noFaults, bits);
       const built = build(r, form, target, o.lock !== undefined && r.chance(o.lock), bits);
       if (!built) return undefined;
-      const st = (o.state ?? baseState)(r);
+      const st = (o.state ?? baseState)(r, bits);
       const patches: Patch[] = [];
       if (built.ea !== undefined && r.chance(0.6)) {
         patchAt(patches, built.ea, bytesOf(intValue(r), Math.min(built.opSize || 8, 8)));
       }
-      o.setup?.(r, form, built, st, patches);
+      o.setup?.(r, form, built, st, patches, bits);
       for (const [reg, v] of built.regs) st.gpr[reg] = v;
-      if (o.check && !o.check(form, built, st)) return undefined;
+      if (o.check && !o.check(form, built, st, bits)) return undefined;
       return { code: built.bytes, state: st, patches, ea: built.ea };
     },
   };

@@ -1,12 +1,15 @@
 // The interpreter side of a differential case: an X86Cpu in 64-bit mode at CPL 3, with 4-level page
 // tables that identity-map the data window (user, writable) and the code page (user, read-only) at the
 // same linear addresses as the native harness. Everything else is not present.
-// 32-bit cases run in flat 32-bit protected mode (the multiboot state) at CPL 0 with paging off, so
-// their generators produce no faulting addresses and no privileged instructions.
+// 32- and 16-bit cases run in protected mode at CPL 3 with 32-bit paging, in the environment of the QEMU
+// runner (harness/diffexec-qemu32.c, see env32.ts): same GDT and selectors, same user mappings.
+// A stub run by the CPU itself loads the GDT, TR, CR3/CR4/CR0 and IRETs to CPL 3; the CPU's snapshot
+// of that moment is restored before every case.
 import { GuestMemory, PortBus } from '@unimachine/core';
 import { X86Cpu, type X86CpuLike } from '../cpu-api.js';
 import { CODE_BASE, CODE_SIZE, END_MARKER, GUARD_HI, WINDOW_BASE, WINDOW_SIZE } from './layout.js';
-import type { CaseResult, CpuState, TestCase, WindowRun } from './state.js';
+import { buildProtectedEnvironment, caseCs, caseEntry, SETUP_ENTRY, SETUP_MAX_STEPS } from './env32.js';
+import type { Bits, CaseResult, CpuState, TestCase, WindowRun } from './state.js';
 
 const PML4 = 0x1000;
 const PDPT = 0x2000;
@@ -21,34 +24,54 @@ const RFLAGS_FIXED = 0x202; // bit 1 always set; IF=1 as in any Linux user proce
 /** A run() failure whose message says this: the instruction is not there yet (not a defect). */
 const UNIMPLEMENTED = /unimplemented|not implemented|unsupported/i;
 
+/** What the runner uses of the CPU beyond cpu-api.ts: the Device snapshot contract and the CPL. */
+interface SnapshotCpu {
+  snapshot(): unknown;
+  restore(s: unknown): void;
+  readonly cpl: number;
+  readonly segSel?: Uint16Array;
+}
+
 export class GuestRunner {
   readonly memory = new GuestMemory(GUARD_HI);
   private cpu: X86CpuLike;
+  /** 32-bit cases: the CPU right after the setup stub reached CPL 3 (restored before every case). */
+  private userSnapshot: unknown;
   private readonly window: Uint8Array;
   private readonly pristine: Uint8Array;
   private readonly window32: Int32Array;
   private readonly pristine32: Int32Array;
 
-  constructor(pristine: Uint8Array, readonly bits: 32 | 64 = 64) {
+  constructor(pristine: Uint8Array, readonly bits: Bits = 64, readonly model?: string) {
     if (!X86Cpu) throw new Error('X86Cpu is not exported by @unimachine/cpu-x86 yet');
     this.pristine = pristine;
     this.window = this.memory.u8.subarray(WINDOW_BASE, WINDOW_BASE + WINDOW_SIZE);
     this.window.set(pristine);
     this.window32 = new Int32Array(this.memory.buffer, WINDOW_BASE, WINDOW_SIZE / 4);
     this.pristine32 = new Int32Array(pristine.buffer, pristine.byteOffset, WINDOW_SIZE / 4);
-    this.buildPageTables();
+    if (bits === 64) this.buildPageTables();
+    else buildProtectedEnvironment(this.memory, bits);
     this.cpu = this.newCpu();
   }
 
   // Long mode is entered once per CPU object (entering it flushes the CPU's caches, which is slow);
   // each case then only loads registers. A CPU that died is replaced.
   private newCpu(): X86CpuLike {
-    const cpu = new X86Cpu!({ memory: this.memory, ports: new PortBus() });
+    const cpu = new X86Cpu!({ memory: this.memory, ports: new PortBus(), ...(this.model ? { model: this.model } : {}) });
     cpu.stopOnException = true;
-    if (this.bits === 64) cpu.enterLongMode({ cr3: PML4, cpl: 3, rip: BigInt(CODE_BASE), rsp: BigInt(WINDOW_BASE) });
-    else {
-      cpu.enterMultiboot(CODE_BASE, 0);
-      cpu.setCr(4, cpu.getCr(4) | 0x600n); // OSFXSR | OSXMMEXCPT, as Linux runs the host side
+    if (this.bits === 64) {
+      cpu.enterLongMode({ cr3: PML4, cpl: 3, rip: BigInt(CODE_BASE), rsp: BigInt(WINDOW_BASE) });
+      // The `max` model has XSAVE: enable it as Linux does for the host side (CR4.OSXSAVE, XCR0 x87+SSE).
+      if (this.model === 'max') { cpu.setCr(4, cpu.getCr(4) | 0x40000n); (cpu as unknown as { xcr0: number }).xcr0 = 3; }
+    } else {
+      cpu.enterMultiboot(SETUP_ENTRY, 0);
+      const c = cpu as unknown as SnapshotCpu;
+      const entry = BigInt(caseEntry(this.bits)), cs = caseCs(this.bits);
+      for (let i = 0; i < SETUP_MAX_STEPS && !(cpu.getRip() === entry && c.cpl === 3); i++) cpu.run(1);
+      if (cpu.lastException || c.cpl !== 3 || c.segSel?.[1] !== cs) {
+        throw new Error(`the 32-bit setup stub did not reach CPL 3 (rip 0x${cpu.getRip().toString(16)}, exception ${JSON.stringify(cpu.lastException)})`);
+      }
+      this.userSnapshot = c.snapshot();
     }
     return cpu;
   }
@@ -91,14 +114,17 @@ export class GuestRunner {
 
     const cpu = this.cpu;
     const s = tc.state;
-    const end = BigInt(CODE_BASE + tc.code.length);
+    // Case offsets: linear addresses in 32/64-bit code, offsets in the 16-bit code segment (base CODE_BASE).
+    const start = this.bits === 64 ? CODE_BASE : caseEntry(this.bits);
+    const end = BigInt(start + tc.code.length);
     try {
+      if (this.userSnapshot) (cpu as unknown as SnapshotCpu).restore(this.userSnapshot);
       cpu.lastException = undefined;
       for (let i = 0; i < 16; i++) cpu.setGpr(i, s.gpr[i]);
       cpu.setRflags((s.rflags & 0xcd5) | RFLAGS_FIXED);
       for (let i = 0; i < 16; i++) cpu.setXmm(i, s.xmm[i]);
       cpu.mxcsr = s.mxcsr;
-      cpu.setRip(BigInt(CODE_BASE));
+      cpu.setRip(BigInt(start));
     } catch (e) {
       return this.finish('unimplemented', `state setup failed: ${(e as Error).message}`);
     }

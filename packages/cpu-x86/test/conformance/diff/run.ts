@@ -5,7 +5,8 @@ import { compare, outcomeText, type Verdict } from './compare.js';
 import type { Family } from './families.js';
 import { GuestRunner } from './guest.js';
 import { runNative } from './native.js';
-import { GPR_NAMES, type CaseResult, type TestCase } from './state.js';
+import { runQemu } from './qemu.js';
+import { GPR_NAMES, type Bits, type CaseResult, type TestCase } from './state.js';
 import { hex, IcedDecoder } from '../iced.js';
 import { MODEL_DECODER_OPTIONS } from '../scope.js';
 import { X86Cpu } from '../cpu-api.js';
@@ -25,28 +26,34 @@ export interface FamilyReport {
 }
 
 let pristine: Uint8Array | undefined;
-const guests = new Map<number, GuestRunner>();
+const guests = new Map<number | string, GuestRunner>();
 
 export function sharedPristine(): Uint8Array {
   return (pristine ??= pristineWindow());
 }
 
-function guestRunner(bits: 32 | 64): GuestRunner | undefined {
+function guestRunner(bits: Bits, model?: string): GuestRunner | undefined {
   if (!X86Cpu) return undefined;
-  let g = guests.get(bits);
-  if (!g) guests.set(bits, (g = new GuestRunner(sharedPristine(), bits)));
+  const key = model ? `${bits}/${model}` : bits;
+  let g = guests.get(key);
+  if (!g) guests.set(key, (g = new GuestRunner(sharedPristine(), bits, model)));
   return g;
 }
 
 const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
 
 /** The name a family's figures go under: 'alu' for 64-bit cases, 'alu/32' for 32-bit ones. */
-export const familyKey = (fam: Family, bits: 32 | 64) => (bits === 64 ? fam.name : `${fam.name}/32`);
+export const familyKey = (fam: Family, bits: Bits) => (bits === 64 ? fam.name : `${fam.name}/${bits}`);
 
-export function runFamily(fam: Family, seed: number, count: number, maxReproducers = 5, bits: 32 | 64 = 64): FamilyReport {
+/**
+ * Run a family's cases on the reference and in the interpreter. The reference is the host CPU for
+ * 64-bit cases and QEMU (diff/qemu.ts) for 32-bit ones: the host this suite grew up on cannot run
+ * 32-bit code segments, and QEMU can also run them at CPL 3 with paging, as the CPU does.
+ */
+export function runFamily(fam: Family, seed: number, count: number, maxReproducers = 5, bits: Bits = 64): FamilyReport {
   const cases = generateCases(fam, seed, count, sharedPristine(), bits);
-  const host = runNative(sharedPristine(), cases);
-  const runner = guestRunner(bits);
+  const host = bits === 64 ? runNative(sharedPristine(), cases) : runQemu(sharedPristine(), cases);
+  const runner = guestRunner(bits, fam.model);
   const rep: FamilyReport = {
     family: familyKey(fam, bits), cases: cases.length, match: 0, mismatch: 0, unimplemented: 0, hostTimeout: 0, hostExceptions: 0,
     mismatchByMnemonic: new Map(), unimplementedByMnemonic: new Map(), reproducers: [],

@@ -1,3 +1,8 @@
+/** Code size of a case. */
+export type Bits = 16 | 32 | 64;
+/** 32- and 16-bit cases run on QEMU (diff/qemu.ts), 64-bit ones on the host CPU. */
+export const onQemu = (bits: Bits): boolean => bits !== 64;
+
 /** Architectural state a case starts from and ends with (what both sides can observe). */
 export interface CpuState {
   gpr: bigint[]; // 16 entries, RAX..R15, unsigned 64-bit
@@ -13,8 +18,8 @@ export interface Patch {
 
 export interface TestCase {
   family: string;
-  /** 64: long mode. 32: 32-bit code (compatibility mode on the host, protected mode in the CPU). */
-  bitness: 32 | 64;
+  /** 64: long mode (the host CPU). 32, 16: protected-mode code at CPL 3 (QEMU, see env32.ts). */
+  bitness: Bits;
   /** iced mnemonic of the instruction under test (the first one of a sequence). */
   mnemonic: string;
   code: Uint8Array;

@@ -59,6 +59,15 @@ const RULES: Record<string, Rule> = {
   Daa: () => flags(OF), Das: () => flags(OF),
   Aaa: () => flags(OF | SF | ZF | PF), Aas: () => flags(OF | SF | ZF | PF),
   Aam: () => flags(OF | AF | CF), Aad: () => flags(OF | AF | CF),
+  // TZCNT/LZCNT: "ZF is set to 1 in case of zero output ... CF is set to 1 if the input was zero.
+  // The OF, SF, PF and AF flags are undefined."
+  Tzcnt: () => flags(OF | SF | PF | AF), Lzcnt: () => flags(OF | SF | PF | AF),
+  // ANDN: "SF and ZF are updated; OF and CF are cleared; AF and PF are undefined." BLSI/BLSR (ZF SF
+  // updated, CF per source, OF cleared), BLSMSK (SF updated, ZF OF cleared), BZHI (ZF SF updated, CF if
+  // the index is out of range, OF cleared): "AF and PF are undefined." BEXTR: "ZF is updated; CF and OF
+  // are cleared; AF, SF and PF are undefined."
+  Andn: () => flags(AF | PF), Blsi: () => flags(AF | PF), Blsmsk: () => flags(AF | PF), Blsr: () => flags(AF | PF),
+  Bzhi: () => flags(AF | PF), Bextr: () => flags(AF | SF | PF),
 };
 
 function shiftRule(c: Ctx, cfUndefinedPastSize: boolean): Undefined {
@@ -92,8 +101,15 @@ const X87_CC_DEFINED = new Set([
  * FOP, FIP/FCS and FDP/FDS (what they record differs between vendors: AMD saves them only with a
  * pending exception), MXCSR_MASK (a model constant), and the undefined x87 condition codes.
  */
-export function fxsaveMask(at: number, mnemonic: string): { offset: number; mask: number }[] {
+export function fxsaveMask(at: number, mnemonic: string, qemu = false): { offset: number; mask: number }[] {
   const out: { offset: number; mask: number }[] = [];
+  if (qemu) {
+    // QEMU's FXSAVE writes only the 10 bytes of each ST register and leaves bytes 10..15 of its slot
+    // as they were (hardware writes zeros; the SDM calls them reserved). QEMU's softfloat x87 never
+    // sets C1 for a rounded-up result (FSW bit 9).
+    for (let i = 0; i < 8; i++) for (let k = 10; k < 16; k++) out.push({ offset: at + 32 + 16 * i + k, mask: 0 });
+    out.push({ offset: at + 3, mask: 0xff & ~0x02 });
+  }
   for (let i = 6; i < 24; i++) out.push({ offset: at + i, mask: 0 }); // FOP, FIP, FCS, FDP, FDS
   for (let i = 28; i < 32; i++) out.push({ offset: at + i, mask: 0 }); // MXCSR_MASK
   if (!X87_CC_DEFINED.has(mnemonic)) {
