@@ -9,18 +9,18 @@
 // be a reference): accesses past a segment limit (QEMU ignores data segment limits), writes through a
 // read-only or code segment and accesses through a null selector (QEMU checks neither on access).
 import type { Prng } from '../prng.js';
-import { build } from './encode.js';
+import { build, memForm16 } from './encode.js';
 import { WINDOW_BASE, WINDOW_SIZE } from './layout.js';
 import type { Bits, Patch } from './state.js';
 import { bytesOf, intValue } from './values.js';
-import { baseState, f, INTEGER_FEATURES, patchAt, RBP, RBX, RDI, RSI, RSP, type Draft, type Family } from './family.js';
+import { baseState, f, INTEGER_FEATURES, patchAt, RSP, type Draft, type Family } from './family.js';
 import { INTERESTING_SELECTORS, USER_CONFORMING_CS, USER_CS, USER_DS, USER_RO_DS, USER_WINDOW_DS } from './env32.js';
 
 const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5;
 
 /** A selector for a segment load: mostly loadable ones, often one that must fault. */
 function selector(r: Prng): number {
-  if (r.chance(0.5)) return r.pick([USER_DS, USER_DS, USER_WINDOW_DS, USER_RO_DS, USER_CS, USER_CONFORMING_CS, 0]);
+  if (r.chance(0.6)) return r.pick([USER_DS, USER_DS, USER_WINDOW_DS, USER_RO_DS, USER_CS, USER_CONFORMING_CS, 0]);
   return r.pick(INTERESTING_SELECTORS) | (r.chance(0.2) ? r.int(4) : 0);
 }
 
@@ -139,49 +139,27 @@ function movToSreg(r: Prng, bits: Bits): Draft | undefined {
   return { code: Uint8Array.from(code), state: st, patches, ea: built.ea };
 }
 
-// 16-bit address forms: ModRM rm -> [base, index] registers (undefined: none; rm 6 with mod 0 is disp16).
-const ADDR16: [number | undefined, number | undefined][] = [
-  [RBX, RSI], [RBX, RDI], [RBP, RSI], [RBP, RDI], [RSI, undefined], [RDI, undefined], [RBP, undefined], [RBX, undefined],
-];
-// ALU r/m, r and r, r/m (byte and word/dword), MOV both ways, TEST, and CMP with an immediate.
+// ALU r/m, r and r, r/m (byte and word/dword), MOV both ways, TEST, and CMP.
 const ADDR16_OPS = [0x00, 0x01, 0x02, 0x03, 0x08, 0x09, 0x20, 0x21, 0x28, 0x29, 0x2a, 0x30, 0x31, 0x38, 0x39, 0x3a, 0x3b, 0x84, 0x85, 0x88, 0x89, 0x8a, 0x8b];
 
 /**
- * An ALU or MOV with a 16-bit address: mostly GS: (the window segment) so the offset lands in the
- * window; sometimes no override, so the default segment (SS for BP-based forms, DS otherwise, both
- * flat) gives a linear address below 64 KiB, a supervisor page: #PF with the wrapped offset in CR2.
+ * An ALU or MOV with a 16-bit address (0x67) in 32-bit code: mostly GS: (the window segment) so the
+ * offset lands in the window; sometimes no override, so the default segment (SS for BP-based forms,
+ * DS otherwise, both flat) gives a linear address below 64 KiB, a supervisor page: #PF with the
+ * wrapped offset in CR2.
  */
 function addr16(r: Prng): Draft | undefined {
   const st = baseState(r);
   const op = r.pick(ADDR16_OPS);
   const size = op & 1 ? r.pick([2, 4]) : 1;
   const viaGs = r.chance(0.85);
-  const target = 0x100 + r.int(0x10000 - 0x200); // whole operand inside the 64 KiB limit
-  const mod = r.pick([0, 1, 2]);
-  const rm = r.int(8);
+  const target = 0x100 + r.int(0x10000 - 0x200); // the whole operand inside the 64 KiB limit
   const reg = r.int(8);
-  let disp: number[] = [];
-  let dispValue = 0;
-  if (mod === 0 && rm === 6) { dispValue = target; disp = [...bytesOf(BigInt(target), 2)]; }
-  else if (mod === 1) { dispValue = r.range(-128, 127); disp = [dispValue & 0xff]; }
-  else if (mod === 2) { dispValue = r.range(-0x8000, 0x7fff); disp = [dispValue & 0xff, (dispValue >> 8) & 0xff]; }
-  const regs = new Map<number, bigint>();
-  if (!(mod === 0 && rm === 6)) {
-    const [base, index] = ADDR16[rm];
-    const garbage = () => BigInt(r.u32() & 0xffff_0000); // upper halves are ignored
-    let rest = (target - dispValue) & 0xffff;
-    if (index !== undefined) {
-      const iv = r.int(0x10000);
-      regs.set(index, garbage() | BigInt(iv));
-      rest = (rest - iv) & 0xffff;
-    }
-    regs.set(base!, garbage() | BigInt(rest));
-  }
-  // The register operand must not be one of the address registers (a write would be fine, but the
-  // generator's target would no longer describe the case).
-  if (regs.has(reg)) return undefined;
-  for (const [k, v] of regs) st.gpr[k] = v;
-  const code = [...(viaGs ? [0x65] : []), ...(size === 2 ? [0x66] : []), 0x67, op, (mod << 6) | (reg << 3) | rm, ...disp];
+  const m = memForm16(r, reg, target);
+  // The register operand must not be an address register (the target would no longer describe the case).
+  if (m.regs.has(reg)) return undefined;
+  for (const [k, v] of m.regs) st.gpr[k] = v;
+  const code = [...(viaGs ? [0x65] : []), ...(size === 2 ? [0x66] : []), 0x67, op, ...m.bytes];
   const ea = BigInt(WINDOW_BASE + target);
   const patches: Patch[] = [];
   if (viaGs && r.chance(0.6)) patchAt(patches, ea, bytesOf(intValue(r), size));

@@ -55,6 +55,9 @@ let compat32: string | undefined | null = null;
 /**
  * Why the host cannot run 32-bit cases (compatibility mode through a 32-bit code segment), or
  * undefined when it can. Some hypervisor kernels fault on the far jump into any 32-bit code segment.
+ * Not used by the suite: 32-bit cases run on QEMU (qemu.ts), at CPL 3 in protected mode as the CPU
+ * runs them; this probe and diffexec.c's bitness 32 remain for comparing against real hardware on a
+ * host that allows compatibility mode.
  */
 export function native32UnavailableReason(): string | undefined {
   if (compat32 !== null) return compat32;
