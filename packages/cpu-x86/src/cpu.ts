@@ -8,6 +8,7 @@ import { deliverException, deliverNmi, describeVector } from './interrupts.js';
 import { dumpRegisters } from './dump.js';
 import { DecodeCache } from './decode-cache.js';
 import { modelIsa, type CpuModel } from './cpuid.js';
+import { rdrandState } from './exec-bmi.js';
 import { X87 } from './x87.js';
 import { CHK_FETCH, checkFetchEnd, checkFetchStart, fetchPageWithinLimit, refreshSegChecks } from './segment-check.js';
 import { DebugState, debugAfter, debugBefore, noteDataAccess, resetDebugRegisters, updateDebugState } from './debug.js';
@@ -853,6 +854,7 @@ export class X86Cpu implements Cpu {
       msr: [this.kernelGsBase, this.tscAux, this.patLo, this.patHi, this.apicBase, this.miscEnable, this.star[0], this.star[1], this.lstar, this.cstar, this.sfmask, this.tscOffset],
       mxcsr: this.mxcsrValue,
       xcr0: this.xcr0,
+      rng: Array.from(rdrandState(this)),
       x87: { cw: this.fpuCw, sw: this.x87.sw, top: this.x87.top, empty: this.x87.empty, st: Array.from(this.x87.st) },
       dr: Array.from(this.dr),
       sys: { mtrr: Array.from(this.mtrr), sysenter: [this.sysenterCs, this.sysenterEsp, this.sysenterEip], nmi: [this.nmiPending, this.nmiBlocked] },
@@ -879,6 +881,7 @@ export class X86Cpu implements Cpu {
     [this.lstar, this.cstar, this.sfmask, this.tscOffset] = m.slice(8);
     this.mxcsrValue = s.mxcsr;
     this.xcr0 = s.xcr0 ?? 1;
+    if (s.rng) rdrandState(this).set(s.rng);
     this.fpuCw = s.x87.cw; this.x87.sw = s.x87.sw; this.x87.top = s.x87.top; this.x87.empty = s.x87.empty; this.x87.st.set(s.x87.st);
     this.dr.set(s.dr);
     updateDebugState(this);
@@ -912,6 +915,8 @@ export interface CpuSnapshot {
   mxcsr: number;
   /** Absent in snapshots taken before XSAVE support: 1 (reset value). */
   xcr0?: number;
+  /** RDRAND/RDSEED generator state (absent in older snapshots: the generator continues). */
+  rng?: number[];
   x87: { cw: number; sw: number; top: number; empty: number; st: number[] };
   dr: number[];
   /** Optional for snapshots taken before these fields existed. */

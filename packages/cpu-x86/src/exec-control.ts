@@ -3,7 +3,7 @@ import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { branchTarget, ea } from './operands.js';
 import { push, pop, peek } from './stack.js';
-import { ACC_WRITE, CHK_FETCH, checkBranchTarget, checkFarTarget, checkReturnFrame, checkStackRange } from './segment-check.js';
+import { ACC_WRITE, CHK_FETCH, checkBranchTarget, checkFarTarget, checkReturnFrame, checkReturnTarget, checkStackRange } from './segment-check.js';
 import { grp5IncDec } from './exec-alu.js';
 import { pushE } from './exec-stack.js';
 import { iret } from './interrupts.js';
@@ -119,6 +119,7 @@ function callFarPtr(c: X86Cpu, i: Insn): void { // 9A
 function retFar(c: X86Cpu, i: Insn): void { // CA/CB
   const size = i.size;
   checkReturnFrame(c, size, 2, i.op === 0xca ? i.imm & 0xffff : 0); // #SS(0) before rSP moves
+  checkReturnTarget(c, size); // #GP(0) for an EIP beyond the new CS limit, before anything changes
   const ipLo = pop(c, size), ipHi = size === 8 ? c.hi : 0;
   const cs = pop(c, size) & 0xffff;
   const n = i.op === 0xca ? i.imm & 0xffff : 0;

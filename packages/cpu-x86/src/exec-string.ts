@@ -6,7 +6,7 @@ import { DF, IOPL, RF, TF } from './flags.js';
 import { DBG_IO, noteIoAccess } from './debug.js';
 import { checkIoPermission } from './system-io.js';
 import { SEG_ES } from './insn.js';
-import { ACC_READ, ACC_WRITE, checkSegAccess } from './segment-check.js';
+import { ACC_READ, ACC_WRITE, checkSegAccess, segAccessOk } from './segment-check.js';
 
 /** Iterations per step() for REP-prefixed strings, so interrupts and stop requests get a turn. */
 const REP_CHUNK = 4096;
@@ -158,12 +158,13 @@ function bulkStos(c: X86Cpu, i: Insn): boolean {
   const count = getCount(c, a);
   if (count === 0) return true;
   const di = getIdx(c, 7, a);
-  if (c.segChecked[SEG_ES] !== 0) return false; // segment limits: element by element
   const l = lin(c, SEG_ES, di, size, ACC_WRITE);
   const room = 4096 - (l & 0xfff);
   let n = Math.min(count, Math.floor(room / size), REP_CHUNK);
   if (a !== 8) n = Math.min(n, Math.floor(((a === 4 ? TWO32 : 0x10000) - di) / size));
   if (n <= 0) return false;
+  // A limited ES: the whole run must fit, else the element loop faults at the exact element.
+  if (c.segChecked[SEG_ES] !== 0 && !segAccessOk(c, SEG_ES, di, n * size, ACC_WRITE)) return false;
   const pa = c.paging ? c.translate(l, 1 | c.accUser) : l;
   const bytes = n * size;
   if (pa + bytes > c.ramSize) return false;
@@ -190,7 +191,6 @@ function bulkMovs(c: X86Cpu, i: Insn): boolean {
   const count = getCount(c, a);
   if (count === 0) return true;
   const si = getIdx(c, 6, a), di = getIdx(c, 7, a);
-  if ((c.segChecked[SEG_ES] | c.segChecked[i.seg]) !== 0) return false; // segment limits: per element
   const ls = lin(c, i.seg, si, size, ACC_READ), ld = lin(c, SEG_ES, di, size, ACC_WRITE);
   let n = Math.min(count, Math.floor((4096 - (ls & 0xfff)) / size), Math.floor((4096 - (ld & 0xfff)) / size), REP_CHUNK);
   if (a !== 8) {
@@ -198,6 +198,8 @@ function bulkMovs(c: X86Cpu, i: Insn): boolean {
     n = Math.min(n, Math.floor((lim - si) / size), Math.floor((lim - di) / size));
   }
   if (n <= 0) return false;
+  if ((c.segChecked[SEG_ES] | c.segChecked[i.seg]) !== 0 &&
+    !(segAccessOk(c, i.seg, si, n * size, ACC_READ) && segAccessOk(c, SEG_ES, di, n * size, ACC_WRITE))) return false;
   const ps = c.paging ? c.translate(ls, c.accUser) : ls;
   const pd = c.paging ? c.translate(ld, 1 | c.accUser) : ld;
   const bytes = n * size;

@@ -5,7 +5,7 @@ import { SEG_CS, SEG_SS } from './insn.js';
 import { codeDescriptorDpl, loadCodeSegment, loadSegment, DESC } from './segments.js';
 import { writeFlags } from './exec-stack.js';
 import { push, pop } from './stack.js';
-import { ACC_READ, ACC_WRITE, checkReturnFrame, checkStackRange } from './segment-check.js';
+import { ACC_READ, ACC_WRITE, checkReturnFrame, checkReturnTarget, checkStackRange } from './segment-check.js';
 import { taskSwitch, TASK_CALL, TASK_IRET } from './system-tasks.js';
 
 const NAMES = ['#DE', '#DB', 'NMI', '#BP', '#OF', '#BR', '#UD', '#NM', '#DF', 'coprocessor overrun', '#TS', '#NP', '#SS', '#GP', '#PF', 'reserved', '#MF', '#AC', '#MC', '#XM', '#VE'];
@@ -210,6 +210,7 @@ export function iret(c: X86Cpu, size: number): void {
   c.nmiBlocked = false; // any IRET ends NMI blocking, even one that then faults
   if (!(c.cr0 & 1)) {
     checkStackRange(c, 0, 3 * size, ACC_READ); // #SS(0) before SP moves
+    checkReturnTarget(c, size); // #GP(0) for an IP beyond the CS limit
     const ip = pop(c, size);
     const cs = pop(c, size) & 0xffff;
     const fl = pop(c, size);
@@ -224,6 +225,7 @@ export function iret(c: X86Cpu, size: number): void {
   if (c.fl.bits & NT && !(c.efer & 0x400)) { taskSwitch(c, c.sysRd16(c.trBase), TASK_IRET); return; } // return to the back-linked task
   const long = c.codeSize === 64;
   checkReturnFrame(c, size, 3, 0); // #SS(0) before rSP moves (no-op in 64-bit mode)
+  checkReturnTarget(c, size); // #GP(0) for an EIP beyond the new CS limit
   const ripLo = pop(c, size), ripHi = size === 8 ? c.hi : 0;
   const cs = pop(c, size) & 0xffff;
   const fl = pop(c, size);

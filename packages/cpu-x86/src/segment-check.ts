@@ -1,7 +1,7 @@
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { SEG_CS, SEG_SS } from './insn.js';
-import { DESC, descLimit } from './segments.js';
+import { DESC, descLimit, readDescriptor } from './segments.js';
 
 /**
  * Segment limit and type checks (Intel SDM Vol. 3A §5.3 limit checking, §5.4-5.5 type checking,
@@ -61,25 +61,28 @@ function segFault(c: X86Cpu, s: number): never {
  * segment `s`. Raises #SS(0) for SS, #GP(0) otherwise. Called only when c.segChecked[s] !== 0.
  */
 export function checkSegAccess(c: X86Cpu, s: number, off: number, size: number, kind: number): void {
+  if (!segAccessOk(c, s, off, size, kind)) segFault(c, s);
+}
+
+/** The rules of checkSegAccess, as a predicate (bulk string paths probe a whole range with it). */
+export function segAccessOk(c: X86Cpu, s: number, off: number, size: number, kind: number): boolean {
   const limit = c.segLimit[s];
   const last = off + size - 1;
-  if (!(c.cr0 & 1)) {
-    // Real-address mode (Vol. 2 "Real-Address Mode Exceptions"): an operand not wholly inside the
-    // cached limit (0xFFFF unless raised in protected mode) is #GP / #SS; attributes are not checked.
-    if (last > limit) segFault(c, s);
-    return;
-  }
+  // Real-address mode (Vol. 2 "Real-Address Mode Exceptions"): an operand not wholly inside the
+  // cached limit (0xFFFF unless raised in protected mode) is #GP / #SS; attributes are not checked.
+  if (!(c.cr0 & 1)) return last <= limit;
   const attr = c.segAttr[s];
-  if (!(attr & 0x80)) segFault(c, s); // null selector (unusable): any access #GP(0) (§5.4.1)
+  if (!(attr & 0x80)) return false; // null selector (unusable): any access #GP(0) (§5.4.1)
   if (attr & 0x08) {
     // Code segment: never writable; readable only with the R bit (§5.5 "type checking").
-    if (kind & ACC_WRITE || !(attr & 0x02)) segFault(c, s);
-  } else if (kind & ACC_WRITE && !(attr & 0x02)) segFault(c, s); // read-only data
+    if (kind & ACC_WRITE || !(attr & 0x02)) return false;
+  } else if (kind & ACC_WRITE && !(attr & 0x02)) return false; // read-only data
   if ((attr & 0x0c) === 0x04) {
     // Expand-down data (§5.3): valid offsets are limit+1 .. 0xFFFF (B=0) or 0xFFFFFFFF (B=1).
     const upper = attr & 0x4000 ? FLAT : 0xffff;
-    if (off <= limit || last > upper) segFault(c, s);
-  } else if (last > limit && limit < FLAT) segFault(c, s);
+    return off > limit && last <= upper;
+  }
+  return last <= limit || limit >= FLAT;
 }
 
 /**
@@ -305,6 +308,33 @@ export function checkReturnFrame(c: X86Cpu, size: number, slots: number, gap: nu
   const off = c.stackSize === 4 ? (c.r[8] + size) >>> 0 : (c.r[8] + size) & 0xffff;
   const cs = c.readLin((c.segBase[SEG_SS] + off) >>> 0, 2, c.accUser);
   if ((cs & 3) > c.cpl) checkStackRange(c, slots * size + gap, 2 * size, ACC_READ);
+}
+
+/**
+ * RETF/IRET outside 64-bit mode: #GP(0) when the return EIP lies beyond the limit of the CS it returns
+ * to, before anything is popped (the SDM checks it before CS and EIP are loaded). A selector that is not
+ * a present code segment is left to loadCodeSegment, which reports it with its own error code.
+ */
+export function checkReturnTarget(c: X86Cpu, size: number): void {
+  if (c.stackSize === 8) return; // from 64-bit mode: a compat-mode target is caught at its fetch
+  const sp = c.r[8];
+  const csOff = c.stackSize === 4 ? (sp + size) >>> 0 : (sp + size) & 0xffff;
+  const cs = c.readLin((c.segBase[SEG_SS] + csOff) >>> 0, 2, c.accUser);
+  // The common case, a return into the current code segment: its cached limit decides (no descriptor read).
+  const same = (c.cr0 & 1) === 0 || (cs & 0xffff) === c.segSel[SEG_CS];
+  if (same && !(c.segChecked[SEG_CS] & CHK_FETCH)) return;
+  const ipOff = c.stackSize === 4 ? sp >>> 0 : sp & 0xffff;
+  const ip = c.readLin((c.segBase[SEG_SS] + ipOff) >>> 0, size === 2 ? 2 : 4, c.accUser);
+  let limit: number;
+  if (same) limit = c.segLimit[SEG_CS];
+  else {
+    if ((cs & 0xfffc) === 0 || !readDescriptor(c, cs)) return;
+    const hi = DESC.hi;
+    if ((hi & 0x1800) !== 0x1800 || !(hi & 0x8000)) return;
+    if (c.efer & 0x400 && hi & 0x200000) return; // to a 64-bit code segment
+    limit = descLimit(DESC.lo, hi);
+  }
+  if (ip > limit) c.fault(13, 0);
 }
 
 /** Before decoding at rip (segChecked[CS] & CHK_FETCH): the first byte must be inside the CS limit. */

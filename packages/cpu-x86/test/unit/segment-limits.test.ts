@@ -50,6 +50,7 @@ gdt: dq 0
   dq 0x00c0920200000001   ; 0x50 data, base 0x20000, limit 1 x 4 KiB pages = 0x1FFF
   dq 0x00cffa000000ffff   ; 0x58 flat 32-bit code, DPL 3
   dq 0x00cff2000000ffff   ; 0x60 flat data, DPL 3
+  dq 0x0000980000001fff   ; 0x68 execute-only 16-bit code, base 0, limit 0x1FFF
 gdt_end:
 gdtr: dw gdt_end - gdt - 1
   dd gdt
@@ -440,6 +441,20 @@ edge:                          ; 0x1FF0
     expect(reg32(m, RCX)).toBe(2);
   });
 
+  it('RETF and IRETD to an EIP beyond the limit of the CS they return to are #GP(0) before anything is popped', () => {
+    for (const insn of ['push dword 0x38\n  push dword 0x2000\n  AT\n  retf', 'pushfd\n  push dword 0x38\n  push dword 0x2000\n  AT\n  iretd']) {
+      const m = run(insn);
+      expectFault(m, 13, 0);
+      expect(m.cpu.segSel[1]).toBe(0x08);
+      expect(reg32(m, RSP)).toBe(insn.startsWith('pushfd') ? 0x80000 - 12 : 0x80000 - 8);
+    }
+    // With EIP at the last byte of the limit the return goes through; the 2-byte 00 00 found there then
+    // straddles the limit: #GP(0) at 0x1FFF, in the new CS.
+    const ok = run('push dword 0x38\n  push dword 0x1fff\n  retf');
+    expect(ok.cpu.segSel[1]).toBe(0x38);
+    expectFault(ok, 13, 0, 0x1fff);
+  });
+
   it('a far JMP whose offset is beyond the new CS limit faults before CS changes', () => {
     const m = run(`
   AT
@@ -469,6 +484,33 @@ edge:                          ; 0x1FF0
 `);
     expectFault(m, 13, 0, 0x1ffd);
     expect(reg32(m, RAX)).not.toBe(0x33333333);
+  });
+});
+
+describe('16-bit protected-mode code', () => {
+  it('a 16-bit code segment checks its limit on fetch and on near branches too', () => {
+    const jump = run(`
+  jmp 0x68:.in16
+bits 16
+.in16:
+  mov dword [gs:0x6000], .here
+.here:
+  jmp word 0x2100               ; beyond the 0x1FFF limit
+bits 32
+`);
+    expectFault(jump, 13, 0);
+    expect(jump.cpu.codeSize).toBe(16);
+    const straddle = run(`
+  jmp 0x68:0x1ff0
+`, `
+times 0xff0 - ($ - $$) db 0xcc
+bits 16
+  times 13 nop                  ; 0x1FF0..0x1FFC
+  mov eax, 0x44444444           ; 66 B8 imm32 at 0x1FFD: straddles the limit
+bits 32
+`);
+    expectFault(straddle, 13, 0, 0x1ffd);
+    expect(reg32(straddle, RAX)).not.toBe(0x44444444);
   });
 });
 
@@ -596,6 +638,26 @@ handler:
     expect(m.mem.readU16(0x20000) & 0x0002).toBe(2); // FLAGS (bit 1 always set) at offset 0
     expect(m.mem.readU16(0x2fffc)).toBeGreaterThan(0x1000); // IP after INT 0x20
     expect(m.mem.readU16(0x20006)).toBe(0x4321); // PUSHA's first slot (AX) at SP 8 - 2
+  });
+
+  it('REP STOSB with 16-bit addressing wraps DI from 0xFFFF to 0 inside the segment, with no fault', () => {
+    const m = real(`
+  mov ax, 0x2000
+  mov es, ax
+  mov di, 0xfff0
+  mov cx, 0x20
+  mov al, 0x7e
+  cld
+  rep stosb
+`);
+    expect(m.cpu.lastException).toBeUndefined();
+    expect(m.exit).toBe('stopped');
+    expect(Number(gpr(m, RDI) & 0xffffn)).toBe(0x10);
+    expect(m.mem.readU8(0x2fff0)).toBe(0x7e);
+    expect(m.mem.readU8(0x2ffff)).toBe(0x7e);
+    expect(m.mem.readU8(0x20000)).toBe(0x7e);
+    expect(m.mem.readU8(0x2000f)).toBe(0x7e);
+    expect(m.mem.readU8(0x30000)).toBe(0); // never past the segment
   });
 
   it('32-bit offsets beyond 0xFFFF fault unless the cached limit was raised in protected mode (unreal mode)', () => {
