@@ -231,15 +231,22 @@ function lzcnt(c: X86Cpu, i: Insn): void { // F3 0F BD (LZCNT / ABM)
 
 /**
  * RDRAND/RDSEED values: xoshiro128** per CPU, from a fixed seed, so a machine run twice reads the
- * same "random" numbers (deterministic replays and tests). Not part of snapshots.
+ * same "random" numbers (deterministic replays and tests); snapshots carry the state.
  */
 const rngStates = new WeakMap<X86Cpu, Uint32Array>();
-function nextRandom(c: X86Cpu): number {
+
+/** The CPU's RDRAND/RDSEED generator state (4 words; snapshots save it). */
+export function rdrandState(c: X86Cpu): Uint32Array {
   let s = rngStates.get(c);
   if (s === undefined) {
     s = Uint32Array.of(0x9e3779b9, 0x243f6a88, 0xb7e15162, 0x5eed1234);
     rngStates.set(c, s);
   }
+  return s;
+}
+
+function nextRandom(c: X86Cpu): number {
+  const s = rdrandState(c);
   const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
   const t = s[1] << 9;
   s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];

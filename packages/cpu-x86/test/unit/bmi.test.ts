@@ -153,6 +153,22 @@ describe('max: the extensions advertised and executed', () => {
     expect(a.reg(RDX) >> 32n).toBe(0n);
   });
 
+  it('RDRAND continues the same sequence after snapshot/restore into a fresh CPU', () => {
+    const src = 'rdrand rax\nrdrand rbx\nhlt\nrdrand rcx\nrdrand rdx';
+    const whole = run('max', 64, src.replace('hlt\n', ''));
+    const first = run('max', 64, src);
+    const snap = first.cpu.snapshot();
+    const mem2 = new GuestMemory(4 * 1024 * 1024);
+    mem2.u8.set(first.mem.u8.subarray(0, mem2.size));
+    const cpu2 = new X86Cpu({ memory: mem2, ports: new PortBus(), model: 'max' });
+    cpu2.restore(snap);
+    cpu2.halted = false; // continue after the HLT, as an interrupt would
+    cpu2.run(3); // the two RDRANDs after the HLT, then the final HLT
+    expect(first.reg(RAX)).toBe(whole.reg(RAX));
+    expect(cpu2.getGpr(RCX)).toBe(whole.reg(RCX));
+    expect(cpu2.getGpr(RDX)).toBe(whole.reg(RDX));
+  });
+
   it('decoded code is not shared between models: two CPUs over one memory run the same bytes differently', () => {
     const mem = new GuestMemory(4 * 1024 * 1024);
     const src = 'mov ecx, 0x10\nlzcnt rax, rcx';
@@ -232,7 +248,9 @@ describe('XSAVE (max): x87 + SSE components, XCR0, CR4.OSXSAVE', () => {
 // 32-bit code cannot run on the host (see the brief): the same multiboot kernel runs on QEMU 7.2
 // `-cpu max` (TCG) and on this CPU as `max`; it prints every result and the defined flags (inputs with
 // all arithmetic flags clear, then all set) for 12 operand pairs, incl. VEX.W1 (ignored outside 64-bit
-// mode), the 16-bit TZCNT/LZCNT/MOVBE forms and MULX's two destinations.
+// mode), the 16-bit TZCNT/LZCNT/MOVBE forms and MULX's two destinations. One known QEMU 7.2 defect is
+// left out: its BLSI sets CF for a zero source (the SDM and the host CPU set it for a non-zero one; the
+// 64-bit `bmi` differential family checks BLSI's CF against the host).
 const KERNEL32 = `
 MB_MAGIC equ 0x1BADB002
 MB_FLAGS equ 0x00010000
@@ -261,7 +279,7 @@ start:
   T 0x8c1, andn eax, esi, edi
   T 0x8c1, db 0xc4, 0xe2, 0xc8, 0xf2, 0xc7
   T 0x841, bextr eax, esi, edi
-  T 0x8c1, blsi eax, esi
+  T 0x8c0, blsi eax, esi ; not CF: QEMU 7.2 inverts it (SDM and the host: CF = source != 0)
   T 0x8c1, blsmsk eax, esi
   T 0x8c1, blsr eax, esi
   T 0x8c1, bzhi eax, esi, edi
@@ -310,12 +328,23 @@ hex:
   jbe .o
   add al, 7
 .o:
-  mov dx, 0x3f8
-  out dx, al
+  call putc
   loop .d
   mov al, 10
-  out dx, al
+  call putc
   popa
+  ret
+
+putc: ; wait for THR empty (LSR bit 5): QEMU drops characters written while its UART is busy
+  mov ah, al
+  mov dx, 0x3fd
+.w:
+  in al, dx
+  test al, 0x20
+  jz .w
+  mov al, ah
+  mov dx, 0x3f8
+  out dx, al
   ret
 
 align 4
@@ -325,33 +354,220 @@ fl: dd 0x002, 0x8d7, 0x002, 0x8d7, 0x002, 0x8d7, 0x002, 0x8d7, 0x002, 0x8d7, 0x0
 buf: dd 0
 `;
 
+// XSAVE in 32-bit code: CPUID's XSAVE/OSXSAVE bits, XSETBV/XGETBV, XSAVE images for requests 1, 2, 3
+// and XSAVEOPT (blanked: what is model-specific, XSTATE_BV bits 0-1, FOP/FIP/FDP, MXCSR_MASK, and the
+// unused bytes 10-15 of the ST slots, which QEMU does not write), then
+// XRSTOR with XSTATE_BV = 1 (XMM0-7 initialised, MXCSR loaded anyway) and = 2 (x87 initialised).
+const XSAVE32 = `
+MB_MAGIC equ 0x1BADB002
+MB_FLAGS equ 0x00010000
+header:
+  dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
+  dd header, header, 0, 0, start
+start:
+  mov esp, 0x90000
+  mov eax, cr4
+  or eax, (1 << 18) | (1 << 9)
+  mov cr4, eax
+  mov eax, 1
+  cpuid
+  mov eax, ecx
+  shr eax, 26
+  and eax, 3
+  call hex                    ; XSAVE | OSXSAVE
+  xor ecx, ecx
+  xor edx, edx
+  mov eax, 3
+  xsetbv
+  xor ecx, ecx
+  xgetbv
+  call hex                    ; XCR0
+  mov esi, pattern
+  movdqu xmm0, [esi]
+  movdqu xmm1, [esi + 16]
+  movdqu xmm2, [esi + 32]
+  movdqu xmm3, [esi + 48]
+  movdqu xmm4, [esi + 8]
+  movdqu xmm5, [esi + 24]
+  movdqu xmm6, [esi + 40]
+  movdqu xmm7, [esi + 4]
+  ldmxcsr [mx]
+  fld1
+  fldpi
+  fldl2e
+  mov ebx, 1
+.req:                         ; XSAVE with requests 1, 2, 3 into a CC-filled area
+  call fill
+  mov eax, ebx
+  xor edx, edx
+  xsave [area]
+  call dump
+  inc ebx
+  cmp ebx, 4
+  jb .req
+  call fill                   ; XSAVEOPT, request 3
+  mov eax, 3
+  xor edx, edx
+  xsaveopt [area]
+  call dump
+  ; XRSTOR with XSTATE_BV = 1 (SSE in its initial state) and a new MXCSR: XMM zeroed, MXCSR loaded
+  mov eax, 3
+  xor edx, edx
+  xsave [area]
+  mov edi, area + 512         ; header zeroed (it still holds the fill): XSTATE_BV bits beyond XCR0 are
+  mov ecx, 64                 ; #GP, so are bytes 8-23 (QEMU 7.2 checks more of the reserved bytes)
+  xor al, al
+  rep stosb
+  mov byte [area + 512], 1
+  mov dword [area + 24], 0x3f80
+  mov eax, 3
+  xor edx, edx
+  xrstor [area]
+  movd eax, xmm0
+  call hex
+  movd eax, xmm7
+  call hex
+  stmxcsr [tmp]
+  mov eax, [tmp]
+  call hex
+  fnstsw ax
+  movzx eax, ax
+  call hex
+  ; XSTATE_BV = 2: x87 initialised (empty, FCW 037F), SSE loaded back
+  mov byte [area + 512], 2
+  mov eax, 3
+  xor edx, edx
+  xrstor [area]
+  fnstcw [tmp]
+  movzx eax, word [tmp]
+  call hex
+  fnstenv [env]
+  movzx eax, word [env + 8]
+  call hex                    ; tag word
+  movd eax, xmm7
+  call hex
+  mov dx, 0x501
+  xor ax, ax
+  out dx, ax
+  hlt
+
+fill:
+  pusha
+  mov edi, area
+  mov ecx, 576
+  mov al, 0xcc
+  rep stosb
+  popa
+  ret
+
+dump: ; the area as 144 dwords, without what is model-specific: XSTATE_BV bits 0-1 (XINUSE),
+      ; FOP/FIP/FDP (bytes 6-23), MXCSR_MASK (28-31)
+  pusha
+  and byte [area + 512], 0xfc
+  mov edi, area + 6
+  mov ecx, 18
+  xor al, al
+  rep stosb
+  mov dword [area + 28], 0
+  mov edi, area + 32 + 10     ; bytes 10-15 of each ST slot: QEMU leaves them alone, the host (and this
+  mov ecx, 8                  ; CPU) write zeros: the 64-bit xsave differential family checks them
+.s:
+  mov word [edi], 0
+  mov dword [edi + 2], 0
+  add edi, 16
+  loop .s
+  xor esi, esi
+.d:
+  mov eax, [area + esi * 4]
+  call hex
+  inc esi
+  cmp esi, 144
+  jb .d
+  popa
+  ret
+
+hex:
+  pusha
+  mov ebx, eax
+  mov ecx, 8
+.h:
+  rol ebx, 4
+  mov al, bl
+  and al, 15
+  add al, '0'
+  cmp al, '9'
+  jbe .o
+  add al, 7
+.o:
+  call putc
+  loop .h
+  mov al, 10
+  call putc
+  popa
+  ret
+
+putc:
+  mov ah, al
+  mov dx, 0x3fd
+.w:
+  in al, dx
+  test al, 0x20
+  jz .w
+  mov al, ah
+  mov dx, 0x3f8
+  out dx, al
+  ret
+
+align 16
+pattern: db 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff
+         db 0xf0, 0xe1, 0xd2, 0xc3, 0xb4, 0xa5, 0x96, 0x87, 0x78, 0x69, 0x5a, 0x4b, 0x3c, 0x2d, 0x1e, 0x0f
+         db 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10
+         db 0x13, 0x57, 0x9b, 0xdf, 0x02, 0x46, 0x8a, 0xce, 0x31, 0x75, 0xb9, 0xfd, 0x20, 0x64, 0xa8, 0xec
+mx: dd 0x1fa0
+tmp: dd 0
+env: times 28 db 0
+align 64
+area: times 576 db 0
+`;
+
 const haveQemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
+
+/** Run a multiboot kernel (entry right after its 32-byte header) on QEMU -cpu max and on this CPU as max. */
+function bothOutputs(src: string): { qemu: string; ours: string } {
+  const image = asm(src, { bits: 32, org: 0x100000 });
+  const dir = mkdtempSync(join(tmpdir(), 'cpu-x86-max32-'));
+  let qemu: string;
+  try {
+    writeFileSync(join(dir, 'k.bin'), image);
+    const q = spawnSync('qemu-system-x86_64', ['-accel', 'tcg', '-cpu', 'max', '-m', '64', '-nodefaults', '-no-reboot', '-machine', 'acpi=off',
+      '-display', 'none', '-serial', 'stdio', '-device', 'isa-debug-exit', '-kernel', join(dir, 'k.bin')], { timeout: 30_000 });
+    expect(q.status, 'QEMU exits through isa-debug-exit with code 0 ((0 << 1) | 1)').toBe(1);
+    qemu = q.stdout.toString();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const mem = new GuestMemory(4 * 1024 * 1024);
+  const ports = new PortBus();
+  const cpu = new X86Cpu({ memory: mem, ports, model: 'max' });
+  let ours = '';
+  ports.claim({ start: 0x3f8, length: 8 }, { read: () => 0x60, write: (_p, _s, v) => { ours += String.fromCharCode(v); } }, 'uart');
+  ports.claim({ start: 0x501, length: 2 }, { read: () => 0, write: () => cpu.requestStop() }, 'exit');
+  mem.write(0x100000, image);
+  cpu.enterMultiboot(0x100020, 0x9000);
+  cpu.run(1_000_000);
+  return { qemu, ours };
+}
 
 describe.skipIf(!haveQemu)('32-bit code: the same results as QEMU -cpu max', () => {
   it('BMI1/BMI2 (incl. VEX.W1), TZCNT/LZCNT, POPCNT, MOVBE over 12 operand pairs', () => {
-    const image = asm(KERNEL32, { bits: 32, org: 0x100000 });
-    const dir = mkdtempSync(join(tmpdir(), 'cpu-x86-bmi32-'));
-    let qemuOut: string;
-    try {
-      writeFileSync(join(dir, 'k.bin'), image);
-      const q = spawnSync('qemu-system-x86_64', ['-accel', 'tcg', '-cpu', 'max', '-m', '64', '-nodefaults', '-no-reboot', '-machine', 'acpi=off',
-        '-display', 'none', '-serial', 'stdio', '-device', 'isa-debug-exit', '-kernel', join(dir, 'k.bin')], { timeout: 30_000 });
-      expect(q.status, 'QEMU exits through isa-debug-exit with code 0 ((0 << 1) | 1)').toBe(1);
-      qemuOut = q.stdout.toString();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    const mem = new GuestMemory(4 * 1024 * 1024);
-    const ports = new PortBus();
-    const cpu = new X86Cpu({ memory: mem, ports, model: 'max' });
-    let out = '';
-    ports.claim({ start: 0x3f8, length: 8 }, { read: () => 0x60, write: (_p, _s, v) => { out += String.fromCharCode(v); } }, 'uart');
-    ports.claim({ start: 0x501, length: 2 }, { read: () => 0, write: () => cpu.requestStop() }, 'exit');
-    mem.write(0x100000, image);
-    cpu.enterMultiboot(0x100020, 0x9000); // entry right after the 32-byte multiboot header
-    cpu.run(1_000_000);
-    expect(out.split('\n').length).toBe(613); // 51 lines x 12 pairs, then the final newline
-    expect(out).toBe(qemuOut);
+    const { qemu, ours } = bothOutputs(KERNEL32);
+    expect(ours.split('\n').length).toBe(613); // 51 lines x 12 pairs, then the final newline
+    expect(ours).toBe(qemu);
+  });
+
+  it('XSETBV/XGETBV, XSAVE (requests 1, 2, 3) and XSAVEOPT images, XRSTOR of initial components (XMM0-7)', () => {
+    const { qemu, ours } = bothOutputs(XSAVE32);
+    expect(ours.split('\n').length).toBe(586); // 2 + 4 x 144 image dwords + 7, then the final newline
+    expect(ours).toBe(qemu);
   });
 });
-
