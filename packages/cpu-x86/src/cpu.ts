@@ -7,7 +7,7 @@ import { HANDLERS } from './dispatch.js';
 import { deliverException, deliverNmi, describeVector } from './interrupts.js';
 import { dumpRegisters } from './dump.js';
 import { DecodeCache } from './decode-cache.js';
-import { modelIsa, type CpuModel } from './cpuid.js';
+import { modelHas1GPages, modelIsa, type CpuModel } from './cpuid.js';
 import { rdrandState } from './exec-bmi.js';
 import { X87 } from './x87.js';
 import { CHK_FETCH, checkFetchEnd, checkFetchStart, fetchPageWithinLimit, refreshSegChecks } from './segment-check.js';
@@ -38,6 +38,8 @@ export class X86Cpu implements Cpu {
   readonly interrupts: InterruptSource | undefined;
   readonly clock: Clock | undefined;
   readonly model: string;
+  /** 1 GiB pages are advertised (the `max` model); otherwise PS in a PDPTE is a reserved bit. */
+  readonly pages1G: boolean;
   readonly onTripleFault: 'stop' | 'reset';
   readonly tscHz: number;
   readonly ramSize: number;
@@ -174,6 +176,7 @@ export class X86Cpu implements Cpu {
     this.interrupts = opts.interrupts;
     this.clock = opts.clock;
     this.model = opts.model ?? 'westmere';
+    this.pages1G = modelHas1GPages(this.model);
     this.onTripleFault = opts.onTripleFault ?? 'stop';
     this.tscHz = opts.tscHz ?? 2_000_000_000;
     this.ramSize = this.memory.size;
@@ -472,6 +475,15 @@ export class X86Cpu implements Cpu {
     this.excVec = vector;
     this.excErr = -1;
     this.excSoft = true;
+    throw FAULT;
+  }
+
+  /** A trap-class exception raised by an instruction (INT1): reported after it, as a hardware event. */
+  trapException(vector: number): never {
+    this.rip = this.nextRip;
+    this.excVec = vector;
+    this.excErr = -1;
+    this.excSoft = false;
     throw FAULT;
   }
 

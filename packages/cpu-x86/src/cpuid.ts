@@ -83,6 +83,7 @@ export const PROFILES: Record<string, Profile> = {
 PROFILES.max = {
   ...PROFILES.westmere,
   maxLeaf: 0xd,
+  x1edx: PROFILES.westmere.x1edx | bit(26), // PDPE1GB: 1 GiB pages
   isa: ISA_MOVBE | ISA_LZCNT | ISA_BMI1 | ISA_BMI2 | ISA_RDRAND | ISA_RDSEED | ISA_XSAVE,
 };
 
@@ -96,6 +97,11 @@ export const XSAVE_AREA_SIZE = 576;
 /** The CPUID model names X86Cpu accepts. */
 export const CPU_MODELS = ['westmere', 'qemu64', 'max'] as const;
 export type CpuModel = (typeof CPU_MODELS)[number];
+
+/** The model maps 1 GiB pages (CPUID 80000001h:EDX[26]); without it a PS bit in a PDPTE is reserved. */
+export function modelHas1GPages(model: string): boolean {
+  return ((PROFILES[model] ?? PROFILES.westmere).x1edx & bit(26)) !== 0;
+}
 
 /** The optional extensions (isa.ts bits) the model decodes. */
 export function modelIsa(model: string): number {

@@ -183,7 +183,9 @@ function grp5(c: X86Cpu, i: Insn): void { // FF
 function int3(c: X86Cpu): void { c.softInterrupt(3); }
 function intN(c: X86Cpu, i: Insn): void { c.softInterrupt(i.imm & 0xff); }
 function into(c: X86Cpu): void { if (c.fl.of()) c.softInterrupt(4); }
-function int1(c: X86Cpu): void { c.softInterrupt(1); }
+// INT1 (ICEBP) is a "privileged software exception": a trap-class #DB delivered like a hardware
+// exception, so the gate's DPL is not checked (on this host Linux's DPL-0 #DB gate gives a user F1 SIGTRAP).
+function int1(c: X86Cpu): void { c.trapException(1); }
 function iretH(c: X86Cpu, i: Insn): void { iret(c, i.size); }
 
 function hlt(c: X86Cpu): void {

@@ -102,7 +102,7 @@ export function walk(c: X86Cpu, lin: number, acc: number): number {
         rsvd ||= (lo & 0x1e6) !== 0; // PAE PDPTEs have no RW/US/A/PS bits
       } else {
         if (level === 4 && ps) rsvd = true;
-        if (ps && level === 3 && lo & 0x3fffe000) rsvd = true;
+        if (ps && level === 3 && (!c.pages1G || lo & 0x3fffe000)) rsvd = true;
         if (ps && level === 2 && lo & 0x1fe000) rsvd = true;
         rw &= (lo >> 1) & 1; us &= (lo >> 2) & 1;
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { run64, gpr } from './helpers.js';
+import { run64, gpr, USER_MODE_IRET, USER_MODE_SETUP, USER_MODE_TABLES } from './helpers.js';
 
 /**
  * Ring-3 program: optional CR0.AM, then at CPL3 a misaligned dword load with EFLAGS.AC clear (r8), set AC,
@@ -8,26 +8,8 @@ import { run64, gpr } from './helpers.js';
  * label `after` if it did not fault, which sets r14 = 2.
  */
 function program(am: boolean, probe: string): string {
-  return `
-  lgdt [gdtr]
-  lea rax, [rel tss]
-  mov [gdt+0x28+2], ax
-  shr rax, 16
-  mov [gdt+0x28+4], al
-  mov [gdt+0x28+7], ah
-  mov ax, 0x28
-  ltr ax
-  mov qword [tss+4], 0x60000
-  lea rax, [rel ac_handler]
-  mov rdi, idt + 17*16
-  mov [rdi], ax
-  mov word [rdi+2], 0x08
-  mov word [rdi+4], 0x8E00
-  shr rax, 16
-  mov [rdi+6], ax
-  shr rax, 16
-  mov [rdi+8], eax
-  lidt [idtr]
+  return `${USER_MODE_SETUP}
+  GATE 17, ac_handler, 0
   mov rax, cr0
   ${am ? 'or eax, 1 << 18' : 'and eax, ~(1 << 18)'}
   mov cr0, rax
@@ -41,13 +23,7 @@ function program(am: boolean, probe: string): string {
   pushfq
   and dword [rsp], ~(1 << 18)
   popfq
-  push 0x1b
-  push 0x70000
-  push 0x202
-  push 0x23
-  lea rax, [rel user]
-  push rax
-  iretq
+  ${USER_MODE_IRET}
 user:
   mov r8d, [rel buf + 1]             ; AC clear: no check
   pushfq
@@ -72,22 +48,7 @@ ac_handler:
 align 16
 buf: db 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00
   times 112 db 0
-gdt:
-  dq 0
-  dq 0x00af9a000000ffff
-  dq 0x00cf92000000ffff
-  dq 0x00cff2000000ffff
-  dq 0x00affa000000ffff
-  dq 0x0000890000000067, 0
-gdt_end:
-gdtr: dw gdt_end - gdt - 1
-  dq gdt
-align 16
-idt: times 256*16 db 0
-idtr: dw 256*16-1
-  dq idt
-align 16
-tss: times 0x68 db 0
+${USER_MODE_TABLES}
 `;
 }
 

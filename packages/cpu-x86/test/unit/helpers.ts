@@ -98,3 +98,62 @@ export function run64(src: string, opts: { budget?: number; setup?: (m: Machine)
 
 /** Guest epilogue for nasm snippets: write AL to isa-debug-exit, then spin (the test reads the port write). */
 export const EXIT = 'mov dx, 0x501\n  out dx, al\n  jmp $';
+
+/**
+ * nasm pieces for 64-bit ring-3 tests: `USER_MODE_SETUP` defines the GATE macro (vector, handler,
+ * dpl), loads the GDT below, points its TSS descriptor at `tss`, loads TR (RSP0 = 0x60000) and the
+ * IDT after the gates the caller sets with GATE; `USER_MODE_TABLES` is the data block it uses (0x08
+ * kernel code, 0x10 kernel data, 0x1b user data, 0x23 user code, 0x28 TSS). Enter ring 3 with
+ * `USER_MODE_IRET` (user RSP 0x70000, IF set) after pushing nothing: it jumps to label `user`.
+ */
+export const USER_MODE_SETUP = `
+%macro GATE 3 ; vector, handler, dpl
+  lea rax, [rel %2]
+  mov rdi, idt + %1*16
+  mov [rdi], ax
+  mov word [rdi+2], 0x08
+  mov byte [rdi+4], 0
+  mov byte [rdi+5], 0x8E | (%3 << 5)
+  shr rax, 16
+  mov [rdi+6], ax
+  shr rax, 16
+  mov [rdi+8], eax
+%endmacro
+  lgdt [gdtr]
+  lea rax, [rel tss]
+  mov [gdt+0x28+2], ax
+  shr rax, 16
+  mov [gdt+0x28+4], al
+  mov [gdt+0x28+7], ah
+  mov ax, 0x28
+  ltr ax
+  mov qword [tss+4], 0x60000         ; RSP0`;
+
+export const USER_MODE_IRET = `
+  lidt [idtr]
+  push 0x1b
+  push 0x70000
+  push 0x202
+  push 0x23
+  lea rax, [rel user]
+  push rax
+  iretq`;
+
+export const USER_MODE_TABLES = `
+align 16
+gdt:
+  dq 0
+  dq 0x00af9a000000ffff   ; 0x08 kernel code
+  dq 0x00cf92000000ffff   ; 0x10 kernel data
+  dq 0x00cff2000000ffff   ; 0x18 user data (DPL3)
+  dq 0x00affa000000ffff   ; 0x20 user code (DPL3)
+  dq 0x0000890000000067, 0 ; 0x28 TSS (base filled in)
+gdt_end:
+gdtr: dw gdt_end - gdt - 1
+  dq gdt
+align 16
+idt: times 256*16 db 0
+idtr: dw 256*16-1
+  dq idt
+align 16
+tss: times 0x68 db 0`;

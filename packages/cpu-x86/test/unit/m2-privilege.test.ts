@@ -1,30 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { run64, run32, gpr } from './helpers.js';
+import { run64, run32, gpr, USER_MODE_SETUP, USER_MODE_TABLES } from './helpers.js';
 
 describe('privilege transitions in long mode', () => {
   it('IRETQ to CPL3, INT 0x80 back to CPL0 on TSS.RSP0, #GP for CLI at CPL3, SYSCALL/SYSRET', () => {
-    const m = run64(`
-%macro GATE 3 ; vector, handler, dpl
-  lea rax, [rel %2]
-  mov rdi, idt + %1*16
-  mov [rdi], ax
-  mov word [rdi+2], 0x08
-  mov byte [rdi+4], 0
-  mov byte [rdi+5], 0x8E | (%3 << 5)
-  shr rax, 16
-  mov [rdi+6], ax
-  shr rax, 16
-  mov [rdi+8], eax
-%endmacro
-  lgdt [gdtr]
-  lea rax, [rel tss]
-  mov [gdt+0x28+2], ax
-  shr rax, 16
-  mov [gdt+0x28+4], al
-  mov [gdt+0x28+7], ah
-  mov ax, 0x28
-  ltr ax
-  mov qword [tss+4], 0x60000         ; RSP0
+    const m = run64(`${USER_MODE_SETUP}
   GATE 0x80, int80, 3
   GATE 13, gp, 0
   lidt [idtr]
@@ -70,23 +49,7 @@ gp:
   mov r15, [rsp+8]
   cli
   hlt
-align 16
-gdt:
-  dq 0
-  dq 0x00af9a000000ffff   ; 0x08 kernel code
-  dq 0x00cf92000000ffff   ; 0x10 kernel data
-  dq 0x00cff2000000ffff   ; 0x18 user data (DPL3)
-  dq 0x00affa000000ffff   ; 0x20 user code (DPL3)
-  dq 0x0000890000000067, 0 ; 0x28 TSS (base filled in)
-gdt_end:
-gdtr: dw gdt_end - gdt - 1
-  dq gdt
-align 16
-idt: times 256*16 db 0
-idtr: dw 256*16-1
-  dq idt
-align 16
-tss: times 0x68 db 0
+${USER_MODE_TABLES}
 `, { userPages: true });
     expect(m.cpu.deathReason).toMatch(/^HLT with interrupts disabled/);
     expect(gpr(m, 8)).toBe(0x23n);               // running at CPL3

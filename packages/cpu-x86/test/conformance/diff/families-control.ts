@@ -125,7 +125,7 @@ export const systemFamily: Family = {
   name: 'system',
   features: INTEGER_FEATURES,
   allowInvalid: true,
-  mnemonics: new Set(['Hlt', 'Cli', 'Sti', 'In', 'Out', 'Insb', 'Insw', 'Insd', 'Outsb', 'Outsw', 'Outsd', 'Int3', 'Ud2', 'Invd', 'Wbinvd', 'Mov', 'Lgdt', 'Lidt', 'Lldt', 'Ltr', 'Clts', 'Rdmsr', 'Wrmsr', 'Invlpg', 'Add', 'Inc']),
+  mnemonics: new Set(['Int1', 'Hlt', 'Cli', 'Sti', 'In', 'Out', 'Insb', 'Insw', 'Insd', 'Outsb', 'Outsw', 'Outsd', 'Int3', 'Ud2', 'Invd', 'Wbinvd', 'Mov', 'Lgdt', 'Lidt', 'Lldt', 'Ltr', 'Clts', 'Rdmsr', 'Wrmsr', 'Invlpg', 'Add', 'Inc']),
   modes: [64, 32, 16],
   generate(r, bits) {
     const st = baseState(r, bits);
@@ -136,8 +136,10 @@ export const systemFamily: Family = {
       [0xf4], [0xfa], [0xfb], [0xe4, r.int(256)], [0xe5, r.int(256)], [0xec], [0xed], [0xe6, r.int(256)], [0xef], [0x6c], [0x6f],
       [0xcc], [0x0f, 0x0b], [0x0f, 0x08], [0x0f, 0x09], [0x0f, 0x20, 0xc0 | r.int(8)], [0x0f, 0x22, 0xd8], [0x0f, 0x21, 0xc0],
       [0x0f, 0x01, 0x10], [0x0f, 0x01, 0x18], [0x0f, 0x00, 0xd0], [0x0f, 0x00, 0xd8], [0x0f, 0x06], [0x0f, 0x32], [0x0f, 0x30],
-      [0x0f, 0x01, 0x38], [0xf0, 0x01, 0xc0 | r.int(64)], [0xf0, 0x89, 0x00], [0xf0, 0xff, 0xc0], [0xf0, 0x90],
+      [0x0f, 0x01, 0x38], [0xf0, 0x01, 0xc0 | r.int(64)], [0xf0, 0x89, 0x00], [0xf0, 0xff, 0xc0], [0xf0, 0x90], [0xf1],
     ]);
+    // INT1 (ICEBP): QEMU 7.2's TCG does not raise #DB for it (it stops for an external debugger).
+    if (bits !== 64 && code[0] === 0xf1) return undefined;
     // LOCK MOV: QEMU's TCG runs it (the SDM: #UD); 32-bit cases run on QEMU.
     if (bits !== 64 && code[0] === 0xf0 && code[1] === 0x89) return undefined;
     return { code: Uint8Array.from(code), state: st, patches: [] };
