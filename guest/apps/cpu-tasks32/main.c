@@ -3,8 +3,14 @@
 
 extern uint64_t gdt_tss_a, gdt_tss_b, gdt_tss_c, idt[256];
 extern uint8_t tss_a[0x68], tss_b[0x68], tss_c[0x68];
-extern uint32_t results[17];
-extern char task_b_entry[], task_b_stack_top[], task_c_entry[], task_c_stack_top[];
+extern uint32_t results[21];
+extern char task_b_entry[], task_b_stack_top[], task_c_entry[], task_c_stack_top[], ts_recorder_entry[], kint_entry[];
+
+static uint64_t int_gate(uint16_t sel, void *handler, uint8_t attr)
+{
+	uint32_t h = (uint32_t)handler;
+	return (h & 0xffff) | ((uint64_t)sel << 16) | ((uint64_t)attr << 40) | ((uint64_t)(h >> 16) << 48);
+}
 void run_tasks(void);
 
 static uint64_t tss_descriptor(void *tss)
@@ -49,6 +55,8 @@ int app32_main(const char *args)
 	put32(tss_b, 0x28, 0x1234);                    /* EAX */
 	idt[0x40] = 0x0000850000200000ull;             /* task gate -> B */
 	idt[13] = 0x0000850000300000ull;               /* task gate -> C */
+	idt[10] = int_gate(0x48, ts_recorder_entry, 0x8e); /* #TS: conforming, stays at CPL 3 */
+	idt[0x41] = int_gate(0x08, kint_entry, 0xee);   /* DPL 3 gate to ring 0 */
 	run_tasks();
 	line("B: EAX from its TSS ", results[0]);
 	line("B: TR ", results[1] & 0xffff);
@@ -66,5 +74,9 @@ int app32_main(const char *args)
 	line("B via IDT task gate: back link ", results[13]);
 	line("C: #GP error code ", results[15]);
 	line("C: A faulted at a MOV to DS (8E D8): ", *(uint16_t *)results[16] == 0xd88e);
+	line("ring 3 INT n, SS0 null: #TS error ", results[17]);
+	line("ring 3 INT n, SS0 RPL 3: #TS error ", results[18]);
+	line("ring 3 INT n, SS0 DPL 3: #TS error ", results[19]);
+	line("ring 3 INT n, SS0 good: #TS error ", results[20]);
 	return 0;
 }

@@ -25,6 +25,8 @@ export const DBG_CARRY = 8; // a #DB deferred by MOV SS / POP SS waits for the n
 /** DR6 bits. */
 export const DR6_BD = 0x2000;
 export const DR6_BS = 0x4000;
+/** DR6.BT: the #DB was raised by a task switch into a task whose TSS has T=1 (SDM §18.2.3). */
+export const DR6_BT = 0x8000;
 export const DR6_FIXED = 0xffff0ff0;
 /** DR7: the global-detect bit, the local enables (cleared by a task switch) and the fixed bit. */
 export const DR7_GD = 0x2000;
@@ -47,6 +49,8 @@ export class DebugState {
   deferred = 0;
   /** ...and taken over by the instruction after it. */
   carried = 0;
+  /** 1 after a completed task switch into a TSS with the T bit (byte 0x64 bit 0) set. */
+  taskTrap = 0;
 }
 
 function rwOf(dr7: number, n: number): number {
@@ -96,7 +100,7 @@ export function resetDebugRegisters(c: X86Cpu): void {
   c.dr[7] = DR7_FIXED;
   c.debugMode = 0;
   const d = c.dbg;
-  d.hit = d.trigger = d.deferred = d.carried = 0;
+  d.hit = d.trigger = d.deferred = d.carried = d.taskTrap = 0;
   updateDebugState(c);
 }
 
@@ -190,6 +194,18 @@ export function debugAfter(c: X86Cpu, watch: number, op: number): void {
     return;
   }
   raiseDebugTrap(c, pend);
+}
+
+/**
+ * A task switch that loaded a TSS with T=1 owes a #DB: a trap taken after the switch completes and
+ * before the first instruction of the new task, with DR6.BT set (SDM Vol. 3A §7.3 step 12,
+ * §18.3.1.5). Returns true (and sets BT) when one is due; the caller raises it.
+ */
+export function takeTaskTrap(c: X86Cpu): boolean {
+  if (c.dbg.taskTrap === 0) return false;
+  c.dbg.taskTrap = 0;
+  c.dr[6] = (c.dr[6] | DR6_BT) >>> 0;
+  return true;
 }
 
 /** Deliver a trap-class #DB with DR6 bits `pend` (B0-3 replaced when breakpoints hit; BS added). */

@@ -11,6 +11,7 @@ import { loadCodeSegment, loadSegment, codeDescriptorDpl } from './segments.js';
 import { CF, DF, IF, IOPL } from './flags.js';
 import { SEG_CS, SEG_SS } from './insn.js';
 import { isSystemSelector, farTransferThroughGate } from './system-gates.js';
+import { TransferState, nullInaccessibleSegments } from './stack-switch.js';
 
 function jcc(c: X86Cpu, i: Insn): void { // 70-7F, 0F 80-8F
   if (c.fl.cond(i.op & 15)) c.nextRip = branchTarget(c, c.nextRip + i.imm, i.size);
@@ -120,28 +121,39 @@ function retFar(c: X86Cpu, i: Insn): void { // CA/CB
   const size = i.size;
   checkReturnFrame(c, size, 2, i.op === 0xca ? i.imm & 0xffff : 0); // #SS(0) before rSP moves
   checkReturnTarget(c, size); // #GP(0) for an EIP beyond the new CS limit, before anything changes
-  const ipLo = pop(c, size), ipHi = size === 8 ? c.hi : 0;
-  const cs = pop(c, size) & 0xffff;
-  const n = i.op === 0xca ? i.imm & 0xffff : 0;
-  const newCpl = c.cr0 & 1 ? cs & 3 : 0;
-  if (newCpl < c.cpl) c.fault(13, cs & 0xfffc);
-  const outer = newCpl > c.cpl;
-  if (n) adjust(c, n);
-  // The caller's SS:rSP come off the current stack at the current privilege, before CS changes.
-  let sp = 0, spHi = 0, ss = 0;
-  if (outer) {
-    sp = pop(c, size); spHi = size === 8 ? c.hi : 0;
-    ss = pop(c, size) & 0xffff;
-  }
-  loadCodeSegment(c, cs, newCpl);
-  if (outer) {
-    loadSegment(c, SEG_SS, ss);
-    c.r[8] = sp; c.r[9] = spHi;
+  // Pops, CS and the outer SS:rSP all or nothing: a bad outer SS leaves everything as it was.
+  RETF_SAVED.save(c);
+  let ipLo: number, ipHi: number;
+  try {
+    ipLo = pop(c, size); ipHi = size === 8 ? c.hi : 0;
+    const cs = pop(c, size) & 0xffff;
+    const n = i.op === 0xca ? i.imm & 0xffff : 0;
+    const newCpl = c.cr0 & 1 ? cs & 3 : 0;
+    if (newCpl < c.cpl) c.fault(13, cs & 0xfffc);
+    const outer = newCpl > c.cpl;
     if (n) adjust(c, n);
+    // The caller's SS:rSP come off the current stack at the current privilege, before CS changes.
+    let sp = 0, spHi = 0, ss = 0;
+    if (outer) {
+      sp = pop(c, size); spHi = size === 8 ? c.hi : 0;
+      ss = pop(c, size) & 0xffff;
+    }
+    loadCodeSegment(c, cs, newCpl);
+    if (outer) {
+      loadSegment(c, SEG_SS, ss); // null at CPL 3 -> #GP(0); bad type/RPL/DPL -> #GP(SS); absent -> #SS(SS)
+      c.r[8] = sp; c.r[9] = spHi;
+      if (n) adjust(c, n);
+      if (c.codeSize !== 64) nullInaccessibleSegments(c); // SDM Vol. 2 "RET": ES/DS/FS/GS the caller may not use
+    }
+  } catch (x) {
+    RETF_SAVED.restore(c);
+    throw x;
   }
   if (c.codeSize === 64) c.nextRip = (ipHi | 0) * 4294967296 + (ipLo >>> 0);
   else c.nextRip = size === 2 ? ipLo & 0xffff : ipLo >>> 0;
 }
+
+const RETF_SAVED = new TransferState();
 
 function adjust(c: X86Cpu, n: number): void {
   const r = c.r;

@@ -2,11 +2,13 @@ import { FAULT, type X86Cpu } from './cpu.js';
 import { ACC_USER } from './mmu.js';
 import { IF, NT, RF, TF, VM, AC } from './flags.js';
 import { SEG_CS, SEG_SS } from './insn.js';
-import { codeDescriptorDpl, loadCodeSegment, loadSegment, DESC } from './segments.js';
+import { codeDescriptorDpl, descLimit, loadCodeSegment, loadSegment, readDescriptor, DESC } from './segments.js';
+import { INNER, TransferState, currentStackFits, enterInnerStack, innerStack, nullInaccessibleSegments, stackFrameFits } from './stack-switch.js';
 import { writeFlags } from './exec-stack.js';
 import { push, pop } from './stack.js';
 import { ACC_READ, ACC_WRITE, checkReturnFrame, checkReturnTarget, checkStackRange } from './segment-check.js';
 import { taskSwitch, TASK_CALL, TASK_IRET } from './system-tasks.js';
+import { takeTaskTrap } from './debug.js';
 
 const NAMES = ['#DE', '#DB', 'NMI', '#BP', '#OF', '#BR', '#UD', '#NM', '#DF', 'coprocessor overrun', '#TS', '#NP', '#SS', '#GP', '#PF', 'reserved', '#MF', '#AC', '#MC', '#XM', '#VE'];
 const CONTRIBUTORY = new Set([0, 10, 11, 12, 13]);
@@ -54,7 +56,10 @@ export function deliverException(c: X86Cpu, vec: number, err: number, soft: bool
   for (let depth = 0; ; depth++) {
     try {
       deliver(c, v, e, s, ext);
-      return true;
+      // A task gate into a TSS with T=1: #DB before the handler task's first instruction.
+      if (c.dbg.taskTrap === 0 || !takeTaskTrap(c)) return true;
+      v = 1; e = -1; s = false; ext = false;
+      continue;
     } catch (x) {
       if (x !== FAULT) throw x;
       const v2 = c.excVec, e2 = c.excErr;
@@ -148,33 +153,54 @@ function deliver(c: X86Cpu, vec: number, err: number, soft: boolean, external: b
   }
   const gate32 = (type & 8) !== 0;
   const target = gate32 ? ((lo & 0xffff) | (hi & 0xffff0000)) >>> 0 : lo & 0xffff;
-  const newCpl = codeDescriptorDpl(c, sel & 0xfffc);
-  if (newCpl > c.cpl) c.fault(13, (sel & 0xfffc) + extBit);
+  const newCpl = interruptCodeSegment(c, sel, extBit);
+  const csLimit = descLimit(DESC.lo, DESC.hi);
   const size = gate32 ? 4 : 2;
+  const frame = (hasErr ? 4 : 3) * size;
+  // Every check before anything changes (SDM Vol. 2 "INT n", Vol. 3A §6.12.1), so the event restarts.
   if (newCpl < oldCpl) {
-    const esp = c.sysRd32(c.trBase + 4 + newCpl * 8);
-    const ss = c.sysRd32(c.trBase + 8 + newCpl * 8) & 0xffff;
-    const oldEsp = c.r[8] >>> 0;
-    c.setCpl(newCpl);
-    try {
-      loadSegment(c, SEG_SS, ss);
-    } catch (x) {
-      c.setCpl(oldCpl);
-      throw x;
+    innerStack(c, newCpl, extBit); // #TS(TSS), #TS(EXT), #TS(SS), #SS(SS)
+    if (!stackFrameFits(INNER.limit, INNER.attr, INNER.esp, frame + 2 * size)) c.fault(12, (INNER.ss & 0xfffc) | extBit);
+  } else if (!currentStackFits(c, frame)) c.fault(12, extBit);
+  if (target > csLimit) c.fault(13, extBit);
+  SAVED.save(c);
+  try {
+    if (newCpl < oldCpl) {
+      const oldEsp = c.r[8] >>> 0;
+      enterInnerStack(c, newCpl);
+      push(c, size, oldSs, 0);
+      push(c, size, oldEsp, 0);
     }
-    c.r[8] = esp;
-    push(c, size, oldSs, 0);
-    push(c, size, oldEsp, 0);
+    push(c, size, oldFlags, 0);
+    push(c, size, oldCs, 0);
+    push(c, size, oldRip, 0);
+    if (hasErr) push(c, size, err, 0);
+    loadCodeSegment(c, sel, newCpl);
+  } catch (x) {
+    SAVED.restore(c); // e.g. a #PF on the new stack: the interrupted context stays as it was
+    throw x;
   }
-  // Same privilege: the whole frame against the SS limit first (#SS(0), nothing pushed).
-  if (newCpl === oldCpl) checkStackRange(c, -(hasErr ? 4 : 3) * size, (hasErr ? 4 : 3) * size, ACC_WRITE);
-  push(c, size, oldFlags, 0);
-  push(c, size, oldCs, 0);
-  push(c, size, oldRip, 0);
-  if (hasErr) push(c, size, err, 0);
-  loadCodeSegment(c, sel, newCpl);
   c.rip = target;
   finishFlags(c, oldFlags, (type & 1) === 0);
+}
+
+const SAVED = new TransferState();
+const RET_SAVED = new TransferState();
+
+/**
+ * The code segment named by a 16/32-bit interrupt or trap gate (SDM Vol. 2 "INT n"): null -> #GP(EXT);
+ * outside its table, not code, or DPL > CPL -> #GP(selector + EXT); not present -> #NP(selector + EXT).
+ * Returns the handler's CPL (a conforming segment keeps the current one); DESC keeps the descriptor.
+ */
+function interruptCodeSegment(c: X86Cpu, sel: number, ext: number): number {
+  if ((sel & 0xfffc) === 0) c.fault(13, ext);
+  const err = (sel & 0xfffc) | ext;
+  if (!readDescriptor(c, sel)) c.fault(13, err);
+  const hi = DESC.hi;
+  const dpl = (hi >> 13) & 3;
+  if ((hi & 0x1800) !== 0x1800 || dpl > c.cpl) c.fault(13, err);
+  if (!(hi & 0x8000)) c.fault(11, err);
+  return hi & 0x400 ? c.cpl : dpl;
 }
 
 function finishFlags(c: X86Cpu, old: number, clearIf: boolean): void {
@@ -222,38 +248,52 @@ export function iret(c: X86Cpu, size: number): void {
     if (size !== 2) c.fl.bits = (c.fl.bits & ~RF) | (fl & RF); // IRET loads RF (POPF does not)
     return;
   }
-  if (c.fl.bits & NT && !(c.efer & 0x400)) { taskSwitch(c, c.sysRd16(c.trBase), TASK_IRET); return; } // return to the back-linked task
+  if (c.fl.bits & NT && !(c.efer & 0x400)) { // return to the back-linked task
+    taskSwitch(c, c.sysRd16(c.trBase), TASK_IRET);
+    if (takeTaskTrap(c)) c.trapException(1); // TSS T bit
+    return;
+  }
   const long = c.codeSize === 64;
   checkReturnFrame(c, size, 3, 0); // #SS(0) before rSP moves (no-op in 64-bit mode)
   checkReturnTarget(c, size); // #GP(0) for an EIP beyond the new CS limit
-  const ripLo = pop(c, size), ripHi = size === 8 ? c.hi : 0;
-  const cs = pop(c, size) & 0xffff;
-  const fl = pop(c, size);
-  const newCpl = cs & 3;
-  if (newCpl < c.cpl) c.fault(13, cs & 0xfffc);
-  let spLo = 0, spHi = 0, ss = 0;
-  const outer = newCpl > c.cpl;
-  if (long || outer) {
-    spLo = pop(c, size); spHi = size === 8 ? c.hi : 0;
-    ss = pop(c, size) & 0xffff;
-  }
-  const oldCpl = c.cpl;
-  loadCodeSegment(c, cs, newCpl);
-  // Flags are written with the privilege of the interrupted (old) level.
-  const saveCpl = c.cpl;
-  c.setCpl(oldCpl);
-  writeFlags(c, fl, size);
-  if (size !== 2) c.fl.bits = (c.fl.bits & ~RF) | (fl & RF); // IRET loads RF (POPF does not)
-  c.setCpl(saveCpl);
-  if (long || outer) {
-    if ((ss & 0xfffc) === 0 && c.codeSize === 64 && newCpl < 3) {
-      c.segSel[SEG_SS] = ss;
-      c.segBase[SEG_SS] = 0;
-      c.segAttr[SEG_SS] = (newCpl << 5) | 0x4093;
-    } else loadSegment(c, SEG_SS, ss);
-    c.updateMode();
-    if (size === 8) { c.r[8] = spLo; c.r[9] = spHi; }
-    else { c.r[8] = spLo; c.r[9] = 0; }
+  // The pops, CS, EFLAGS and the outer SS:ESP all or nothing: a bad outer SS (#GP/#SS(selector), #GP(0)
+  // for a null one at CPL 3) leaves the handler's registers as they were (SDM Vol. 2 "IRET").
+  RET_SAVED.save(c);
+  let ripLo: number, ripHi: number;
+  try {
+    ripLo = pop(c, size); ripHi = size === 8 ? c.hi : 0;
+    const cs = pop(c, size) & 0xffff;
+    const fl = pop(c, size);
+    const newCpl = cs & 3;
+    if (newCpl < c.cpl) c.fault(13, cs & 0xfffc);
+    let spLo = 0, spHi = 0, ss = 0;
+    const outer = newCpl > c.cpl;
+    if (long || outer) {
+      spLo = pop(c, size); spHi = size === 8 ? c.hi : 0;
+      ss = pop(c, size) & 0xffff;
+    }
+    const oldCpl = c.cpl;
+    loadCodeSegment(c, cs, newCpl);
+    // Flags are written with the privilege of the interrupted (old) level.
+    const saveCpl = c.cpl;
+    c.setCpl(oldCpl);
+    writeFlags(c, fl, size);
+    if (size !== 2) c.fl.bits = (c.fl.bits & ~RF) | (fl & RF); // IRET loads RF (POPF does not)
+    c.setCpl(saveCpl);
+    if (long || outer) {
+      if ((ss & 0xfffc) === 0 && c.codeSize === 64 && newCpl < 3) {
+        c.segSel[SEG_SS] = ss;
+        c.segBase[SEG_SS] = 0;
+        c.segAttr[SEG_SS] = (newCpl << 5) | 0x4093;
+      } else loadSegment(c, SEG_SS, ss);
+      c.updateMode();
+      if (size === 8) { c.r[8] = spLo; c.r[9] = spHi; }
+      else { c.r[8] = spLo; c.r[9] = 0; }
+    }
+    if (outer && !long) nullInaccessibleSegments(c); // legacy mode only (64-bit FS/GS bases untouched)
+  } catch (x) {
+    RET_SAVED.restore(c);
+    throw x;
   }
   if (c.codeSize === 64) c.nextRip = (ripHi | 0) * 4294967296 + (ripLo >>> 0);
   else c.nextRip = size === 2 ? ripLo & 0xffff : ripLo >>> 0;

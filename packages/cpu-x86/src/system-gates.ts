@@ -1,8 +1,11 @@
 import type { X86Cpu } from './cpu.js';
 import { SEG_CS, SEG_SS } from './insn.js';
-import { DESC, readDescriptor, readDescriptorHigh, loadCodeSegment, loadSegment } from './segments.js';
+import { DESC, descLimit, readDescriptor, readDescriptorHigh, loadCodeSegment } from './segments.js';
+import { ACC_READ, ACC_WRITE, checkStackRange } from './segment-check.js';
+import { INNER, TransferState, enterInnerStack, innerStack, stackFrameFits } from './stack-switch.js';
 import { push } from './stack.js';
 import { taskSwitch, TASK_CALL, TASK_JMP } from './system-tasks.js';
+import { takeTaskTrap } from './debug.js';
 
 const TWO32 = 4294967296;
 
@@ -32,6 +35,7 @@ export function farTransferThroughGate(c: X86Cpu, sel: number, call: boolean): v
   const target = lo >>> 16;
   if (task) {
     taskSwitch(c, type === 0x9 ? sel : target, call ? TASK_CALL : TASK_JMP);
+    if (takeTaskTrap(c)) c.trapException(1); // TSS T bit: #DB before the new task's first instruction
     return;
   }
   let offset = type === 0xc ? ((lo & 0xffff) | (hi & 0xffff0000)) >>> 0 : lo & 0xffff;
@@ -53,50 +57,80 @@ export function farTransferThroughGate(c: X86Cpu, sel: number, call: boolean): v
   if (long && (!(thi & 0x200000) || thi & 0x400000)) c.fault(13, target & 0xfffc); // must be 64-bit code
   if (!(thi & 0x8000)) c.fault(11, target & 0xfffc);
   const newCpl = conforming ? c.cpl : tdpl;
+  const targetLimit = descLimit(DESC.lo, thi);
   const oldCs = c.segSel[SEG_CS];
   const oldRip = c.nextRip;
-  if (call) {
-    if (newCpl < c.cpl) callInner(c, newCpl, size, params, long);
-    push(c, size, oldCs, 0);
-    push(c, size, oldRip >>> 0, Math.floor(oldRip / TWO32) >>> 0);
+  if (long) {
+    if (call) {
+      if (newCpl < c.cpl) callInner64(c, newCpl);
+      push(c, size, oldCs, 0);
+      push(c, size, oldRip >>> 0, Math.floor(oldRip / TWO32) >>> 0);
+    }
+    loadCodeSegment(c, target, newCpl);
+    c.nextRip = offset;
+    return;
   }
-  loadCodeSegment(c, target, newCpl);
-  c.nextRip = c.codeSize === 64 ? offset : size === 2 ? offset & 0xffff : offset >>> 0;
+  // Legacy gates (SDM Vol. 2 "CALL"/"JMP"): every stack and limit check before anything changes.
+  const inner = call && newCpl < c.cpl;
+  if (inner) {
+    checkStackRange(c, 0, params * size, ACC_READ); // the parameters on the caller's stack: #SS(0)
+    innerStack(c, newCpl, 0); // #TS(TSS), #TS(0), #TS(SS), #SS(SS)
+    if (!stackFrameFits(INNER.limit, INNER.attr, INNER.esp, (params + 4) * size)) c.fault(12, INNER.ss & 0xfffc);
+  } else if (call) checkStackRange(c, -2 * size, 2 * size, ACC_WRITE); // CS:EIP on the same stack: #SS(0)
+  const eip = size === 2 ? offset & 0xffff : offset;
+  if (eip > targetLimit) c.fault(13, 0);
+  SAVED.save(c);
+  try {
+    if (inner) callInner(c, newCpl, size, params);
+    if (call) {
+      push(c, size, oldCs, 0);
+      push(c, size, oldRip >>> 0, 0);
+    }
+    loadCodeSegment(c, target, newCpl);
+  } catch (e) {
+    SAVED.restore(c); // e.g. a #PF on the new stack: the caller's state stays as it was
+    throw e;
+  }
+  c.nextRip = eip;
 }
 
-/** Switch to the inner stack for `newCpl` and push the caller's SS, rSP and parameters. */
-function callInner(c: X86Cpu, newCpl: number, size: number, params: number, long: boolean): void {
-  const oldCpl = c.cpl;
+const SAVED = new TransferState();
+
+/** Legacy call gate to an inner ring: the checked TSS stack, then the caller's SS, ESP and parameters. */
+function callInner(c: X86Cpu, newCpl: number, size: number, params: number): void {
   const oldSs = c.segSel[SEG_SS];
-  const oldSsBase = c.segBase[SEG_SS], oldSsLimit = c.segLimit[SEG_SS], oldSsAttr = c.segAttr[SEG_SS];
-  const oldR8 = c.r[8], oldR9 = c.r[9];
-  const oldSp = c.stackSize === 8 ? c.regNum(4) : c.stackSize === 4 ? c.r[8] >>> 0 : c.r[8] & 0xffff;
-  // Parameters are read from the old stack at the old privilege, before anything changes.
+  const oldSsBase = c.segBase[SEG_SS];
+  const oldSp = c.stackSize === 4 ? c.r[8] >>> 0 : c.r[8] & 0xffff;
+  // Parameters are read from the old stack at the old privilege, before the switch.
   const copied: number[] = [];
   for (let k = params - 1; k >= 0; k--) {
     const sp = c.stackSize === 4 ? (oldSp + k * size) >>> 0 : (oldSp + k * size) & 0xffff;
     copied.push(c.readLin((oldSsBase + sp) >>> 0, size, c.accUser));
   }
+  enterInnerStack(c, newCpl);
+  push(c, size, oldSs, 0);
+  push(c, size, oldSp, 0);
+  for (const v of copied) push(c, size, v, 0);
+}
+
+/** 64-bit call gate to an inner ring: RSP from the TSS, a null SS at the new CPL, old SS and RSP pushed. */
+function callInner64(c: X86Cpu, newCpl: number): void {
+  const oldCpl = c.cpl;
+  const oldSs = c.segSel[SEG_SS];
+  const oldSsBase = c.segBase[SEG_SS], oldSsLimit = c.segLimit[SEG_SS], oldSsAttr = c.segAttr[SEG_SS];
+  const oldR8 = c.r[8], oldR9 = c.r[9];
+  const oldSp = c.regNum(4);
   try {
     c.setCpl(newCpl);
-    if (long) {
-      const off = c.trBase + 4 + newCpl * 8;
-      const rsp = (c.sysRd32(off + 4) | 0) * TWO32 + c.sysRd32(off);
-      c.segSel[SEG_SS] = newCpl;
-      c.segBase[SEG_SS] = 0;
-      c.segAttr[SEG_SS] = (newCpl << 5) | 0x4093;
-      c.updateMode();
-      c.setRegNum(4, rsp);
-    } else {
-      const tss32 = (c.trAttr & 0xf) === 0x9 || (c.trAttr & 0xf) === 0xb;
-      const esp = tss32 ? c.sysRd32(c.trBase + 4 + newCpl * 8) : c.sysRd16(c.trBase + 2 + newCpl * 4);
-      const ss = tss32 ? c.sysRd16(c.trBase + 8 + newCpl * 8) : c.sysRd16(c.trBase + 4 + newCpl * 4);
-      loadSegment(c, SEG_SS, ss);
-      c.r[8] = esp; c.r[9] = 0;
-    }
-    push(c, size, oldSs, 0);
-    push(c, size, oldSp >>> 0, Math.floor(oldSp / TWO32) >>> 0);
-    for (const v of copied) push(c, size, v, 0);
+    const off = c.trBase + 4 + newCpl * 8;
+    const rsp = (c.sysRd32(off + 4) | 0) * TWO32 + c.sysRd32(off);
+    c.segSel[SEG_SS] = newCpl;
+    c.segBase[SEG_SS] = 0;
+    c.segAttr[SEG_SS] = (newCpl << 5) | 0x4093;
+    c.updateMode();
+    c.setRegNum(4, rsp);
+    push(c, 8, oldSs, 0);
+    push(c, 8, oldSp >>> 0, Math.floor(oldSp / TWO32) >>> 0);
   } catch (e) {
     // A fault while switching stacks leaves the caller's state as it was.
     c.segSel[SEG_SS] = oldSs; c.segBase[SEG_SS] = oldSsBase; c.segLimit[SEG_SS] = oldSsLimit; c.segAttr[SEG_SS] = oldSsAttr;

@@ -15,7 +15,8 @@ export const TASK_JMP = 0, TASK_CALL = 1, TASK_IRET = 2;
  * Hardware task switch to the 32-bit TSS named by `sel` (legacy protected mode only): the outgoing
  * state is saved in the current TSS, the incoming one loaded (CR3, EIP, EFLAGS, general registers,
  * LDTR, segment registers), busy bits, NT and the back link follow the JMP/CALL/IRET rules, and CR0.TS
- * is set. 16-bit TSSs are not supported (#GP). Descriptor checks give #GP/#NP/#TS(selector).
+ * is set. 16-bit TSSs are not supported (#GP). Descriptor checks give #GP/#NP/#TS(selector). A new TSS
+ * with the T bit leaves c.dbg.taskTrap set: the caller raises the #DB (debug.ts takeTaskTrap).
  */
 export function taskSwitch(c: X86Cpu, sel: number, kind: number): void {
   if (c.efer & 0x400) c.fault(13, sel & 0xfffc); // no task switches in long mode
@@ -48,6 +49,7 @@ export function taskSwitch(c: X86Cpu, sel: number, kind: number): void {
   const gpr = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => rd(0x28 + k * 4));
   const segs = SEG_OFFSETS.map((o) => rd(o) & 0xffff);
   const ldt = rd(0x60) & 0xffff;
+  const debugTrap = rd(0x64) & 1; // T: #DB once the switch completes (SDM Vol. 3A §7.2.1)
   if (kind === TASK_CALL) {
     c.sysWr32(newBase, c.trSel); // back link
     newFlags |= NT;
@@ -74,6 +76,7 @@ export function taskSwitch(c: X86Cpu, sel: number, kind: number): void {
   loadCodeSegment(c, segs[SEG_CS], cpl);
   loadSegment(c, SEG_SS, segs[SEG_SS]);
   for (const s of [SEG_ES, SEG_DS, SEG_FS, SEG_GS]) loadSegment(c, s, segs[s]);
+  c.dbg.taskTrap = debugTrap; // raised by the caller through takeTaskTrap once its work is done
 }
 
 function setBusy(c: X86Cpu, sel: number, busy: boolean): void {

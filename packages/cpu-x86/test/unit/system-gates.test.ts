@@ -31,6 +31,8 @@ function legacy(user: string, gate: string, kernelFn: string) {
   push user
   iretd
 user:
+  mov ax, 0x23                        ; the IRETD to ring 3 nulled DS (DPL 0 < CPL 3, SDM "IRET")
+  mov ds, ax
   ${user}
   ${EXIT}
 kfunc:
