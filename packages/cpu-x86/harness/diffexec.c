@@ -113,6 +113,9 @@ static void on_fault(int sig, siginfo_t *si, void *ctx) {
     raise(sig);
     return;
   }
+  // Linux delivers the signal with the case's EFLAGS.AC still set: clear it before any harness code
+  // (glibc's misaligned accesses would raise #AC, CR0.AM being set).
+  __asm__ volatile("pushfq\n  andq $~0x40000, (%%rsp)\n  popfq" ::: "cc", "memory");
   ucontext_t *uc = ctx;
   in_case = 0;
   capture(uc);
@@ -129,6 +132,7 @@ static void on_fault(int sig, siginfo_t *si, void *ctx) {
 // still running after two ticks is stuck (a loop the generator let through).
 static void on_alarm(int sig, siginfo_t *si, void *ctx) {
   (void)sig; (void)si;
+  __asm__ volatile("pushfq\n  andq $~0x40000, (%%rsp)\n  popfq" ::: "cc", "memory"); // as in on_fault
   if (!in_case) return;
   if (watchdog_seen != case_serial) { watchdog_seen = case_serial; watchdog_ticks = 0; return; }
   if (++watchdog_ticks < 2) return;

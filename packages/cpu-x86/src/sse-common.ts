@@ -18,7 +18,8 @@ export function xreg(i: Insn): number {
 
 /** Load a 16-byte memory operand into slot `slot` (alignment-checked if `aligned`). */
 export function load128(c: X86Cpu, lin: number, slot: number, aligned: boolean): void {
-  if (aligned && lin % 16 !== 0) c.fault(13, 0);
+  if (aligned && lin % 16 !== 0) c.fault(13, 0); // #GP wins over #AC (host)
+  if (c.alignCheck) c.alignOperand(lin, 16); // unaligned forms: #AC checks all 16 bytes (host)
   const x = c.xmm32;
   x[slot * 4] = c.rd64(lin);
   x[slot * 4 + 1] = c.hi;
@@ -28,6 +29,7 @@ export function load128(c: X86Cpu, lin: number, slot: number, aligned: boolean):
 
 export function store128(c: X86Cpu, lin: number, slot: number, aligned: boolean): void {
   if (aligned && lin % 16 !== 0) c.fault(13, 0);
+  if (c.alignCheck) c.alignOperand(lin, 16);
   const x = c.xmm32;
   if (c.paging && (lin & 0xfff) > 4080) { c.translate(lin, 1 | c.accUser); c.translate(c.nextPage(lin), 1 | c.accUser); }
   c.wr64(lin, x[slot * 4], x[slot * 4 + 1]);

@@ -272,6 +272,10 @@ export function maskmovdqu(c: X86Cpu, i: Insn): void {
   const off = i.asize === 8 ? c.regNum(7) : i.asize === 4 ? c.r[14] >>> 0 : c.r[14] & 0xffff;
   if (c.codeSize !== 64 && c.segChecked[i.seg] !== 0) checkSegAccess(c, i.seg, off, 16, ACC_WRITE); // all 16 bytes
   const base = c.codeSize === 64 ? off + (i.seg >= 4 ? c.segBase[i.seg] : 0) : (c.segBase[i.seg] + off) >>> 0;
+  if (c.alignCheck) c.alignOperand(base, 8); // 8, not 16, whatever the mask (host)
+  // All 16 bytes are probed for a write whatever the mask, even an all-zero one: #PF reports the
+  // operand's first byte (host).
+  if (c.paging) { c.translate(base, 1 | c.accUser); if ((base & 0xfff) > 4080) c.translate(c.nextPage(base), 1 | c.accUser); }
   for (let k = 0; k < 16; k++) if (b8[i.rm * 16 + k] & 0x80) c.wr8(base + k, b8[i.reg * 16 + k]);
 }
 

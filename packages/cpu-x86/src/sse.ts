@@ -7,7 +7,7 @@ import { check, copy, load128, src, store128, xreg } from './sse-common.js';
 import { approx, arith, cmpps, guarded, ucomis } from './sse-arith.js';
 import { cvtdq, cvtFloat, cvtpd2dq, cvtsi2s, cvtts2si } from './sse-convert.js';
 import { logic, maskmovdqu, packedInt, pextrw, pinsrw, pshufd, shiftImm, shiftXmm, shufps, unpack } from './sse-int.js';
-import { fxsaveX87, fxrstorX87 } from './x87.js';
+import { checkReadable, fxsaveX87, fxrstorX87 } from './x87.js';
 
 /**
  * SSE/SSE2 (XMM forms; the MMX-register forms need MMX, which is not advertised): moves, scalar and
@@ -166,6 +166,7 @@ function grp15(c: X86Cpu, i: Insn): void { // 0F AE
 
 function fxsave(c: X86Cpu, i: Insn, lin: number): void {
   if (c.cr0 & 0xc) c.fault(c.cr0 & 4 ? 6 : 7);
+  if (c.alignCheck) c.alignOperand(lin, 4); // below 4-byte alignment #AC wins over #GP (host)
   if (lin % 16 !== 0) c.fault(13, 0);
   if (c.paging) { c.translate(lin, 1 | c.accUser); if ((lin & 0xfff) > 3584) c.translate(c.nextPage(lin), 1 | c.accUser); }
   fxsaveX87(c, lin, i.size === 8); // FCW FSW FTW FOP FIP FDP, ST0-7
@@ -178,7 +179,9 @@ function fxsave(c: X86Cpu, i: Insn, lin: number): void {
 
 function fxrstor(c: X86Cpu, i: Insn, lin: number): void {
   if (c.cr0 & 0xc) c.fault(c.cr0 & 4 ? 6 : 7);
+  if (c.alignCheck) c.alignOperand(lin, 4); // below 4-byte alignment #AC wins over #GP (host)
   if (lin % 16 !== 0) c.fault(13, 0);
+  checkReadable(c, lin, 512); // #PF (first page) before the MXCSR check's #GP (host)
   const mx = c.rd32(lin + 24);
   if (mx & ~MXCSR_MASK) c.fault(13, 0);
   fxrstorX87(c, lin, i.size === 8); // FCW FSW FTW FOP FIP FDP, ST0-7

@@ -108,10 +108,11 @@ export function storeMem(c: X86Cpu, op: number, r: number, lin: number): boolean
 
 function storeExt(c: X86Cpu, lin: number): void {
   if (isEmpty(c, 0)) {
-    if (c.fpuCw & IE) { checkWritable(c, lin, 10); c.wr64(lin, 0, 0xc0000000); c.wr16(lin + 8, 0xffff); }
+    if (c.fpuCw & IE) { if (c.alignCheck) c.alignOperand(lin, 8); checkWritable(c, lin, 10); c.wr64(lin, 0, 0xc0000000); c.wr16(lin + 8, 0xffff); }
     underflow(c, -1, true);
     return;
   }
+  if (c.alignCheck) c.alignOperand(lin, 8); // #AC before the #PF of a crossing store (host)
   checkWritable(c, lin, 10);
   writeExt(c, lin, 0);
   commit(c, 0);
@@ -147,6 +148,7 @@ function storeReal(c: X86Cpu, lin: number, fmt: number, popAfter: boolean): void
   }
   const unmasked = fl & ~c.fpuCw & (IE | OE | UE);
   if (unmasked & (OE | UE)) { fl &= ~0x20; F.st.up = false; } // no rounded result: no PE
+  if (c.alignCheck) c.alignOperand(lin, size); // #AC before the #PF of a crossing store (host)
   checkWritable(c, lin, size);
   if (!unmasked) {
     if (size === 4) c.wr32(lin, hi);
@@ -191,6 +193,7 @@ function storeInt(c: X86Cpu, lin: number, size: number, popAfter: boolean, trunc
     fl &= IE | SF;
   }
   const unmasked = fl & ~c.fpuCw & IE;
+  if (c.alignCheck) c.alignOperand(lin, size); // #AC before the #PF of a crossing store (host)
   checkWritable(c, lin, size);
   if (!unmasked) {
     if (size === 8) c.wr64(lin, lo, hi);
@@ -219,6 +222,7 @@ function storeBcd(c: X86Cpu, lin: number): void {
       if (F.res.se === -1 || hi > 0x0de0b6b3 || (hi === 0x0de0b6b3 && lo > 0xa763ffff)) { fl = IE; F.st.up = false; }
     } else if (cl !== F.C_ZERO) fl = IE;
   }
+  if (c.alignCheck) c.alignOperand(lin, 8); // m80: 8-byte unit (host), stored here byte by byte
   checkWritable(c, lin, 10);
   const unmasked = fl & ~c.fpuCw & IE;
   if (fl & IE) {

@@ -373,20 +373,22 @@ function memControl(c: X86Cpu, i: Insn, op: number, r: number, lin: number): voi
   if (op === 0xd9 && r === 7) { c.wr16(lin, c.fpuCw); return; } // FNSTCW
   if (op === 0xdd && r === 7) { c.wr16(lin, f.status()); return; } // FNSTSW m16
   const o16 = i.size === 2;
+  // The images need 4- (16-bit format: 2-) byte alignment; #AC comes before any #PF (host).
+  if (c.alignCheck) c.alignOperand(lin, o16 ? 2 : 4);
   if (op === 0xd9 && r === 6) { storeEnv(c, lin, o16); c.fpuCw |= 0x3f; return; } // FNSTENV
   if (op === 0xd9 && r === 4) { loadEnv(c, lin, o16); return; } // FLDENV
   const envLen = o16 ? 14 : 28;
   if (op === 0xdd && r === 6) { // FNSAVE
     checkWritable(c, lin, envLen + 80);
     storeEnv(c, lin, o16);
-    for (let k = 0; k < 8; k++) writeExt(c, lin + envLen + 10 * k, k);
+    for (let k = 0; k < 8; k++) saveSlot(c, lin + envLen + 10 * k, k);
     c.fpuCw = 0x37f; f.init();
     return;
   }
   if (op === 0xdd && r === 4) { // FRSTOR
-    for (let k = 0; k < 8; k++) c.rd16(lin + envLen + 10 * k + 8); // fault before changing anything
+    checkReadable(c, lin, envLen + 80); // fault before changing anything; #PF names the first page (host)
     loadEnv(c, lin, o16);
-    for (let k = 0; k < 8; k++) readExt(c, lin + envLen + 10 * k, k);
+    for (let k = 0; k < 8; k++) restoreSlot(c, lin + envLen + 10 * k, k);
     return;
   }
   c.fault(6);
@@ -405,8 +407,14 @@ function syncEs(c: X86Cpu): void {
 
 /** Fault (#PF/#GP) on any of the `len` bytes at lin before writing anything. */
 export function checkWritable(c: X86Cpu, lin: number, len: number): void {
+  probePages(c, lin, len, 1 | c.accUser);
+}
+/** #PF on any of the `len` bytes at lin before reading (and changing) anything. */
+export function checkReadable(c: X86Cpu, lin: number, len: number): void {
+  probePages(c, lin, len, c.accUser);
+}
+function probePages(c: X86Cpu, lin: number, len: number, acc: number): void {
   if (!c.paging) return;
-  const acc = 1 | c.accUser;
   c.translate(lin, acc);
   for (let a = lin - (lin & 0xfff) + 4096; a < lin + len; a += 4096) c.translate(a, acc);
 }
@@ -416,6 +424,24 @@ export function writeExt(c: X86Cpu, lin: number, k: number): void {
   const p = phys(c, k) * 3, s = c.x87.st;
   c.wr64(lin, s[p + 2], s[p + 1]);
   c.wr16(lin + 8, s[p]);
+}
+/**
+ * FNSAVE/FRSTOR register slots sit at 10-byte steps: the image needs only 4- (2-) byte alignment for
+ * #AC (host), so while alignment checking is on they move as 16-bit pieces, which that alignment
+ * already covers; an 8-byte piece would raise a false #AC.
+ */
+function saveSlot(c: X86Cpu, lin: number, k: number): void {
+  if (!c.alignCheck) { writeExt(c, lin, k); return; }
+  const p = phys(c, k) * 3, s = c.x87.st;
+  const lo = s[p + 2], hi = s[p + 1];
+  c.wr16(lin, lo & 0xffff); c.wr16(lin + 2, lo >>> 16); c.wr16(lin + 4, hi & 0xffff); c.wr16(lin + 6, hi >>> 16);
+  c.wr16(lin + 8, s[p]);
+}
+function restoreSlot(c: X86Cpu, lin: number, k: number): void {
+  if (!c.alignCheck) { readExt(c, lin, k); return; }
+  const lo = c.rd16(lin) + c.rd16(lin + 2) * 65536, hi = c.rd16(lin + 4) + c.rd16(lin + 6) * 65536, se = c.rd16(lin + 8);
+  const p = phys(c, k) * 3, s = c.x87.st;
+  s[p] = se; s[p + 1] = hi >>> 0; s[p + 2] = lo >>> 0;
 }
 /** Memory to ST(k) (tag from the stored tag word is applied by the caller). */
 function readExt(c: X86Cpu, lin: number, k: number): void {

@@ -20,7 +20,10 @@ const TSS_IO_MAP_BASE = 0x66;
 const P = 1, RW = 2, US = 4;
 /** More than any case can retire (REP counts are small); a case still running after this is stuck. */
 const MAX_STEPS = 100_000;
-const RFLAGS_FIXED = 0x202; // bit 1 always set; IF=1 as in any Linux user process
+const RFLAGS_FIXED = 0x202;
+const CR0_AM = 0x40000n;
+/** Case flags the CPU takes: CF PF AF ZF SF DF OF, and AC (the align family; #AC on both sides). */
+const RFLAGS_TAKEN = 0x40cd5; // bit 1 always set; IF=1 as in any Linux user process
 /** A run() failure whose message says this: the instruction is not there yet (not a defect). */
 const UNIMPLEMENTED = /unimplemented|not implemented|unsupported/i;
 
@@ -61,6 +64,7 @@ export class GuestRunner {
     cpu.stopOnException = true;
     if (this.bits === 64) {
       cpu.enterLongMode({ cr3: PML4, cpl: 3, rip: BigInt(CODE_BASE), rsp: BigInt(WINDOW_BASE) });
+      cpu.setCr(0, cpu.getCr(0) | CR0_AM); // as Linux sets it on the host: EFLAGS.AC enables #AC at CPL 3
       // The `max` model has XSAVE: enable it as Linux does for the host side (CR4.OSXSAVE, XCR0 x87+SSE).
       if (this.model === 'max') { cpu.setCr(4, cpu.getCr(4) | 0x40000n); (cpu as unknown as { xcr0: number }).xcr0 = 3; }
     } else {
@@ -121,7 +125,7 @@ export class GuestRunner {
       if (this.userSnapshot) (cpu as unknown as SnapshotCpu).restore(this.userSnapshot);
       cpu.lastException = undefined;
       for (let i = 0; i < 16; i++) cpu.setGpr(i, s.gpr[i]);
-      cpu.setRflags((s.rflags & 0xcd5) | RFLAGS_FIXED);
+      cpu.setRflags((s.rflags & RFLAGS_TAKEN) | RFLAGS_FIXED);
       for (let i = 0; i < 16; i++) cpu.setXmm(i, s.xmm[i]);
       cpu.mxcsr = s.mxcsr;
       cpu.setRip(BigInt(start));
