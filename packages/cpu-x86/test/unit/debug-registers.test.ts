@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GuestMemory, PortBus } from '@unimachine/core';
 import { X86Cpu } from '../../src/index.js';
-import { EXIT, asm, identityMap, machine, run32, type Machine } from './helpers.js';
+import { EXIT, asm, identityMap, machine, run32, type Machine, PM32_FLAT_START } from './helpers.js';
 
 /**
  * Debug registers and #DB (Intel SDM Vol. 3B ch. 18). guest/apps/cpu-debug checks, against QEMU,
@@ -413,15 +413,7 @@ describe('debug registers', () => {
 
   it('a task switch clears the local enables L0-L3 and LE, not the global ones (SDM §18.2.4)', () => {
     const m = run32(`
-  lgdt [gdtr]
-  jmp 0x08:.reload
-.reload:
-  mov ax, 0x10
-  mov ds, ax
-  mov es, ax
-  mov ss, ax
-  mov fs, ax
-  mov gs, ax
+${PM32_FLAT_START}
   mov eax, tss_a
   mov [gdt+0x18+2], ax
   mov eax, tss_b

@@ -157,3 +157,26 @@ idtr: dw 256*16-1
   dq idt
 align 16
 tss: times 0x68 db 0`;
+
+/**
+ * nasm prologue for 32-bit protected-mode tests: load the caller's GDT (`gdtr`, code 0x08, data 0x10),
+ * reload CS and every data segment, and define TSSDESC (GDT offset, TSS address), which writes a TSS
+ * base into its descriptor.
+ */
+export const PM32_FLAT_START = `
+  lgdt [gdtr]
+  jmp 0x08:.reload
+.reload:
+  mov ax, 0x10
+  mov ds, ax
+  mov es, ax
+  mov ss, ax
+  mov fs, ax
+  mov gs, ax
+%macro TSSDESC 2
+  mov eax, %2
+  mov [gdt+%1+2], ax
+  shr eax, 16
+  mov [gdt+%1+4], al
+  mov [gdt+%1+7], ah
+%endmacro`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { run32, EXIT, type Machine } from './helpers.js';
+import { run32, EXIT, type Machine, PM32_FLAT_START } from './helpers.js';
 
 /*
  * Inner-privilege stack switches in legacy protected mode and returns to an outer ring, against the
@@ -414,22 +414,7 @@ describe('the TSS T bit: #DB with DR6.BT before the new task runs (SDM Vol. 3A Â
   /** Task A (TSS 0x18) switches with `switchCode` to B (TSS 0x20, T bit `tB`); #DB (vector 1) is recorded. */
   function tasks(switchCode: string, tA: number, tB: number, idtExtra = '') {
     return run32(`
-  lgdt [gdtr]
-  jmp 0x08:.reload
-.reload:
-  mov ax, 0x10
-  mov ds, ax
-  mov es, ax
-  mov ss, ax
-  mov fs, ax
-  mov gs, ax
-%macro TSSDESC 2
-  mov eax, %2
-  mov [gdt+%1+2], ax
-  shr eax, 16
-  mov [gdt+%1+4], al
-  mov [gdt+%1+7], ah
-%endmacro
+${PM32_FLAT_START}
   TSSDESC 0x18, tss_a
   TSSDESC 0x20, tss_b
   mov dword [tss_b+0x20], task_b

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { run32, gpr, EXIT } from './helpers.js';
+import { run32, gpr, EXIT, PM32_FLAT_START } from './helpers.js';
 
 describe('32-bit task switches', () => {
   it('CALL FAR to a TSS (back link, NT, busy), IRET back, JMP FAR through a task gate', () => {
@@ -87,22 +87,7 @@ tss_b: times 0x68 db 0
 
   it('task gates in the IDT: INT n and #GP (error code pushed on the handler task stack)', () => {
     const m = run32(`
-  lgdt [gdtr]
-  jmp 0x08:.reload
-.reload:
-  mov ax, 0x10
-  mov ds, ax
-  mov es, ax
-  mov ss, ax
-  mov fs, ax
-  mov gs, ax
-%macro TSSDESC 2
-  mov eax, %2
-  mov [gdt+%1+2], ax
-  shr eax, 16
-  mov [gdt+%1+4], al
-  mov [gdt+%1+7], ah
-%endmacro
+${PM32_FLAT_START}
 %macro TASK 3 ; tss, entry, stack
   mov dword [%1+0x20], %2
   mov dword [%1+0x24], 2
