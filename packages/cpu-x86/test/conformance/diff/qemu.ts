@@ -1,7 +1,7 @@
 // The QEMU backend for 32-bit cases: builds the bare-metal runner (harness/diffexec-qemu32.{c,S,ld})
 // with the system gcc and ld into a cache folder (keyed by the sources' hash), writes the cases as a
 // multiboot module in the native harness's stream format, boots QEMU (TCG, Westmere, as DESIGN.md
-// §10) and decodes the compact results the runner prints on COM1.
+// §10) and decodes the compact results the runner writes to an IDE disk image (faster than COM1).
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
