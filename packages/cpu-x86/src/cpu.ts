@@ -56,7 +56,7 @@ export class X86Cpu implements Cpu {
   readonly xmm32 = new Int32Array(this.stateBuffer, 128, 76);
   readonly xmmF32 = new Float32Array(this.stateBuffer, 128, 76);
   readonly xmmF64 = new Float64Array(this.stateBuffer, 128, 38);
-  /** x87 control word as seen by FXSAVE/FXRSTOR (no x87 arithmetic is implemented). */
+  /** x87 control word (masks, precision and rounding control); the rest of the x87 state is in `x87`. */
   fpuCw = 0x37f;
   readonly x87 = new X87();
   /** Debug registers DR0-DR7 (DR4/DR5 unused: they alias DR6/DR7). Breakpoint logic: debug.ts. */
