@@ -245,6 +245,41 @@ describe('XSAVE (max): x87 + SSE components, XCR0, CR4.OSXSAVE', () => {
   });
 });
 
+/** 32-bit nasm: `hex` prints EAX as 8 hex digits and a newline on COM1 through `putc`. */
+const PRINT_HEX32 = `
+hex:
+  pusha
+  mov ebx, eax
+  mov ecx, 8
+.d:
+  rol ebx, 4
+  mov al, bl
+  and al, 15
+  add al, '0'
+  cmp al, '9'
+  jbe .o
+  add al, 7
+.o:
+  call putc
+  loop .d
+  mov al, 10
+  call putc
+  popa
+  ret
+
+putc: ; wait for THR empty (LSR bit 5): QEMU drops characters written while its UART is busy
+  mov ah, al
+  mov dx, 0x3fd
+.w:
+  in al, dx
+  test al, 0x20
+  jz .w
+  mov al, ah
+  mov dx, 0x3f8
+  out dx, al
+  ret
+`;
+
 // 32-bit code cannot run on the host (see the brief): the same multiboot kernel runs on QEMU 7.2
 // `-cpu max` (TCG) and on this CPU as `max`; it prints every result and the defined flags (inputs with
 // all arithmetic flags clear, then all set) for 12 operand pairs, incl. VEX.W1 (ignored outside 64-bit
@@ -315,38 +350,7 @@ start:
   out dx, ax
   hlt
 
-hex:
-  pusha
-  mov ebx, eax
-  mov ecx, 8
-.d:
-  rol ebx, 4
-  mov al, bl
-  and al, 15
-  add al, '0'
-  cmp al, '9'
-  jbe .o
-  add al, 7
-.o:
-  call putc
-  loop .d
-  mov al, 10
-  call putc
-  popa
-  ret
-
-putc: ; wait for THR empty (LSR bit 5): QEMU drops characters written while its UART is busy
-  mov ah, al
-  mov dx, 0x3fd
-.w:
-  in al, dx
-  test al, 0x20
-  jz .w
-  mov al, ah
-  mov dx, 0x3f8
-  out dx, al
-  ret
-
+${PRINT_HEX32}
 align 4
 va: dd 0, 0xffffffff, 1, 0x80000000, 0x12345678, 0xff00fff0, 0x0000ff00, 0x00000810, 0x1f, 0x20, 0x21, 0xdeadbeef
 vb: dd 0x0810, 0x21, 0xffffffff, 0x1f, 0xff00fff0, 0x12345678, 0, 0x80000000, 0x20, 0x3f08, 0x0f04, 0xcafef00d
@@ -486,38 +490,7 @@ dump: ; the area as 144 dwords, without what is model-specific: XSTATE_BV bits 0
   popa
   ret
 
-hex:
-  pusha
-  mov ebx, eax
-  mov ecx, 8
-.h:
-  rol ebx, 4
-  mov al, bl
-  and al, 15
-  add al, '0'
-  cmp al, '9'
-  jbe .o
-  add al, 7
-.o:
-  call putc
-  loop .h
-  mov al, 10
-  call putc
-  popa
-  ret
-
-putc:
-  mov ah, al
-  mov dx, 0x3fd
-.w:
-  in al, dx
-  test al, 0x20
-  jz .w
-  mov al, ah
-  mov dx, 0x3f8
-  out dx, al
-  ret
-
+${PRINT_HEX32}
 align 16
 pattern: db 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff
          db 0xf0, 0xe1, 0xd2, 0xc3, 0xb4, 0xa5, 0x96, 0x87, 0x78, 0x69, 0x5a, 0x4b, 0x3c, 0x2d, 0x1e, 0x0f
