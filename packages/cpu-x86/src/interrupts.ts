@@ -2,7 +2,7 @@ import { FAULT, type X86Cpu } from './cpu.js';
 import { ACC_USER } from './mmu.js';
 import { IF, NT, RF, TF, VM, AC } from './flags.js';
 import { SEG_CS, SEG_SS } from './insn.js';
-import { codeDescriptorDpl, descLimit, loadCodeSegment, loadSegment, readDescriptor, DESC } from './segments.js';
+import { codeDescriptorDpl, descLimit, loadCodeSegment, loadNullSs64, loadSegment, readDescriptor, DESC } from './segments.js';
 import { INNER, TransferState, currentStackFits, enterInnerStack, innerStack, nullInaccessibleSegments, stackFrameFits } from './stack-switch.js';
 import { writeFlags } from './exec-stack.js';
 import { push, pop } from './stack.js';
@@ -125,9 +125,7 @@ function deliver(c: X86Cpu, vec: number, err: number, soft: boolean, external: b
     }
     loadCodeSegment(c, sel, newCpl);
     if (newCpl !== oldCpl) {
-      c.segSel[SEG_SS] = newCpl;
-      c.segBase[SEG_SS] = 0;
-      c.segAttr[SEG_SS] = (newCpl << 5) | 0x4093;
+      loadNullSs64(c, newCpl, newCpl);
       c.updateMode();
     }
     c.setRegNum(4, p);
@@ -281,11 +279,8 @@ export function iret(c: X86Cpu, size: number): void {
     if (size !== 2) c.fl.bits = (c.fl.bits & ~RF) | (fl & RF); // IRET loads RF (POPF does not)
     c.setCpl(saveCpl);
     if (long || outer) {
-      if ((ss & 0xfffc) === 0 && c.codeSize === 64 && newCpl < 3) {
-        c.segSel[SEG_SS] = ss;
-        c.segBase[SEG_SS] = 0;
-        c.segAttr[SEG_SS] = (newCpl << 5) | 0x4093;
-      } else loadSegment(c, SEG_SS, ss);
+      if ((ss & 0xfffc) === 0 && c.codeSize === 64 && newCpl < 3) loadNullSs64(c, ss, newCpl);
+      else loadSegment(c, SEG_SS, ss);
       c.updateMode();
       if (size === 8) { c.r[8] = spLo; c.r[9] = spHi; }
       else { c.r[8] = spLo; c.r[9] = 0; }

@@ -42,6 +42,17 @@ function setAccessed(c: X86Cpu): void {
   }
 }
 
+/**
+ * The null SS a 64-bit privilege change loads (interrupt/call-gate stack switch, IRETQ/RETF to CPL < 3):
+ * selector `sel` (RPL = the new CPL), base 0, a present writable data segment at DPL `cpl`. The caller
+ * runs updateMode() when the rest of the switch is done.
+ */
+export function loadNullSs64(c: X86Cpu, sel: number, cpl: number): void {
+  c.segSel[SEG_SS] = sel;
+  c.segBase[SEG_SS] = 0;
+  c.segAttr[SEG_SS] = (cpl << 5) | 0x4093;
+}
+
 /** MOV/POP to a data segment register (and LDS/LSS/...), with protected-mode checks. */
 export function loadSegment(c: X86Cpu, s: number, sel: number): void {
   sel &= 0xffff;

@@ -1,6 +1,6 @@
 import type { X86Cpu } from './cpu.js';
 import { SEG_CS, SEG_SS } from './insn.js';
-import { DESC, descLimit, readDescriptor, readDescriptorHigh, loadCodeSegment } from './segments.js';
+import { DESC, descLimit, readDescriptor, readDescriptorHigh, loadCodeSegment, loadNullSs64 } from './segments.js';
 import { ACC_READ, ACC_WRITE, checkStackRange } from './segment-check.js';
 import { INNER, TransferState, enterInnerStack, innerStack, stackFrameFits } from './stack-switch.js';
 import { push } from './stack.js';
@@ -124,9 +124,7 @@ function callInner64(c: X86Cpu, newCpl: number): void {
     c.setCpl(newCpl);
     const off = c.trBase + 4 + newCpl * 8;
     const rsp = (c.sysRd32(off + 4) | 0) * TWO32 + c.sysRd32(off);
-    c.segSel[SEG_SS] = newCpl;
-    c.segBase[SEG_SS] = 0;
-    c.segAttr[SEG_SS] = (newCpl << 5) | 0x4093;
+    loadNullSs64(c, newCpl, newCpl);
     c.updateMode();
     c.setRegNum(4, rsp);
     push(c, 8, oldSs, 0);
