@@ -3,6 +3,8 @@ import type { Clock } from './clock.js';
 import type { GuestMemory } from './memory.js';
 import type { MmioBus, PortBus } from './bus.js';
 import type { IrqLine } from './irq.js';
+import type { CapabilityName } from './capabilities.js';
+import type { HostActivity, Tracer } from './host.js';
 
 /** Everything a machine is made of implements Device. */
 export interface Device {
@@ -43,8 +45,22 @@ export interface DeviceContext {
   readonly machine: MachineControl;
   /** Resolve an IRQ reference such as `pic.4` (already checked by the builder). */
   irq(ref: string): IrqLine;
-  /** Another device by YAML id (e.g. `bus: pci`), already created. */
+  /** Another device by YAML id, already created. Prefer capability() for typed references. */
   device<T = unknown>(id: string): T;
+  /**
+   * The device `id` as the capability `name` (e.g. `ctx.capability<PciBus>(Capability.pciBus, props.bus)`),
+   * resolved through the machine's container. Validation has already checked that `id` provides it.
+   */
+  capability<T>(name: CapabilityName, id: string): T;
+  /**
+   * Create the backend declared in property `property` (a `BackendSpec` in the schema), e.g.
+   * `ctx.backend<BlockBackend>('backend')`. Configuration errors carry the YAML position.
+   */
+  backend<T>(property: string): Promise<T>;
+  /** Host events: hold the machine open while a host source can wake it; wake() after delivering. */
+  readonly host: HostActivity;
+  /** `--trace` output; check `trace.on(category)` before formatting. */
+  readonly trace: Tracer;
   /** A console endpoint: `stdio`, `file:PATH`, `none`; every byte is also recorded for the test API. */
   console(spec: string): ConsolePort;
   /** Resolve a path from the YAML relative to the YAML file's folder. */
@@ -61,6 +77,8 @@ export interface DevicePlugin<S extends TSchema = TSchema> {
   readonly type: string;
   readonly description: string;
   readonly schema: S;
+  /** Capabilities the created device offers others (`Capability.pciBus`, ...); it must implement their interfaces. */
+  readonly provides?: readonly CapabilityName[];
   create(ctx: DeviceContext, props: Static<S>): Device | Promise<Device>;
 }
 

@@ -7,3 +7,6 @@ export * from './schema.js';
 export { Type } from '@sinclair/typebox';
 export type { Static, TSchema } from '@sinclair/typebox';
 export * from './cpu.js';
+export * from './capabilities.js';
+export * from './backend.js';
+export * from './host.js';

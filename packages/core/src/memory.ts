@@ -22,6 +22,7 @@ export class GuestMemory {
   readonly buffer: ArrayBuffer;
   readonly u8: Uint8Array;
   readonly view: DataView;
+  private readonly writeObservers: ((address: number, length: number) => void)[] = [];
 
   constructor(sizeBytes: number, readonly mmio?: MmioBus) {
     if (!Number.isInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes > 4 * 1024 * 1024 * 1024 - PAGE) {
@@ -56,8 +57,23 @@ export class GuestMemory {
     target.set(this.bytes(address, target.length));
   }
 
+  /** Copy `data` into RAM (device DMA, loaders); decoded code for the range is dropped. */
   write(address: number, data: Uint8Array): void {
     this.bytes(address, data.length).set(data);
+    this.markWritten(address, data.length);
+  }
+
+  /**
+   * Called for every write that bypasses the CPU: the CPU registers here to drop decoded (and
+   * compiled) code for the range, exactly as for its own stores.
+   */
+  observeWrites(observer: (address: number, length: number) => void): void {
+    this.writeObservers.push(observer);
+  }
+
+  /** A device wrote RAM through a view from bytes()/tryBytes(): tell the observers. write()/writeU*() do it themselves. */
+  markWritten(address: number, length: number): void {
+    for (const o of this.writeObservers) o(address, length);
   }
 
   readU8(a: number): number { this.check(a, 1); return this.u8[a]; }
@@ -65,13 +81,14 @@ export class GuestMemory {
   readU32(a: number): number { this.check(a, 4); return this.view.getUint32(a, true); }
   /** 64-bit little-endian read as a JS number; exact up to 2^53 (all guest-physical addresses). */
   readU64(a: number): number { this.check(a, 8); return this.view.getUint32(a, true) + this.view.getUint32(a + 4, true) * 0x1_0000_0000; }
-  writeU8(a: number, v: number): void { this.check(a, 1); this.u8[a] = v; }
-  writeU16(a: number, v: number): void { this.check(a, 2); this.view.setUint16(a, v, true); }
-  writeU32(a: number, v: number): void { this.check(a, 4); this.view.setUint32(a, v >>> 0, true); }
+  writeU8(a: number, v: number): void { this.check(a, 1); this.u8[a] = v; this.markWritten(a, 1); }
+  writeU16(a: number, v: number): void { this.check(a, 2); this.view.setUint16(a, v, true); this.markWritten(a, 2); }
+  writeU32(a: number, v: number): void { this.check(a, 4); this.view.setUint32(a, v >>> 0, true); this.markWritten(a, 4); }
   writeU64(a: number, v: number): void {
     this.check(a, 8);
     this.view.setUint32(a, v >>> 0, true);
     this.view.setUint32(a + 4, Math.floor(v / 0x1_0000_0000) >>> 0, true);
+    this.markWritten(a, 8);
   }
 
   private check(a: number, n: number): void {

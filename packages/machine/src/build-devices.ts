@@ -2,6 +2,9 @@ import path from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import {
   BusConflictError,
+  type BackendContext,
+  type HostActivity,
+  type Tracer,
   isIrqProvider,
   type Clock,
   type Device,
@@ -14,8 +17,8 @@ import {
 } from '@unimachine/core';
 import { openConsole, ConsoleSpecError, type ConsoleMode, type RecordingConsole } from './console.js';
 import { MachineConfigError } from './errors.js';
-import { deviceToken } from './tokens.js';
-import type { ValidatedDevice } from './validate.js';
+import { backendToken, capabilityToken, deviceToken } from './tokens.js';
+import type { ValidatedBackend, ValidatedDevice } from './validate.js';
 import type { YamlSource } from './yaml-source.js';
 
 export interface BuildServices {
@@ -28,6 +31,8 @@ export interface BuildServices {
   clock: Clock;
   machine: MachineControl;
   consoleMode: ConsoleMode;
+  host: HostActivity;
+  trace: Tracer;
 }
 
 export interface BuiltDevices {
@@ -35,14 +40,17 @@ export interface BuiltDevices {
   devices: { id: string; type: string; instance: Device }[];
   consoles: Map<string, RecordingConsole>;
   interrupts: InterruptSource | undefined;
+  /** Backends in creation order, disposed by the machine after the devices. */
+  backends: { owner: string; instance: { dispose?(): void | Promise<void> } }[];
 }
 
 /** Create every device, references first, registering each in the container under its id. */
 export async function buildDevices(list: ValidatedDevice[], s: BuildServices): Promise<BuiltDevices> {
   const consoles = new Map<string, RecordingConsole>();
   const built: BuiltDevices['devices'] = [];
+  const backends: BuiltDevices['backends'] = [];
   for (const d of dependencyOrder(list, s.source)) {
-    const ctx = contextFor(d, s, consoles);
+    const ctx = contextFor(d, s, consoles, backends);
     let instance: Device;
     try {
       instance = await d.plugin.create(ctx, d.props as never);
@@ -57,12 +65,14 @@ export async function buildDevices(list: ValidatedDevice[], s: BuildServices): P
       throw s.source.error(`device "${d.id}" (${d.plugin.type}) could not be created: ${err.message}`, ['devices', d.id], { key: true });
     }
     s.container.registerInstance(deviceToken(d.id), instance);
+    // Each capability is a token of its own, so a reference resolves only to a device that offers it.
+    for (const cap of d.plugin.provides ?? []) s.container.registerInstance(capabilityToken(cap, d.id), instance);
     built.push({ id: d.id, type: d.plugin.type, instance });
   }
-  return { devices: built, consoles, interrupts: findInterruptSource(built, s.source) };
+  return { devices: built, consoles, interrupts: findInterruptSource(built, s.source), backends };
 }
 
-function contextFor(d: ValidatedDevice, s: BuildServices, consoles: Map<string, RecordingConsole>): DeviceContext {
+function contextFor(d: ValidatedDevice, s: BuildServices, consoles: Map<string, RecordingConsole>, backends: BuiltDevices['backends']): DeviceContext {
   const refPath = (value: string) => d.references.find((r) => r.value === value)?.path ?? ['devices', d.id];
   return {
     id: d.id,
@@ -100,8 +110,60 @@ function contextFor(d: ValidatedDevice, s: BuildServices, consoles: Map<string, 
         throw s.source.error(`console "${spec}": ${(e as Error).message}`, ['devices', d.id, 'console']);
       }
     },
+    capability<T>(name: string, id: string): T {
+      const token = capabilityToken(name, id);
+      if (!s.container.isRegistered(token)) {
+        throw s.source.error(`"${id}" does not provide ${name} to "${d.id}"; point at a device that does`, refPath(id));
+      }
+      return s.container.resolve<T>(token);
+    },
+    async backend<T>(property: string): Promise<T> {
+      const spec = d.backends.get(property);
+      if (!spec) throw s.source.error(`device "${d.id}" has no backend property "${property}"; add ${property}: { type: ... }`, ['devices', d.id], { key: true });
+      const instance = await createBackend(spec, d.id, s);
+      s.container.registerInstance(backendToken(d.id, property), instance);
+      backends.push({ owner: d.id, instance: disposeOnce(instance) });
+      return instance as T;
+    },
+    host: s.host,
+    trace: s.trace,
     resolvePath: (p: string) => path.resolve(s.baseDir, p),
   };
+}
+
+async function createBackend(spec: ValidatedBackend, owner: string, s: BuildServices): Promise<object> {
+  const ctx: BackendContext = {
+    owner,
+    clock: s.clock,
+    host: s.host,
+    trace: s.trace,
+    resolvePath: (p: string) => path.resolve(s.baseDir, p),
+    fail(message: string, property?: string): never {
+      throw s.source.error(message, property === undefined ? spec.path : [...spec.path, property]);
+    },
+  };
+  try {
+    return await spec.plugin.create(ctx, spec.props as never);
+  } catch (e) {
+    if (e instanceof MachineConfigError) throw e;
+    throw s.source.error(`${spec.kind} backend "${spec.plugin.type}" of "${owner}" could not be created: ${(e as Error).message}`, spec.path);
+  }
+}
+
+/** Device and machine may both dispose a backend: the second call does nothing. */
+function disposeOnce<T extends { dispose?(): void | Promise<void> }>(instance: T): T {
+  const original = instance.dispose?.bind(instance);
+  if (!original) return instance;
+  let done: void | Promise<void> | undefined;
+  let called = false;
+  instance.dispose = () => {
+    if (!called) {
+      called = true;
+      done = original();
+    }
+    return done;
+  };
+  return instance;
 }
 
 /** Depth-first order so that every referenced device is created before the devices pointing at it. */

@@ -1,4 +1,4 @@
-import type { DevicePlugin } from '@unimachine/core';
+import type { BackendPlugin, DevicePlugin } from '@unimachine/core';
 import { uart16550Plugin } from '@unimachine/serial';
 import { i8259Plugin } from '@unimachine/pic';
 import { chipsetPlugins } from '@unimachine/chipset';
@@ -7,4 +7,9 @@ import { pciHostPlugin } from '@unimachine/pci';
 /** The device types every machine knows without a `plugins:` entry. */
 export function builtinPlugins(): DevicePlugin[] {
   return [i8259Plugin, ...chipsetPlugins, uart16550Plugin, pciHostPlugin];
+}
+
+/** The backend types (`backend: { type: ... }`) every machine knows. */
+export function builtinBackends(): BackendPlugin[] {
+  return [];
 }

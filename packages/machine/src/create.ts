@@ -2,16 +2,17 @@ import 'reflect-metadata'; // tsyringe needs it loaded first, whoever imports th
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { container as rootContainer } from 'tsyringe';
-import { GuestMemory, MachineClock, MmioBus, PortBus, type Clock, type Cpu, type DevicePlugin, type InterruptSource } from '@unimachine/core';
+import { GuestMemory, MachineClock, MmioBus, NO_TRACE, PortBus, type BackendPlugin, type Clock, type Cpu, type DevicePlugin, type InterruptSource, type Tracer } from '@unimachine/core';
 import { buildDevices } from './build-devices.js';
-import { builtinPlugins } from './builtins.js';
+import { builtinBackends, builtinPlugins } from './builtins.js';
+import { createTracer, HostEvents } from './host-events.js';
 import type { ConsoleMode } from './console.js';
 import { MachineConfigError } from './errors.js';
 import { KernelLoadError, loadMultiboot } from './loader/multiboot.js';
 import { Machine } from './machine.js';
 import { loadListedPlugins } from './plugins.js';
 import { TOKENS } from './tokens.js';
-import { validateMachine } from './validate.js';
+import { backendKey, validateMachine } from './validate.js';
 import { YamlSource } from './yaml-source.js';
 
 /** What a CPU factory receives; the default factory builds @unimachine/cpu-x86's X86Cpu. */
@@ -36,6 +37,12 @@ export interface CreateMachineOptions {
   console?: ConsoleMode;
   /** Extra device types, as if listed under plugins:. */
   plugins?: DevicePlugin[];
+  /** Extra backend types, as if a listed plugin exported them. */
+  backends?: BackendPlugin[];
+  /** `--trace` categories (int, io, pci, virtio, net, blk, all), or a Tracer of your own. */
+  trace?: string[] | Tracer;
+  /** Where trace lines go (default: stderr). */
+  traceTo?: (line: string) => void;
   /** Include the built-in device types (default true). */
   builtins?: boolean;
   /** Build the processor (default: X86Cpu from @unimachine/cpu-x86). */
@@ -55,8 +62,8 @@ export async function createMachine(input: MachineSourceInput, opts: CreateMachi
   for (const [p, v] of Object.entries(opts.set ?? {})) source.setValue(p, v, `set ${p}=${JSON.stringify(v)}`);
   for (const a of opts.assignments ?? []) source.setAssignment(a);
 
-  const plugins = await collectPlugins(source, baseDir, opts);
-  const config = await validateMachine(source, plugins);
+  const { plugins, backends } = await collectPlugins(source, baseDir, opts);
+  const config = await validateMachine(source, plugins, backends);
 
   const container = rootContainer.createChildContainer();
   const clock = new MachineClock(config.yaml.clock ?? 'deterministic');
@@ -67,6 +74,10 @@ export async function createMachine(input: MachineSourceInput, opts: CreateMachi
   container.registerInstance(TOKENS.ports, ports);
   container.registerInstance(TOKENS.mmio, mmio);
   container.registerInstance(TOKENS.clock, clock);
+  const host = new HostEvents();
+  container.registerInstance(TOKENS.host, host);
+  const trace = tracerFor(opts, clock);
+  container.registerInstance(TOKENS.trace, trace);
 
   const kernel = kernelImage(source, baseDir, opts);
   const cmdline = opts.append ?? config.yaml.boot?.cmdline ?? '';
@@ -89,6 +100,8 @@ export async function createMachine(input: MachineSourceInput, opts: CreateMachi
     clock,
     machine: control,
     consoleMode: opts.console ?? 'capture',
+    host,
+    trace,
   });
   if (built.interrupts) container.registerInstance(TOKENS.interrupts, built.interrupts);
 
@@ -100,6 +113,8 @@ export async function createMachine(input: MachineSourceInput, opts: CreateMachi
     mmio,
     clock,
     devices: built.devices,
+    backends: built.backends,
+    host,
     consoles: built.consoles,
     onReset: config.yaml['on-reset'] ?? 'stop',
     boot,
@@ -112,6 +127,8 @@ export async function createMachine(input: MachineSourceInput, opts: CreateMachi
   const services: CpuServices = { memory, ports, interrupts: built.interrupts, clock, model: config.yaml.cpu?.model ?? 'westmere' };
   const cpu = opts.cpu ? opts.cpu(services) : await defaultCpu(services);
   container.registerInstance(TOKENS.cpu, cpu);
+  // Device DMA and loaders write RAM behind the CPU: it drops decoded code for those ranges.
+  if (cpu.invalidateDecodedCode) memory.observeWrites((address, length) => cpu.invalidateDecodedCode!(address, length));
   machine.attachCpu(cpu);
   boot(cpu);
   return machine;
@@ -128,7 +145,27 @@ function readSource(input: MachineSourceInput): { source: YamlSource; baseDir: s
   return { source: new YamlSource(input.yaml, input.file ?? '<yaml>'), baseDir: path.resolve(input.baseDir ?? '.') };
 }
 
-async function collectPlugins(source: YamlSource, baseDir: string, opts: CreateMachineOptions): Promise<Map<string, DevicePlugin>> {
+function tracerFor(opts: CreateMachineOptions, clock: Clock): Tracer {
+  if (!opts.trace) return NO_TRACE;
+  if (!Array.isArray(opts.trace)) return opts.trace;
+  if (opts.trace.length === 0) return NO_TRACE;
+  return createTracer(opts.trace, opts.traceTo ?? ((line) => process.stderr.write(line)), () => clock.now());
+}
+
+async function collectPlugins(
+  source: YamlSource,
+  baseDir: string,
+  opts: CreateMachineOptions,
+): Promise<{ plugins: Map<string, DevicePlugin>; backends: Map<string, BackendPlugin> }> {
+  const backends = new Map<string, BackendPlugin>();
+  const addBackend = (p: BackendPlugin, onClash: () => never) => {
+    const key = backendKey(p.kind, p.type);
+    const existing = backends.get(key);
+    if (existing && existing !== p) onClash();
+    backends.set(key, p);
+  };
+  if (opts.builtins !== false) for (const p of builtinBackends()) addBackend(p, () => { throw new Error(`two built-in ${p.kind} backends are named ${p.type}`); });
+  for (const p of opts.backends ?? []) addBackend(p, () => { throw new Error(`${p.kind} backend ${p.type} is defined twice`); });
   const map = new Map<string, DevicePlugin>();
   const add = (p: DevicePlugin, onClash: (existing: DevicePlugin) => never) => {
     const existing = map.get(p.type);
@@ -138,14 +175,19 @@ async function collectPlugins(source: YamlSource, baseDir: string, opts: CreateM
   if (opts.builtins !== false) for (const p of builtinPlugins()) add(p, () => { throw new Error(`two built-in device types are named ${p.type}`); });
   for (const p of opts.plugins ?? []) add(p, () => { throw new Error(`device type ${p.type} is defined twice`); });
 
-  for (const { spec, index, plugins } of await loadListedPlugins(source, baseDir)) {
+  for (const { spec, index, plugins, backends: listedBackends } of await loadListedPlugins(source, baseDir)) {
     for (const p of plugins) {
       add(p, () => {
         throw source.error(`plugin "${spec}" defines device type "${p.type}", which is already defined; rename the type`, ['plugins', index]);
       });
     }
+    for (const p of listedBackends) {
+      addBackend(p, () => {
+        throw source.error(`plugin "${spec}" defines ${p.kind} backend "${p.type}", which is already defined; rename the type`, ['plugins', index]);
+      });
+    }
   }
-  return map;
+  return { plugins: map, backends };
 }
 
 interface KernelImage {

@@ -2,6 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { DependencyContainer } from 'tsyringe';
 import type { Cpu, Device, GuestMemory, MachineClock, MachineControl, MmioBus, PortBus } from '@unimachine/core';
 import type { RecordingConsole } from './console.js';
+import type { HostEvents } from './host-events.js';
 import { EXIT_INTERRUPTED, EXIT_MACHINE_STOPPED, EXIT_TIMEOUT } from './errors.js';
 import { deviceToken } from './tokens.js';
 
@@ -57,6 +58,10 @@ export interface MachineParts {
   mmio: MmioBus;
   clock: MachineClock;
   devices: { id: string; type: string; instance: Device }[];
+  /** Backends of the devices, disposed after them. */
+  backends: { owner: string; instance: { dispose?(): void | Promise<void> } }[];
+  /** Host sources (sockets, taps, peers) that can wake a halted guest. */
+  host: HostEvents;
   consoles: Map<string, RecordingConsole>;
   onReset: 'stop' | 'reboot';
   /** Load the kernel into RAM and put the CPU at its entry (used at start and on reboot). */
@@ -103,6 +108,7 @@ export class Machine implements MachineControl {
       };
       c.onSend = () => this.paceInput(c);
     }
+    parts.host.onWake = () => this.wake?.();
   }
 
   get cpu(): Cpu {
@@ -236,11 +242,12 @@ export class Machine implements MachineControl {
   /** HLT with interrupts enabled: move time to the next deadline (or wait for it, or for input). */
   private async waitWhileHalted(deterministic: boolean, hostDeadline: number): Promise<RunResult | undefined> {
     const next = this.clock.nextDeadline();
-    if (deterministic && next !== Infinity) {
+    const hostCanWake = this.inputPossible || this.parts.host.held;
+    if (deterministic && next !== Infinity && !hostCanWake) {
       this.clock.advanceTo(next);
       return undefined;
     }
-    if (next === Infinity && !this.inputPossible) {
+    if (next === Infinity && !hostCanWake) {
       return this.finish({
         end: 'idle',
         exitCode: EXIT_MACHINE_STOPPED,
@@ -248,20 +255,26 @@ export class Machine implements MachineControl {
       });
     }
     this.flushConsoles();
-    const untilDeadline = next === Infinity ? Infinity : (next - this.clock.now()) / 1e6;
-    const waitMs = Math.min(untilDeadline, hostDeadline - performance.now());
-
-    await new Promise<void>((resolve) => {
-      const timer = waitMs === Infinity ? undefined : setTimeout(done, Math.max(0, waitMs));
-      function done() {
+    // Realtime: the deadline is host time. Deterministic with a host source (socket, tap, keyboard):
+    // idle virtual time is paced by host time (QEMU's icount sleep), so the outside world can answer.
+    const gapNs = next === Infinity ? Infinity : next - this.clock.now();
+    const waitMs = Math.min(gapNs / 1e6, hostDeadline - performance.now());
+    const started = performance.now();
+    const timedOut = await new Promise<boolean>((resolve) => {
+      const timer = waitMs === Infinity ? undefined : setTimeout(() => resolve(true), Math.max(0, waitMs));
+      this.wake = () => {
         if (timer) clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
+        resolve(false);
+      };
     });
     this.wake = undefined;
+    if (deterministic) {
+      if (timedOut && next !== Infinity) this.clock.advanceTo(next);
+      else this.clock.advance(Math.min(gapNs, (performance.now() - started) * 1e6));
+    }
     return undefined;
   }
+
 
   private handleRequest(cpu: Cpu): RunResult | undefined {
     const r = this.request!;
@@ -304,6 +317,7 @@ export class Machine implements MachineControl {
     this.flushConsoles();
     for (const c of this.parts.consoles.values()) c.close();
     for (const d of [...this.parts.devices].reverse()) await d.instance.dispose?.();
+    for (const b of [...this.parts.backends].reverse()) await b.instance.dispose?.();
     this.container.clearInstances();
   }
 }

@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import type { DevicePlugin } from '@unimachine/core';
-import { pluginsInModule } from './plugin-shape.js';
+import type { BackendPlugin, DevicePlugin } from '@unimachine/core';
+import { backendPluginsInModule, pluginsInModule } from './plugin-shape.js';
 import type { YamlSource } from './yaml-source.js';
 
 /**
@@ -21,6 +21,7 @@ export interface ListedPlugin {
   /** Index in the YAML `plugins:` list, for error positions. */
   index: number;
   plugins: DevicePlugin[];
+  backends: BackendPlugin[];
 }
 
 /** Load every `plugins:` entry of a description; failures are reported at the entry's position. */
@@ -32,7 +33,7 @@ export async function loadListedPlugins(source: YamlSource, baseDir: string): Pr
     const spec = listed[index];
     if (typeof spec !== 'string') continue; // the schema check reports it
     try {
-      out.push({ spec, index, plugins: await loadPluginModule(spec, baseDir) });
+      out.push({ spec, index, ...(await loadPluginModule(spec, baseDir)) });
     } catch (e) {
       if (e instanceof PluginLoadError) throw source.error(e.message, ['plugins', index]);
       throw e;
@@ -46,7 +47,7 @@ export async function loadListedPlugins(source: YamlSource, baseDir: string): Pr
  * file's folder; package names are looked up from the YAML's folder first, then from the
  * current directory and this package's own install (so a workspace-linked plugin is found).
  */
-export async function loadPluginModule(spec: string, baseDir: string): Promise<DevicePlugin[]> {
+export async function loadPluginModule(spec: string, baseDir: string): Promise<{ plugins: DevicePlugin[]; backends: BackendPlugin[] }> {
   const file = resolvePlugin(spec, baseDir);
   let mod: Record<string, unknown>;
   try {
@@ -55,12 +56,14 @@ export async function loadPluginModule(spec: string, baseDir: string): Promise<D
     throw new PluginLoadError(`plugin "${spec}" (${file}) failed to load: ${(e as Error).message.split('\n')[0]}`);
   }
   const plugins = pluginsInModule(mod);
-  if (plugins.length === 0) {
+  const backends = backendPluginsInModule(mod);
+  if (plugins.length === 0 && backends.length === 0) {
     throw new PluginLoadError(
-      `plugin "${spec}" exports no device plugins; export const devicePlugins = [defineDevice({ type, description, schema, create })]`,
+      `plugin "${spec}" exports no device or backend plugins; export const devicePlugins = [defineDevice({ type, description, schema, create })]` +
+        ` or backendPlugins = [defineBackend({ kind, type, description, schema, create })]`,
     );
   }
-  return plugins;
+  return { plugins, backends };
 }
 
 function resolvePlugin(spec: string, baseDir: string): string {

@@ -1,5 +1,7 @@
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
-import { parseByteSize, REF_KEYWORD, SIZE_PATTERN, type DevicePlugin } from '@unimachine/core';
+import {
+  BACKEND_KEYWORD, CAPABILITY_KEYWORD, parseByteSize, REF_KEYWORD, SIZE_PATTERN, type BackendKind, type BackendPlugin, type DevicePlugin,
+} from '@unimachine/core';
 import { didYouMean } from './edit-distance.js';
 import { MachineSchema, type MachineYaml } from './machine-schema.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
@@ -11,6 +13,24 @@ export interface DeviceReference {
   /** The referenced device id (`pic` for `pic.4`). */
   target: string;
   path: PathSegment[];
+  /** What the target must provide (`pci-bus` for `bus: pci`), from the schema's x-unimachine-capability. */
+  capability?: string;
+}
+
+/** A device property holding a backend (`backend: { type: file, path: disk.img }`), validated against its plugin. */
+export interface ValidatedBackend {
+  kind: BackendKind;
+  plugin: BackendPlugin;
+  /** The backend's properties without `type`, defaults filled in. */
+  props: Record<string, unknown>;
+  path: PathSegment[];
+}
+
+/** Backend plugins by `${kind}:${type}`. */
+export type BackendRegistry = ReadonlyMap<string, BackendPlugin>;
+
+export function backendKey(kind: BackendKind, type: string): string {
+  return `${kind}:${type}`;
 }
 
 export interface ValidatedDevice {
@@ -19,6 +39,8 @@ export interface ValidatedDevice {
   /** The properties without `type`, defaults filled in from the schema. */
   props: Record<string, unknown>;
   references: DeviceReference[];
+  /** Backends by property name (`backend`). */
+  backends: Map<string, ValidatedBackend>;
 }
 
 export interface ValidatedMachine {
@@ -77,7 +99,11 @@ export function closedObject(schema: object): object {
   return s.type === 'object' && s.additionalProperties === undefined ? { ...s, additionalProperties: false } : s;
 }
 
-export async function validateMachine(source: YamlSource, plugins: ReadonlyMap<string, DevicePlugin>): Promise<ValidatedMachine> {
+export async function validateMachine(
+  source: YamlSource,
+  plugins: ReadonlyMap<string, DevicePlugin>,
+  backendPlugins: BackendRegistry = new Map(),
+): Promise<ValidatedMachine> {
   const data = source.toJS();
   const check = await validatorFor(MachineSchema);
   if (!check(data)) throw explain(check.errors!, data, MachineSchema, [], source, 'the machine');
@@ -105,7 +131,8 @@ export async function validateMachine(source: YamlSource, plugins: ReadonlyMap<s
     const checkProps = await validatorFor(plugin.schema);
     const base: PathSegment[] = ['devices', id];
     if (!checkProps(props)) throw explain(checkProps.errors!, props, plugin.schema, base, source, `device "${id}" (${type})`);
-    devices.push({ id, plugin, props, references: references(plugin.schema, props, base) });
+    const backends = await validateBackends(plugin.schema, props, base, backendPlugins, source, `device "${id}" (${type})`);
+    devices.push({ id, plugin, props, references: references(plugin.schema, props, base), backends });
   }
 
   const ids = new Set(devices.map((d) => d.id));
@@ -122,9 +149,58 @@ export async function validateMachine(source: YamlSource, plugins: ReadonlyMap<s
           r.path,
         );
       }
+      if (r.capability) checkCapability(r, d, devices, source);
     }
   }
   return { yaml, memoryBytes, devices };
+}
+
+/** `bus: com1` must be an error at validation: the target's plugin has to provide what the reference needs. */
+function checkCapability(r: DeviceReference, d: ValidatedDevice, devices: readonly ValidatedDevice[], source: YamlSource): void {
+  const target = devices.find((t) => t.id === r.target)!;
+  if (target.plugin.provides?.includes(r.capability!)) return;
+  const offering = devices.filter((t) => t.plugin.provides?.includes(r.capability!)).map((t) => t.id);
+  throw source.error(
+    `"${r.value}" is a ${target.plugin.type}, which is not a ${r.capability}; ${r.path.slice(2).join('.')} of ${d.plugin.type} needs a device that provides ${r.capability}` +
+      (offering.length ? ` (here: ${offering.join(', ')})` : ` (this machine has none; add one, e.g. pci: { type: pci-host })`),
+    r.path,
+  );
+}
+
+/**
+ * Every property the device schema marks as a backend: its `type` must name a backend plugin of
+ * the right kind, and the rest must satisfy that plugin's schema (defaults filled in).
+ */
+async function validateBackends(
+  schema: object,
+  props: Record<string, unknown>,
+  base: PathSegment[],
+  registry: BackendRegistry,
+  source: YamlSource,
+  subject: string,
+): Promise<Map<string, ValidatedBackend>> {
+  const out = new Map<string, ValidatedBackend>();
+  const properties = (schema as { properties?: Record<string, Record<string, unknown>> }).properties ?? {};
+  for (const [name, propSchema] of Object.entries(properties)) {
+    const kind = propSchema[BACKEND_KEYWORD] as BackendKind | undefined;
+    const value = props[name];
+    if (!kind || value === undefined) continue;
+    const path = [...base, name];
+    const { type, ...backendProps } = value as { type: string } & Record<string, unknown>;
+    const plugin = registry.get(backendKey(kind, type));
+    if (!plugin) {
+      const known = [...registry.values()].filter((p) => p.kind === kind).map((p) => p.type).sort();
+      const hint = didYouMean(type, known);
+      throw source.error(
+        `unknown ${kind} backend type "${type}"` + (hint ? `; did you mean "${hint}"?` : ';') + ` known ${kind} backends: ${known.join(', ') || '(none)'}`,
+        [...path, 'type'],
+      );
+    }
+    const check = await validatorFor(plugin.schema);
+    if (!check(backendProps)) throw explain(check.errors!, backendProps, plugin.schema, path, source, `${subject} ${name} (${type})`);
+    out.set(name, { kind, plugin, props: backendProps, path });
+  }
+  return out;
 }
 
 /**
@@ -138,8 +214,10 @@ function references(schema: object, props: unknown, base: PathSegment[]): Device
     const kind = s[REF_KEYWORD];
     if (kind !== undefined && typeof v === 'string') {
       const k = kind === 'irq' ? 'irq' : 'device';
-      out.set(at.join('/'), { kind: k, value: v, target: k === 'irq' ? v.slice(0, v.lastIndexOf('.')) : v, path: [...base, ...at] });
+      const capability = typeof s[CAPABILITY_KEYWORD] === 'string' ? (s[CAPABILITY_KEYWORD] as string) : undefined;
+      out.set(at.join('/'), { kind: k, value: v, target: k === 'irq' ? v.slice(0, v.lastIndexOf('.')) : v, path: [...base, ...at], capability });
     }
+    if (s[BACKEND_KEYWORD] !== undefined) return; // a backend's own strings are not device references
     for (const branch of [...(s.anyOf ?? []), ...(s.oneOf ?? []), ...(s.allOf ?? [])]) walk(branch, v, at);
     if (Array.isArray(v)) {
       v.forEach((item, i) => walk(Array.isArray(s.items) ? s.items[i] : s.items, item, [...at, String(i)]));

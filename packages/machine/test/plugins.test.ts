@@ -31,7 +31,8 @@ describe('plugins: in YAML', () => {
 
   it('a module exporting no device plugin', async () => {
     expect(await buildError(`plugins: [./empty.mjs]\n` + boot(), dir)).toBe(
-      'm.yaml:1:11: plugin "./empty.mjs" exports no device plugins; export const devicePlugins = [defineDevice({ type, description, schema, create })]',
+      'm.yaml:1:11: plugin "./empty.mjs" exports no device or backend plugins; export const devicePlugins = [defineDevice({ type, description, schema, create })]' +
+        ' or backendPlugins = [defineBackend({ kind, type, description, schema, create })]',
     );
   });
 

@@ -3,7 +3,7 @@ import { applyFirmwareSetup, layoutBars, markLevelTriggered, type BarAssignment 
 import { I440fxHostBridge } from './host-bridge.js';
 import { Piix3Ide, Piix3IsaBridge } from './piix3.js';
 import { pirqFor, WiredOrIrq } from './irq-routing.js';
-import type { PciDevice } from './pci-device.js';
+import type { PciBus, PciDevice } from './pci-device.js';
 import { Cfg, HEADER_TYPE_MULTI_FUNCTION } from './registers.js';
 
 export const CONFIG_ADDRESS_PORT = 0xcf8;
@@ -40,7 +40,7 @@ export interface PciHostOptions {
  * device is attached, so the final layout is the one SeaBIOS would compute for the whole set,
  * and it marks the PIRQ IRQs level-triggered in the ELCR (0x4D0/0x4D1) as SeaBIOS does.
  */
-export class PciHost implements Device {
+export class PciHost implements Device, PciBus {
   private address = 0;
   private readonly functions: (PciDevice | undefined)[] = new Array(SLOTS * FUNCTIONS).fill(undefined);
   private readonly pirqInputs: (() => IrqLine)[];
@@ -102,6 +102,11 @@ export class PciHost implements Device {
     device.connect({ ports: this.options.ports, mmio: this.options.mmio, irq });
     device.firmwareSetup = () => this.setUpLikeFirmware(device);
     this.assignResources();
+  }
+
+  freeSlot(): number | undefined {
+    for (let slot = 0; slot < SLOTS; slot++) if (!this.functionAt(slot, 0)) return slot;
+    return undefined;
   }
 
   /** The function at bus 0, `slot`.`fn`, if any. */

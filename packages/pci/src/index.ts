@@ -1,4 +1,4 @@
-export { PciDevice, type BarHandler, type BarKind, type PciIds, type PciBusConnection } from './pci-device.js';
+export { PciDevice, type PciBus, type BarHandler, type BarKind, type PciIds, type PciBusConnection } from './pci-device.js';
 export { ConfigSpace } from './config-space.js';
 export { PciHost, type PciHostOptions, type PirqRoute, CONFIG_ADDRESS_PORT, CONFIG_DATA_PORT, SLOTS, FUNCTIONS } from './host.js';
 export { I440fxHostBridge, QEMU_SUBSYSTEM } from './host-bridge.js';

@@ -299,3 +299,14 @@ export class PciDevice implements Device {
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 }
+
+/**
+ * The `pci-bus` capability (`Capability.pciBus`): what a PCI device plugin plugs into. The host
+ * bridge's bus 0 and each PCI-to-PCI bridge's secondary bus provide it.
+ */
+export interface PciBus {
+  /** Plug `device` into `slot` 0..31, function `fn`; the firmware stand-in assigns its BARs and IRQ. */
+  attach(slot: number, device: PciDevice, fn?: number): void;
+  /** The lowest slot whose function 0 is free, or undefined when the bus is full. */
+  freeSlot(): number | undefined;
+}

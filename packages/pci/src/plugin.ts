@@ -1,4 +1,4 @@
-import { defineDevice, IrqRef, Type, type DevicePlugin, type IrqLine } from '@unimachine/core';
+import { Capability, defineDevice, IrqRef, Type, type DevicePlugin, type IrqLine } from '@unimachine/core';
 import { PciHost } from './host.js';
 
 /** QEMU's PIIX with SeaBIOS: PIRQA..D routed to ISA IRQs 10, 10, 11, 11. */
@@ -30,6 +30,7 @@ export const pciHostPlugin: DevicePlugin = defineDevice({
   type: 'pci-host',
   description: 'PCI bus 0: i440FX host bridge, configuration mechanism #1 at 0xCF8/0xCFC, PIIX INTx routing',
   schema,
+  provides: [Capability.pciBus],
   create(ctx, props) {
     const refs = props.irqs ?? DEFAULT_PIRQ_IRQS;
     // One IrqLine per distinct reference, so PIRQs sharing an input are wired-OR onto it.
