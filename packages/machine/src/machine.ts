@@ -46,6 +46,12 @@ export interface RunOptions {
   until?: 'exit' | ((m: Machine) => boolean);
   /** Host wall-clock limit in milliseconds. */
   timeoutMs?: number;
+  /**
+   * Deterministic mode: return ('until') once virtual time reaches this many nanoseconds. Slices end
+   * exactly there and a halted guest jumps to it without waiting for the host: the quantum of a
+   * lockstep run of several machines (runTogether).
+   */
+  untilTime?: number;
 }
 
 type ControlRequest = { kind: 'exit'; code: number } | { kind: 'reset'; reason: string } | { kind: 'stop'; reason: string } | { kind: 'interrupt' };
@@ -192,6 +198,7 @@ export class Machine implements MachineControl {
     const deterministic = this.clock.mode === 'deterministic';
     let lastYield = performance.now();
     this.watchingOutput = until !== undefined;
+    const quantumEnd = deterministic && opts.untilTime !== undefined ? this.clock.schedule(opts.untilTime, () => {}) : undefined;
     try {
       for (;;) {
         this.clock.runDue();
@@ -200,6 +207,7 @@ export class Machine implements MachineControl {
           if (end) return end;
         }
         if (until?.(this)) return { end: 'until', exitCode: 0 };
+        if (quantumEnd && this.clock.now() >= quantumEnd.deadline) return { end: 'until', exitCode: 0 };
 
         const next = this.clock.nextDeadline();
         let budget = MAX_SLICE;
@@ -216,7 +224,7 @@ export class Machine implements MachineControl {
 
         if (exit === 'dead') return this.finish({ end: 'dead', exitCode: EXIT_MACHINE_STOPPED, message: cpu.deathReason ?? 'the CPU stopped' });
         if (exit === 'halted' && !this.request) {
-          const idle = await this.waitWhileHalted(deterministic, hostDeadline);
+          const idle = quantumEnd ? (this.clock.advanceTo(this.clock.nextDeadline()), undefined) : await this.waitWhileHalted(deterministic, hostDeadline);
           if (idle) return idle;
           lastYield = performance.now();
         } else if (performance.now() - lastYield >= YIELD_EVERY_MS) {
@@ -227,6 +235,7 @@ export class Machine implements MachineControl {
         if (lastYield >= hostDeadline) return { end: 'timeout', exitCode: EXIT_TIMEOUT, message: `still running after ${opts.timeoutMs} ms` };
       }
     } finally {
+      quantumEnd?.cancel();
       this.running = false;
       this.watchingOutput = false;
       this.flushConsoles();
