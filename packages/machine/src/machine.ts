@@ -1,10 +1,10 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { DependencyContainer } from 'tsyringe';
-import type { Cpu, Device, GuestMemory, MachineClock, MachineControl, MmioBus, PortBus } from '@unimachine/core';
+import type { BlockBackend, Cpu, Device, GuestMemory, MachineClock, MachineControl, MmioBus, PortBus } from '@unimachine/core';
 import type { RecordingConsole } from './console.js';
 import type { HostEvents } from './host-events.js';
 import { EXIT_INTERRUPTED, EXIT_MACHINE_STOPPED, EXIT_TIMEOUT } from './errors.js';
-import { deviceToken } from './tokens.js';
+import { backendToken, deviceToken } from './tokens.js';
 
 /** Deterministic time: each retired instruction is 1 ns of guest time (a nominal 1 GHz, 1 IPC). */
 export const NS_PER_INSTRUCTION = 1;
@@ -55,6 +55,14 @@ export interface RunOptions {
 }
 
 type ControlRequest = { kind: 'exit'; code: number } | { kind: 'reset'; reason: string } | { kind: 'stop'; reason: string } | { kind: 'interrupt' };
+
+/** A disk's contents for tests: `m.disk('disk0').read(512 * 5, 512)`. */
+export interface DiskView {
+  readonly size: number;
+  read(offset: number, length: number): Uint8Array;
+  /** The whole disk (allocates `size` bytes). */
+  bytes(): Uint8Array;
+}
 
 export interface MachineParts {
   name: string;
@@ -138,6 +146,30 @@ export class Machine implements MachineControl {
   device<T = unknown>(id: string): T {
     if (!this.container.isRegistered(deviceToken(id))) throw new Error(`no device "${id}" in machine ${this.name}`);
     return this.container.resolve<T>(deviceToken(id));
+  }
+
+  /**
+   * The disk behind a block device (e.g. `disk0`) as the guest left it: through its backend, so a
+   * copy-on-write overlay or a memory disk reads as the guest sees it.
+   */
+  disk(id: string, property = 'backend'): DiskView {
+    const token = backendToken(id, property);
+    if (!this.container.isRegistered(token)) throw new Error(`device "${id}" of machine ${this.name} has no block backend "${property}"`);
+    const backend = this.container.resolve<BlockBackend>(token);
+    if (typeof backend.read !== 'function' || typeof backend.size !== 'number') throw new Error(`the "${property}" of device "${id}" is not a block backend`);
+    return {
+      size: backend.size,
+      read: (offset: number, length: number) => {
+        const out = new Uint8Array(length);
+        backend.read(offset, out);
+        return out;
+      },
+      bytes: () => {
+        const out = new Uint8Array(backend.size);
+        backend.read(0, out);
+        return out;
+      },
+    };
   }
 
   /** The console of a device (e.g. `com1`): text(), bytes(), send(). */

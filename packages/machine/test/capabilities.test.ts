@@ -72,6 +72,11 @@ describe('capability references', () => {
     expect(m.container.resolve('capability:pci-bus:pci')).toBe(m.device('pci'));
     expect(m.device<{ backend: BlockBackend }>('d0').backend.size).toBe(4096);
     expect(m.container.resolve<BlockBackend>('backend:d0.backend')).toBe(m.device<{ backend: BlockBackend }>('d0').backend);
+    // The test API reads the disk through the backend, as the guest left it.
+    m.device<{ backend: BlockBackend }>('d0').backend.write(512, new TextEncoder().encode('sector one'));
+    expect(new TextDecoder().decode(m.disk('d0').read(512, 10))).toBe('sector one');
+    expect(m.disk('d0').bytes().length).toBe(4096);
+    expect(() => m.disk('pci')).toThrow(/has no block backend/);
     await m.dispose();
     expect(disposed).toContain('d0');
   });
