@@ -2,11 +2,11 @@ import type { BackendPlugin, DevicePlugin } from '@unimachine/core';
 import { uart16550Plugin } from '@unimachine/serial';
 import { i8259Plugin } from '@unimachine/pic';
 import { chipsetPlugins } from '@unimachine/chipset';
-import { pciHostPlugin } from '@unimachine/pci';
+import { pciBridgePlugin, pciHostPlugin } from '@unimachine/pci';
 
 /** The device types every machine knows without a `plugins:` entry. */
 export function builtinPlugins(): DevicePlugin[] {
-  return [i8259Plugin, ...chipsetPlugins, uart16550Plugin, pciHostPlugin];
+  return [i8259Plugin, ...chipsetPlugins, uart16550Plugin, pciHostPlugin, pciBridgePlugin];
 }
 
 /** The backend types (`backend: { type: ... }`) every machine knows. */

@@ -1,18 +1,19 @@
 import type { AccessSize, Device, IrqLine, MmioBus, PortBus } from '@unimachine/core';
-import { applyFirmwareSetup, layoutBars, markLevelTriggered, type BarAssignment } from './firmware.js';
+import { FUNCTIONS, ownsBus, PciBusSegment, SLOTS, type BusUpstream } from './bus-segment.js';
+import { applyBridgeSetup, applyFirmwareSetup, enableBridgeSerr, markLevelTriggered } from './firmware.js';
+import { planFirmware, sameSetup, type FunctionSetup } from './firmware-plan.js';
 import { I440fxHostBridge } from './host-bridge.js';
 import { Piix3Ide, Piix3IsaBridge } from './piix3.js';
 import { pirqFor, WiredOrIrq } from './irq-routing.js';
 import type { PciBus, PciDevice } from './pci-device.js';
-import { Cfg, HEADER_TYPE_MULTI_FUNCTION } from './registers.js';
+import { BridgeCfg, Cfg } from './registers.js';
 
 export const CONFIG_ADDRESS_PORT = 0xcf8;
 export const CONFIG_DATA_PORT = 0xcfc;
 const ENABLE = 0x80000000;
 /** Bits 30..24 and 1..0 of CONFIG_ADDRESS are reserved and read as zero. */
 const ADDRESS_MASK = 0x80fffffc;
-export const SLOTS = 32;
-export const FUNCTIONS = 8;
+export { SLOTS, FUNCTIONS };
 
 /** One PIRQ line: the interrupt controller input it drives and the ISA IRQ number firmware reports. */
 export interface PirqRoute {
@@ -33,20 +34,33 @@ export interface PciHostOptions {
   name?: string;
 }
 
+/** One function as `lspci` lists it. */
+export interface PciFunctionInfo {
+  bus: number;
+  slot: number;
+  fn: number;
+  /** "bb:ss.f" in hex, as lspci and QEMU print it. */
+  bdf: string;
+  device: PciDevice;
+}
+
 /**
  * PCI bus 0 behind configuration mechanism #1 (ports 0xCF8/0xCFC), with a 440FX host bridge
- * at 00:00.0. Devices plug in with attach(); as the machine has no BIOS, the host plays the
- * firmware: it lays out every BAR, fills the interrupt line and enables decoding each time a
- * device is attached, so the final layout is the one SeaBIOS would compute for the whole set,
- * and it marks the PIRQ IRQs level-triggered in the ELCR (0x4D0/0x4D1) as SeaBIOS does.
+ * at 00:00.0, and the root of every bus behind PCI-to-PCI bridges. Devices plug in with
+ * attach() (here or on a bridge); as the machine has no BIOS, the host plays the firmware:
+ * each time a function is plugged in anywhere it numbers the buses, lays out every BAR and
+ * bridge window, fills the interrupt lines and enables decoding, so the final layout is the one
+ * SeaBIOS would compute for the whole set, and it marks the PIRQ IRQs level-triggered in the
+ * ELCR (0x4D0/0x4D1) as SeaBIOS does.
  */
 export class PciHost implements Device, PciBus {
   private address = 0;
-  private readonly functions: (PciDevice | undefined)[] = new Array(SLOTS * FUNCTIONS).fill(undefined);
+  private readonly bus0: PciBusSegment;
   private readonly pirqInputs: (() => IrqLine)[];
   private readonly pirqIrqs: number[];
   private readonly memWindowStart: number;
-  private assignment = new Map<PciDevice, BarAssignment>();
+  private plan = new Map<PciDevice, FunctionSetup>();
+  private chassisCount = 0;
   readonly hostBridge: I440fxHostBridge;
   readonly isaBridge: Piix3IsaBridge | undefined;
   readonly ide: Piix3Ide | undefined;
@@ -75,6 +89,18 @@ export class PciHost implements Device, PciBus {
       this.name,
     );
     markLevelTriggered(options.ports, this.pirqIrqs);
+    this.bus0 = new PciBusSegment({ describe: (slot, fn) => bdf(0, slot, fn) });
+    const upstream: BusUpstream = {
+      ports: options.ports,
+      mmio: options.mmio,
+      intx: (slot, pin) => this.pirqInputs[pirqFor(slot, pin)](),
+      firmware: {
+        relayout: () => this.assignResources(),
+        setUp: (device) => this.setUpLikeFirmware(device),
+        nextChassis: () => ++this.chassisCount,
+      },
+    };
+    this.bus0.link(upstream);
     this.hostBridge = new I440fxHostBridge(`${this.name} 00:00.0`);
     this.attach(0, this.hostBridge);
     if (options.piix3 === false) {
@@ -87,31 +113,48 @@ export class PciHost implements Device, PciBus {
     }
   }
 
-  /** Plug `device` into slot 0..31 (function 0..7) of bus 0; BARs and IRQ are set up as firmware would. */
+  /**
+   * Plug `device` into slot 0..31 (function 0..7) of bus 0; BARs and IRQ are set up as firmware
+   * would. A PciBridge plugged in here brings its secondary bus (and whatever is on it) along.
+   */
   attach(slot: number, device: PciDevice, fn = 0): void {
-    if (!Number.isInteger(slot) || slot < 0 || slot >= SLOTS) throw new RangeError(`PCI slot ${slot} does not exist (0..31)`);
-    if (!Number.isInteger(fn) || fn < 0 || fn >= FUNCTIONS) throw new RangeError(`PCI function ${fn} does not exist (0..7)`);
-    const existing = this.functions[slot * FUNCTIONS + fn];
-    if (existing) throw new Error(`PCI ${bdf(slot, fn)} is taken by ${existing.name}; ${device.name} needs another slot`);
-    if (this.functions.includes(device)) throw new Error(`${device.name} is already attached to the PCI bus`);
-    this.functions[slot * FUNCTIONS + fn] = device;
-    this.markMultiFunction(slot);
-
-    const pin = device.config.get8(Cfg.INTERRUPT_PIN);
-    const irq = pin >= 1 && pin <= 4 ? this.pirqInputs[pirqFor(slot, pin)]() : undefined;
-    device.connect({ ports: this.options.ports, mmio: this.options.mmio, irq });
-    device.firmwareSetup = () => this.setUpLikeFirmware(device);
-    this.assignResources();
+    this.bus0.attach(slot, device, fn);
   }
 
   freeSlot(): number | undefined {
-    for (let slot = 0; slot < SLOTS; slot++) if (!this.functionAt(slot, 0)) return slot;
-    return undefined;
+    return this.bus0.freeSlot();
   }
 
   /** The function at bus 0, `slot`.`fn`, if any. */
   functionAt(slot: number, fn = 0): PciDevice | undefined {
-    return this.functions[slot * FUNCTIONS + fn];
+    return this.bus0.functionAt(slot, fn);
+  }
+
+  /**
+   * The function a configuration cycle for `bus`:`slot`.`fn` reaches, routed through the bridges
+   * by their bus number registers as they are programmed right now.
+   */
+  findFunction(bus: number, slot: number, fn = 0): PciDevice | undefined {
+    return this.bus0.resolve(bus, slot, fn, 0);
+  }
+
+  /**
+   * Every function the guest can reach, with its address, in bus then slot order (as `lspci`
+   * lists them). Functions behind a bridge whose bus numbers are not (yet) programmed are left out.
+   */
+  listFunctions(): PciFunctionInfo[] {
+    const out: PciFunctionInfo[] = [];
+    const walk = (segment: PciBusSegment, bus: number) => {
+      for (const { slot, fn, device } of segment.placed()) {
+        if (this.findFunction(bus, slot, fn) === device) out.push({ bus, slot, fn, bdf: bdf(bus, slot, fn), device });
+        if (ownsBus(device)) {
+          const secondary = device.config.get8(BridgeCfg.SECONDARY_BUS);
+          if (secondary !== 0) walk(device.secondary, secondary);
+        }
+      }
+    };
+    walk(this.bus0, 0);
+    return out.sort((a, b) => a.bus - b.bus || a.slot - b.slot || a.fn - b.fn);
   }
 
   /** The ISA IRQ a device in `slot` using `pin` (1 = INTA) is routed to. */
@@ -119,19 +162,26 @@ export class PciHost implements Device, PciBus {
     return this.pirqIrqs[pirqFor(slot, pin)];
   }
 
-  /** Lay out all BARs again and redo every function's firmware setup (decoding off while moving). */
+  /**
+   * Number the buses, lay out all BARs and bridge windows again and redo the firmware setup of
+   * every function whose share changed (decoding off while moving), bus by bus so bridges open
+   * before their devices. Functions that keep their setup are left alone: the machine is built
+   * before the guest runs, so their registers still hold it, and skipping them keeps building a
+   * machine with many devices fast.
+   */
   assignResources(): void {
-    const devices = this.functions.filter((d): d is PciDevice => d !== undefined);
-    this.assignment = layoutBars(devices, this.memWindowStart);
-    for (const d of devices) d.writeConfig(Cfg.COMMAND, 2, 0); // release every claim before anything moves
-    for (const d of devices) this.setUpLikeFirmware(d);
+    const previous = this.plan;
+    this.plan = planFirmware(this.bus0, (slot, pin) => this.irqFor(slot, pin), this.memWindowStart);
+    const moved = [...this.plan].filter(([device, setup]) => !sameSetup(previous.get(device), setup)).map(([device]) => device);
+    for (const d of moved) d.writeConfig(Cfg.COMMAND, 2, 0); // release every claim before anything moves
+    for (const d of moved) this.setUpLikeFirmware(d);
   }
 
   reset(): void {
     this.address = 0;
     markLevelTriggered(this.options.ports, this.pirqIrqs);
-    // PCI RST# reaches every function; each one then gets its firmware setup back.
-    for (const d of this.functions) d?.reset();
+    // PCI RST# reaches every function (bridges pass it on); each one then gets its firmware setup back.
+    for (const { device } of this.bus0.placed()) device.reset();
   }
 
   /** The host's own functions (host bridge, PIIX3); attached devices snapshot themselves. */
@@ -163,12 +213,14 @@ export class PciHost implements Device, PciBus {
     if (size === 4) this.address = (value & ADDRESS_MASK) >>> 0;
   }
 
-  /** The function and dword-aligned register CONFIG_ADDRESS selects, or undefined if disabled/absent. */
+  /**
+   * The function and dword-aligned register CONFIG_ADDRESS selects, or undefined if disabled or
+   * absent: bus 0 is a type-0 cycle, any other bus a type-1 cycle routed through the bridges.
+   */
   private selected(): { dev: PciDevice; reg: number } | undefined {
     const a = this.address;
     if (!(a & ENABLE)) return undefined;
-    const bus = (a >>> 16) & 0xff;
-    const dev = bus === 0 ? this.functionAt((a >>> 11) & 31, (a >>> 8) & 7) : undefined;
+    const dev = this.findFunction((a >>> 16) & 0xff, (a >>> 11) & 31, (a >>> 8) & 7);
     return dev && { dev, reg: a & 0xfc };
   }
 
@@ -196,27 +248,31 @@ export class PciHost implements Device, PciBus {
 
   // --- firmware ---
 
+  /** SeaBIOS's order: bus numbers and windows, BARs, interrupt line, command, then a bridge's SERR forwarding. */
   private setUpLikeFirmware(device: PciDevice): void {
-    const index = this.functions.indexOf(device);
-    if (index < 0) return;
-    const slot = Math.floor(index / FUNCTIONS);
-    const pin = device.config.get8(Cfg.INTERRUPT_PIN);
-    const line = pin >= 1 && pin <= 4 ? this.irqFor(slot, pin) : undefined;
-    applyFirmwareSetup(device, this.assignment.get(device) ?? new Map(), line);
-  }
-
-  /** Function 0 advertises more functions through bit 7 of its header type. */
-  private markMultiFunction(slot: number): void {
-    const fn0 = this.functionAt(slot, 0);
-    if (!fn0) return;
-    let others = false;
-    for (let fn = 1; fn < FUNCTIONS; fn++) others ||= this.functionAt(slot, fn) !== undefined;
-    if (others) fn0.config.set8(Cfg.HEADER_TYPE, fn0.config.get8(Cfg.HEADER_TYPE) | HEADER_TYPE_MULTI_FUNCTION);
+    const setup = this.plan.get(device);
+    if (!setup) return;
+    if (setup.bridge) applyBridgeSetup(device, setup.bridge.numbers, setup.bridge.windows);
+    applyFirmwareSetup(device, setup.bars, setup.interruptLine);
+    if (setup.bridge) enableBridgeSerr(device);
   }
 }
 
 const ALL_ONES = [0, 0xff, 0xffff, 0, 0xffffffff];
 
-function bdf(slot: number, fn: number): string {
-  return `00:${slot.toString(16).padStart(2, '0')}.${fn}`;
+function bdf(bus: number, slot: number, fn: number): string {
+  const hex = (n: number) => n.toString(16).padStart(2, '0');
+  return `${hex(bus)}:${hex(slot)}.${fn}`;
+}
+
+/** `lspci -n`-like lines for diagnostics: "01:02.0 1af4:1001 class 010000 disk0". */
+export function formatFunctionList(functions: readonly PciFunctionInfo[]): string {
+  const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+  return functions
+    .map(({ bdf: address, device }) => {
+      const c = device.config;
+      const classCode = (c.get8(Cfg.CLASS) << 16) | (c.get8(Cfg.SUBCLASS) << 8) | c.get8(Cfg.PROG_IF);
+      return `${address} ${hex(c.get16(Cfg.VENDOR_ID), 4)}:${hex(c.get16(Cfg.DEVICE_ID), 4)} class ${hex(classCode, 6)} ${device.name}`;
+    })
+    .join('\n');
 }

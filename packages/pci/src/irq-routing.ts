@@ -37,3 +37,11 @@ export class WiredOrIrq {
     };
   }
 }
+
+/**
+ * The standard INTx swizzle of a PCI-to-PCI bridge: pin P (1 = INTA) of the device in slot S on
+ * the secondary bus arrives at the bridge's primary side as pin ((S + P - 1) mod 4) + 1.
+ */
+export function bridgeSwizzle(slot: number, pin: number): number {
+  return ((slot + pin - 1) & 3) + 1;
+}

@@ -22,12 +22,20 @@ export interface PciIds {
   interruptPin?: number;
 }
 
-/** What the host bridge hands a device when it is plugged into a slot. */
+export type AddressSpace = 'io' | 'memory';
+
+/** What the host bridge (or a PCI-to-PCI bridge) hands a device when it is plugged into a slot. */
 export interface PciBusConnection {
   ports: PortBus;
   mmio: MmioBus;
   /** The INTx wire after slot/pin routing; absent for devices without an interrupt pin. */
   irq?: IrqLine;
+  /**
+   * Behind bridges: whether a BAR at [start, start + length) is forwarded down to this bus (it lies in
+   * every ancestor bridge's window and each has the space enabled). Absent on bus 0: all of it is.
+   * The bridge calls refreshDecoding() on the devices below it when the answer may have changed.
+   */
+  decodes?(space: AddressSpace, start: number, length: number): boolean;
 }
 
 interface Bar {
@@ -58,6 +66,8 @@ export class PciDevice implements Device {
   private powerOnImage: Uint8Array | undefined;
   /** Set by the host bridge: redoes the boot firmware's setup (BARs, interrupt line, command) after a reset. */
   firmwareSetup: (() => void) | undefined;
+  /** The bus this function is plugged into (set by the bus; a function sits in one place only). */
+  attachedTo: object | undefined;
 
   constructor(ids: PciIds, readonly name = 'pci-device') {
     const c = this.config;
@@ -189,6 +199,26 @@ export class PciDevice implements Device {
     this.firmwareSetup?.();
   }
 
+  /**
+   * RST# from a bridge's secondary bus reset: the same reset (device models' overrides run too),
+   * but no firmware runs afterwards, so the function stays in its power-on state until the guest
+   * programs it again.
+   */
+  resetWithoutFirmware(): void {
+    const setup = this.firmwareSetup;
+    this.firmwareSetup = undefined;
+    try {
+      this.reset();
+    } finally {
+      this.firmwareSetup = setup;
+    }
+  }
+
+  /** Claim or release BARs again because something upstream (a bridge window) changed. */
+  refreshDecoding(): void {
+    this.updateDecoding();
+  }
+
   snapshot(): unknown {
     return { config: this.config.bytes.slice(), intx: this.intxAsserted };
   }
@@ -244,6 +274,9 @@ export class PciDevice implements Device {
     }
     // Address 0 means "not assigned" (as QEMU treats it); ranges past the space are not decoded.
     if (address === 0 || address + bar.size > limit) return undefined;
+    // Behind a bridge, only what the bridges forward reaches the device.
+    const bus = this.bus;
+    if (bus?.decodes && !bus.decodes(bar.kind === 'io' ? 'io' : 'memory', address, bar.size)) return undefined;
     return address;
   }
 

@@ -1,5 +1,7 @@
-import { Capability, defineDevice, IrqRef, Type, type DevicePlugin, type IrqLine } from '@unimachine/core';
+import { Capability, CapabilityRef, defineDevice, IrqRef, Type, type DevicePlugin, type IrqLine } from '@unimachine/core';
+import { PciBridge } from './bridge.js';
 import { PciHost } from './host.js';
+import type { PciBus } from './pci-device.js';
 
 /** QEMU's PIIX with SeaBIOS: PIRQA..D routed to ISA IRQs 10, 10, 11, 11. */
 export const DEFAULT_PIRQ_IRQS = ['pic.10', 'pic.10', 'pic.11', 'pic.11'];
@@ -47,5 +49,48 @@ export const pciHostPlugin: DevicePlugin = defineDevice({
       piix3: props.piix3 ?? true,
       name: ctx.id,
     });
+  },
+});
+
+/** Defaults of the `pci-bridge` properties, written once for the schema and for create(). */
+export const PCI_BRIDGE_DEFAULTS = { bus: 'pci', shpc: true } as const;
+
+const bridgeSchema = Type.Object(
+  {
+    bus: Type.Optional({
+      ...CapabilityRef(Capability.pciBus, 'the bus the bridge plugs into: the pci-host or another pci-bridge'),
+      default: PCI_BRIDGE_DEFAULTS.bus,
+    }),
+    slot: Type.Optional(Type.Integer({ minimum: 0, maximum: 31, description: 'slot on that bus (default: the lowest free slot)' })),
+    chassis: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 255, description: 'slot-id chassis number (default: 1, 2, 3, ... in the order bridges are plugged in)' }),
+    ),
+    shpc: Type.Optional(
+      Type.Boolean({
+        default: PCI_BRIDGE_DEFAULTS.shpc,
+        description:
+          "as QEMU's shpc=on: a hot-plug controller capability and BAR (registers read as zero), devices in slots 1..31; false frees slot 0",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * YAML `type: pci-bridge`: QEMU's PCI-to-PCI bridge (1b36:0001). It is a function on its parent
+ * bus and provides a bus of its own: devices say `bus: <its id>`.
+ */
+export const pciBridgePlugin: DevicePlugin = defineDevice({
+  type: 'pci-bridge',
+  description: "PCI-to-PCI bridge (QEMU's pci-bridge, 1b36:0001): a secondary bus of 32 slots behind a type-1 header",
+  schema: bridgeSchema,
+  provides: [Capability.pciBus],
+  create(ctx, props) {
+    const parent = ctx.capability<PciBus>(Capability.pciBus, props.bus ?? PCI_BRIDGE_DEFAULTS.bus);
+    const bridge = new PciBridge({ name: ctx.id, shpc: props.shpc ?? PCI_BRIDGE_DEFAULTS.shpc, chassis: props.chassis });
+    const slot = props.slot ?? parent.freeSlot();
+    if (slot === undefined) throw new Error(`${ctx.id}: bus "${props.bus ?? PCI_BRIDGE_DEFAULTS.bus}" has no free slot left`);
+    parent.attach(slot, bridge);
+    return bridge;
   },
 });
