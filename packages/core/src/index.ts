@@ -10,3 +10,5 @@ export * from './cpu.js';
 export * from './capabilities.js';
 export * from './backend.js';
 export * from './host.js';
+
+export * from './standalone-backend.js';

@@ -11,6 +11,7 @@ import { MachineConfigError } from './errors.js';
 import { KernelLoadError, loadMultiboot } from './loader/multiboot.js';
 import { Machine } from './machine.js';
 import { loadListedPlugins } from './plugins.js';
+import { addQuickDevices } from './quick-devices.js';
 import { TOKENS } from './tokens.js';
 import { backendKey, validateMachine } from './validate.js';
 import { YamlSource } from './yaml-source.js';
@@ -37,6 +38,10 @@ export interface CreateMachineOptions {
   console?: ConsoleMode;
   /** Extra device types, as if listed under plugins:. */
   plugins?: DevicePlugin[];
+  /** `--disk PATH[,readonly][,snapshot]` flags: virtio-blk devices added in the next free PCI slots. */
+  disks?: string[];
+  /** `--net tap:IF | hub:NAME | udp:LOCAL:REMOTE [,pcap=FILE]` flags: virtio-net devices after the disks. */
+  nets?: string[];
   /** Extra backend types, as if a listed plugin exported them. */
   backends?: BackendPlugin[];
   /** `--trace` categories (int, io, pci, virtio, net, blk, all), or a Tracer of your own. */
@@ -61,6 +66,7 @@ export async function createMachine(input: MachineSourceInput, opts: CreateMachi
   const { source, baseDir } = readSource(input);
   for (const [p, v] of Object.entries(opts.set ?? {})) source.setValue(p, v, `set ${p}=${JSON.stringify(v)}`);
   for (const a of opts.assignments ?? []) source.setAssignment(a);
+  addQuickDevices(source, { disks: opts.disks, nets: opts.nets });
 
   const { plugins, backends } = await collectPlugins(source, baseDir, opts);
   const config = await validateMachine(source, plugins, backends);
