@@ -29,15 +29,25 @@ static inline uint64_t read_cr2(void)
 void cpu_tables_init(void);
 void idt_set_gate(int vector, void (*handler)(void), int ist, int dpl);
 void trap_dispatch(struct trap_frame *f);
-void irq_set_handler(int irq, void (*handler)(void));
+/* Adds a handler for a PIC IRQ (lines may be shared) and unmasks the line.
+ * Handlers run with interrupts disabled and without SSE (see the Makefile);
+ * the EOI follows them. Returns 0, or -1 when the line has no room. */
+int irq_add_handler(int irq, void (*fn)(void *arg), void *arg);
 void pic_init(void);
 void pic_mask(int irq, int masked);
 void pic_eoi(int irq);
+int pic_in_service(int irq);
 void time_init(void);
+/* Halts until monotonic time deadline_ns or the first interrupt, whichever
+ * comes first (at most one PIT period, ~50 ms); with UM_FOREVER, until the
+ * first interrupt. Called with interrupts disabled; returns with them disabled. */
+void cpu_block(uint64_t deadline_ns);
 void memory_init(uint32_t mb_info);
 void pci_init(void);
 void blk_init(void);
 void net_init(void);
+/* Waits (up to 1 s, polled) until the device has taken every queued frame. */
+void net_drain(void);
 /* Zeroed, 4 KiB-aligned memory that is never freed (device rings). */
 void *heap_alloc_pages(size_t bytes);
 const char *cmdline_args(uint32_t mb_info);

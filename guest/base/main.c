@@ -33,13 +33,14 @@ void base_main(uint32_t magic, uint32_t mb_info)
 	memory_init(mb_info);
 	time_init();
 	pci_init();
+	net_init(); /* first: its interrupt handler must find room on a line shared with many disks */
 	blk_init();
-	net_init();
 	um_exit(app_main(args));
 }
 
 void um_exit(int code)
 {
+	net_drain(); /* frames still queued for transmit leave before the machine stops */
 	outw(0x501, (uint16_t)code);
 	/* Without an isa-debug-exit device, stop here. */
 	for (;;)

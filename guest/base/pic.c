@@ -7,6 +7,8 @@
 #define PIC2_CMD  0xA0
 #define PIC2_DATA 0xA1
 #define PIC_EOI   0x20
+#define PIC_READ_ISR 0x0B /* OCW3: the next command-port read returns the in-service register */
+#define PIC_READ_IRR 0x0A /* OCW3: ... the interrupt request register (the power-on default) */
 
 static uint16_t irq_mask = 0xFFFF;
 
@@ -46,4 +48,13 @@ void pic_eoi(int irq)
 	if (irq >= 8)
 		outb(PIC2_CMD, PIC_EOI);
 	outb(PIC1_CMD, PIC_EOI);
+}
+
+int pic_in_service(int irq)
+{
+	uint16_t port = irq >= 8 ? PIC2_CMD : PIC1_CMD;
+	outb(port, PIC_READ_ISR);
+	uint8_t isr = inb(port);
+	outb(port, PIC_READ_IRR);
+	return (isr >> (irq & 7)) & 1;
 }

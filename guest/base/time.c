@@ -1,6 +1,6 @@
 /* Time: the TSC, calibrated against the 8254 PIT, gives monotonic time; the
  * RTC read at boot anchors the wall clock; the PIT in one-shot mode wakes a
- * halted CPU for um_yield. */
+ * halted CPU for um_yield and for drivers waiting on a device interrupt. */
 #include "base.h"
 
 #define PIT_HZ       1193182u
@@ -75,24 +75,34 @@ uint64_t um_wallclock_ns(void)
 	return wallclock_base_ns + um_monotonic_ns();
 }
 
+void cpu_block(uint64_t deadline_ns)
+{
+	uint64_t now = um_monotonic_ns();
+	if (now >= deadline_ns)
+		return;
+	if (deadline_ns == UM_FOREVER) {
+		/* Only a device interrupt can end this wait: nothing hides a lost one. */
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		return;
+	}
+	uint64_t wait_ns = deadline_ns - now;
+	if (wait_ns > 50000000) /* the 16-bit counter covers ~55 ms */
+		wait_ns = 50000000;
+	uint32_t count = (uint32_t)(wait_ns * PIT_HZ / 1000000000ull) + 1;
+	outb(PIT_CMD, PIT_CMD_CH0_LOHI_MODE0);
+	outb(PIT_CH0, (uint8_t)count);
+	outb(PIT_CH0, (uint8_t)(count >> 8));
+	pic_mask(0, 0);
+	/* IRQ0 (or a device's IRQ) only needs to wake the CPU; trap_dispatch runs
+	 * the handlers and sends the EOI. STI's one-instruction shadow makes
+	 * STI;HLT atomic: an interrupt cannot slip in between and leave the CPU
+	 * halted with nothing to wake it. */
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	pic_mask(0, 1);
+}
+
 void um_yield(uint64_t deadline_ns)
 {
-	for (;;) {
-		uint64_t now = um_monotonic_ns();
-		if (now >= deadline_ns)
-			break;
-		uint64_t wait_ns = deadline_ns - now;
-		if (wait_ns > 50000000) /* the 16-bit counter covers ~55 ms */
-			wait_ns = 50000000;
-		uint32_t count = (uint32_t)(wait_ns * PIT_HZ / 1000000000ull) + 1;
-		outb(PIT_CMD, PIT_CMD_CH0_LOHI_MODE0);
-		outb(PIT_CH0, (uint8_t)count);
-		outb(PIT_CH0, (uint8_t)(count >> 8));
-		pic_mask(0, 0);
-		/* IRQ0 only needs to wake the CPU (trap_dispatch sends the EOI).
-		 * STI's one-instruction shadow makes STI;HLT atomic: the IRQ cannot
-		 * slip in between and leave the CPU halted with nothing to wake it. */
-		__asm__ volatile("sti; hlt; cli" ::: "memory");
-	}
-	pic_mask(0, 1);
+	while (um_monotonic_ns() < deadline_ns)
+		cpu_block(deadline_ns);
 }

@@ -17,11 +17,30 @@ static const char *const exception_names[32] = {
 	"#HV hypervisor injection", "#VC VMM communication", "#SX security", "reserved 31",
 };
 
-static void (*irq_handlers[16])(void);
+#define IRQ_LINES 16
+#define HANDLERS_PER_IRQ 16
+#define SPURIOUS_MASTER 7
+#define SPURIOUS_SLAVE 15
 
-void irq_set_handler(int irq, void (*handler)(void))
+/* A PCI INTx line may be shared: every handler on it runs on each interrupt
+ * (each acknowledges its own device, e.g. by reading the virtio ISR). */
+static struct irq_handler {
+	void (*fn)(void *arg);
+	void *arg;
+} irq_handlers[IRQ_LINES][HANDLERS_PER_IRQ];
+
+int irq_add_handler(int irq, void (*fn)(void *arg), void *arg)
 {
-	irq_handlers[irq] = handler;
+	if (irq < 0 || irq >= IRQ_LINES)
+		return -1;
+	for (int i = 0; i < HANDLERS_PER_IRQ; i++) {
+		if (!irq_handlers[irq][i].fn) {
+			irq_handlers[irq][i] = (struct irq_handler){ fn, arg };
+			pic_mask(irq, 0);
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static void dump_registers(const struct trap_frame *f)
@@ -75,7 +94,15 @@ void trap_dispatch(struct trap_frame *f)
 	if (f->vector < 32)
 		report_exception(f);
 	int irq = (int)f->vector - IRQ_BASE;
-	if (irq_handlers[irq])
-		irq_handlers[irq]();
+	/* A level-triggered line that dropped before the CPU took the interrupt
+	 * shows up as IRQ 7 or 15 with its in-service bit clear: no EOI for it
+	 * (the master still saw the cascade on IRQ 2 for a spurious 15). */
+	if ((irq == SPURIOUS_MASTER || irq == SPURIOUS_SLAVE) && !pic_in_service(irq)) {
+		if (irq == SPURIOUS_SLAVE)
+			pic_eoi(2);
+		return;
+	}
+	for (int i = 0; i < HANDLERS_PER_IRQ && irq_handlers[irq][i].fn; i++)
+		irq_handlers[irq][i].fn(irq_handlers[irq][i].arg);
 	pic_eoi(irq);
 }

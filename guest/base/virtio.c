@@ -1,14 +1,21 @@
-/* Legacy virtio-pci transport and split virtqueues, polled (no interrupts). */
+/* Legacy virtio-pci transport and split virtqueues. The interrupt handler
+ * here runs in interrupt context: this file is built without SSE (Makefile). */
 #include "virtio.h"
 
 #define PCI_COMMAND 0x04
 #define PCI_COMMAND_IO (1u << 0)
 #define PCI_COMMAND_MASTER (1u << 2)
 #define PCI_BAR0 0x10
+#define PCI_INTERRUPT 0x3C /* line in bits 7:0, pin in bits 15:8 (0 = no INTx) */
 #define VRING_ALIGN 4096
-/* Where BAR0 goes when no firmware assigned it (a bare machine). */
+/* Where BAR0 goes when no firmware assigned it (a bare machine, bus 0 only:
+ * behind a bridge the bridge's I/O window would have to be programmed too). */
 #define FALLBACK_IO_BASE 0xC000
 #define FALLBACK_IO_STRIDE 0x100
+/* 8259 inputs a PCI interrupt may use: not the timer, keyboard or cascade. */
+#define FIRST_PCI_IRQ 3
+#define LAST_PCI_IRQ 15
+#define POLL_SLICE_NS 1000000ull
 
 static void barrier(void)
 {
@@ -18,7 +25,7 @@ static void barrier(void)
 static uint16_t io_bar(const struct um_pci_device *d)
 {
 	uint32_t bar = um_pci_read32(d->bus, d->slot, d->func, PCI_BAR0);
-	if ((bar & ~3u) == 0) {
+	if ((bar & ~3u) == 0 && d->bus == 0) {
 		bar = (FALLBACK_IO_BASE + FALLBACK_IO_STRIDE * d->slot) | 1;
 		um_pci_write32(d->bus, d->slot, d->func, PCI_BAR0, bar);
 		bar = um_pci_read32(d->bus, d->slot, d->func, PCI_BAR0);
@@ -26,11 +33,19 @@ static uint16_t io_bar(const struct um_pci_device *d)
 	return (uint16_t)(bar & ~3u);
 }
 
-uint32_t virtio_legacy_begin(const struct um_pci_device *d, uint32_t wanted_features, uint16_t *io_base)
+static uint8_t interrupt_line(const struct um_pci_device *d)
+{
+	uint32_t reg = um_pci_read32(d->bus, d->slot, d->func, PCI_INTERRUPT);
+	uint8_t line = (uint8_t)reg, pin = (uint8_t)(reg >> 8);
+	return pin != 0 && line >= FIRST_PCI_IRQ && line <= LAST_PCI_IRQ ? line : VIRTIO_IRQ_NONE;
+}
+
+uint32_t virtio_legacy_begin(struct virtio_dev *dev, const struct um_pci_device *d, uint32_t wanted_features)
 {
 	uint32_t command = um_pci_read32(d->bus, d->slot, d->func, PCI_COMMAND);
 	um_pci_write32(d->bus, d->slot, d->func, PCI_COMMAND, command | PCI_COMMAND_IO | PCI_COMMAND_MASTER);
-	uint16_t io = *io_base = io_bar(d);
+	*dev = (struct virtio_dev){ .pci = d, .io_base = io_bar(d), .irq = interrupt_line(d) };
+	uint16_t io = dev->io_base;
 	outb(io + VIRTIO_REG_STATUS, 0); /* reset */
 	outb(io + VIRTIO_REG_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
 	outb(io + VIRTIO_REG_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
@@ -39,18 +54,46 @@ uint32_t virtio_legacy_begin(const struct um_pci_device *d, uint32_t wanted_feat
 	return features;
 }
 
-void virtio_legacy_driver_ok(uint16_t io_base)
+void virtio_legacy_driver_ok(struct virtio_dev *dev)
 {
-	outb(io_base + VIRTIO_REG_STATUS,
+	outb(dev->io_base + VIRTIO_REG_STATUS,
 	     VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK);
 }
 
-int virtq_init(struct virtq *q, uint16_t io_base, uint16_t index)
+void virtio_legacy_fail(struct virtio_dev *dev)
 {
-	outw(io_base + VIRTIO_REG_QUEUE_SELECT, index);
-	uint16_t size = inw(io_base + VIRTIO_REG_QUEUE_SIZE);
-	if (size == 0 || inl(io_base + VIRTIO_REG_QUEUE_PFN) != 0)
-		return -1; /* no such queue, or already in use */
+	outb(dev->io_base + VIRTIO_REG_STATUS, VIRTIO_STATUS_FAILED);
+}
+
+/* Interrupt context. Reading ISR both tells why and lowers the device's INTx. */
+static void acknowledge_interrupt(void *arg)
+{
+	struct virtio_dev *dev = arg;
+	uint8_t isr = inb(dev->io_base + VIRTIO_REG_ISR);
+	if (isr & VIRTIO_ISR_QUEUE)
+		dev->queue_interrupts++;
+	if (isr & VIRTIO_ISR_CONFIG)
+		dev->config_interrupts++;
+}
+
+int virtio_attach_irq(struct virtio_dev *dev)
+{
+	if (dev->irq == VIRTIO_IRQ_NONE)
+		return -1;
+	if (irq_add_handler(dev->irq, acknowledge_interrupt, dev) != 0) {
+		dev->irq = VIRTIO_IRQ_NONE;
+		return -1;
+	}
+	return 0;
+}
+
+int virtq_init(struct virtq *q, struct virtio_dev *dev, uint16_t index)
+{
+	uint16_t io = dev->io_base;
+	outw(io + VIRTIO_REG_QUEUE_SELECT, index);
+	uint16_t size = inw(io + VIRTIO_REG_QUEUE_SIZE);
+	if (size == 0 || (size & (size - 1)) != 0 || inl(io + VIRTIO_REG_QUEUE_PFN) != 0)
+		return -1; /* no such queue, a size legacy rings cannot have, or already in use */
 	/* Legacy layout: descriptors, then the available ring, then (at the next
 	 * 4 KiB boundary) the used ring. */
 	size_t avail_bytes = 2 * (3 + (size_t)size);
@@ -60,14 +103,20 @@ int virtq_init(struct virtq *q, uint16_t io_base, uint16_t index)
 	if (!ring)
 		return -1;
 	*q = (struct virtq){
-		.io_base = io_base, .index = index, .size = size, .last_used = 0,
+		.dev = dev, .index = index, .size = size, .last_used = 0,
 		.desc = (volatile struct vring_desc *)ring,
 		.avail = (volatile uint16_t *)(ring + 16 * (size_t)size),
 		.used = (volatile uint16_t *)(ring + used_offset),
 		.used_ring = (volatile struct vring_used_elem *)(ring + used_offset + 4),
 	};
-	outl(io_base + VIRTIO_REG_QUEUE_PFN, (uint32_t)((uintptr_t)ring / VRING_ALIGN));
+	outl(io + VIRTIO_REG_QUEUE_PFN, (uint32_t)((uintptr_t)ring / VRING_ALIGN));
 	return 0;
+}
+
+void virtq_set_no_interrupt(struct virtq *q, int no_interrupt)
+{
+	q->avail[0] = no_interrupt ? VRING_AVAIL_F_NO_INTERRUPT : 0;
+	barrier();
 }
 
 void virtq_post(struct virtq *q, uint16_t first, const struct virtq_buf *bufs, int count)
@@ -89,12 +138,17 @@ void virtq_post(struct virtq *q, uint16_t first, const struct virtq_buf *bufs, i
 
 void virtq_notify(struct virtq *q)
 {
-	outw(q->io_base + VIRTIO_REG_QUEUE_NOTIFY, q->index);
+	outw(q->dev->io_base + VIRTIO_REG_QUEUE_NOTIFY, q->index);
+}
+
+int virtq_has_used(const struct virtq *q)
+{
+	return q->used[1] != q->last_used;
 }
 
 int virtq_take_used(struct virtq *q, uint16_t *head, uint32_t *len)
 {
-	if (q->used[1] == q->last_used)
+	if (!virtq_has_used(q))
 		return 0;
 	barrier();
 	volatile struct vring_used_elem *e = &q->used_ring[q->last_used % q->size];
@@ -104,19 +158,36 @@ int virtq_take_used(struct virtq *q, uint16_t *head, uint32_t *len)
 	return 1;
 }
 
+int virtq_wait_used(struct virtq *q, uint64_t deadline_ns)
+{
+	int interrupts = q->dev->irq != VIRTIO_IRQ_NONE && !(q->avail[0] & VRING_AVAIL_F_NO_INTERRUPT);
+	for (;;) {
+		/* Interrupts are off here: one that arrives between this check and
+		 * the HLT stays pending and ends the HLT at once. */
+		if (virtq_has_used(q))
+			return 1;
+		uint64_t now = um_monotonic_ns();
+		if (now >= deadline_ns)
+			return 0;
+		if (interrupts) {
+			cpu_block(deadline_ns);
+		} else {
+			uint64_t until = now + POLL_SLICE_NS < deadline_ns ? now + POLL_SLICE_NS : deadline_ns;
+			while (!virtq_has_used(q) && um_monotonic_ns() < until)
+				__asm__ volatile("pause");
+		}
+	}
+}
+
 int64_t virtq_transfer(struct virtq *q, const struct virtq_buf *bufs, int count, uint64_t timeout_ns)
 {
 	if (count <= 0 || count > q->size)
 		return -1;
 	virtq_post(q, 0, bufs, count);
 	virtq_notify(q);
-	uint64_t deadline = um_monotonic_ns() + timeout_ns;
 	uint16_t head;
 	uint32_t len;
-	while (!virtq_take_used(q, &head, &len)) {
-		if (um_monotonic_ns() > deadline)
-			return -1;
-		__asm__ volatile("pause");
-	}
+	if (!virtq_wait_used(q, um_monotonic_ns() + timeout_ns) || !virtq_take_used(q, &head, &len))
+		return -1;
 	return len;
 }

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkDiskImage, createDiskImage, exitStatus, matchExpected } from './expected.js';
+import {
+  checkDiskImage, createDiskImage, diskPattern, exitStatus, fnv1a32Hex, loadGuestCases, matchExpected, qemuHardwareArgs,
+} from './expected.js';
+import {
+  icmpEcho, inetChecksum, IP_PROTO_ICMP, IP_PROTO_UDP, ipv4Packet, parseIcmpEcho, parseIpv4, parseUdp, udpDatagram,
+} from './net-frames.js';
 
 describe('matchExpected', () => {
   it('accepts identical text', () => {
@@ -78,5 +83,92 @@ describe('disk images', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('disk patterns', () => {
+  it('blk-sectors: a header naming the sector, then bytes from the sector and offset', () => {
+    const image = diskPattern('blk-sectors', 4 * 512);
+    expect(image.toString('latin1', 512 * 3, 512 * 3 + 16)).toBe('sector 00000003\n');
+    expect(image[512 * 2 + 16]).toBe((2 * 131 + 16 * 7) & 0xff);
+    expect(image[512 * 3 + 511]).toBe((3 * 131 + 511 * 7) & 0xff);
+  });
+
+  it('is checked over the whole image', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guest-disk-'));
+    try {
+      const path = join(dir, 'disk.img');
+      const spec = { sizeBytes: 2048, before: [], after: [], pattern: 'blk-sectors' as const };
+      writeFileSync(path, diskPattern('blk-sectors', 2048));
+      expect(checkDiskImage(spec, path)).toEqual([]);
+      const broken = diskPattern('blk-sectors', 2048);
+      broken[1500] ^= 1;
+      writeFileSync(path, broken);
+      expect(checkDiskImage(spec, path)).toEqual(['the image differs from the blk-sectors pattern at byte 1500 (sector 2)']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('FNV-1a 32 matches the published test vectors', () => {
+    expect(fnv1a32Hex(Buffer.alloc(0))).toBe('811c9dc5');
+    expect(fnv1a32Hex(Buffer.from('a'))).toBe('e40c292c');
+    expect(fnv1a32Hex(Buffer.from('foobar'))).toBe('bf9cf968');
+  });
+});
+
+describe('cases.json hardware', () => {
+  const cases = loadGuestCases();
+
+  it('keeps the one-disk and net: true shorthands', () => {
+    const blk = cases.find((c) => c.app === 'blk')!;
+    expect(blk.disks).toHaveLength(1);
+    expect(blk.disk).toBe(blk.disks[0]);
+    expect(blk.disk!.after).toEqual([]);
+    const net = cases.find((c) => c.app === 'net')!;
+    expect(net.net).toBe(true);
+    expect(net.netPeer).toEqual({ peer: 'hello' });
+  });
+
+  it('puts bridges before the disks behind them in QEMU arguments', () => {
+    const disks = cases.find((c) => c.app === 'disks' && c.name === 'disks')!;
+    const args = qemuHardwareArgs(disks, disks.disks.map((_, i) => `/tmp/d${i}.img`));
+    const devices = args.filter((_, i) => args[i - 1] === '-device');
+    expect(devices.slice(0, 3)).toEqual([
+      'pci-bridge,id=br1,chassis_nr=1,addr=0x5', 'pci-bridge,id=br2,chassis_nr=2,addr=0x6', 'pci-bridge,id=br3,chassis_nr=3,bus=br1,addr=0x8',
+    ]);
+    expect(devices[3]).toBe('virtio-blk-pci,disable-modern=on,drive=disk0,addr=0x4');
+    expect(devices[4]).toBe('virtio-blk-pci,disable-modern=on,drive=disk1,bus=br1,addr=0x1');
+    expect(args).toContain('if=none,id=disk6,format=raw,file=/tmp/d6.img');
+  });
+
+  it('gives a net case a dgram netdev between the two ports', () => {
+    const ping = cases.find((c) => c.app === 'ping')!;
+    const args = qemuHardwareArgs(ping, [], { machinePort: 5001, peerPort: 5002 });
+    expect(args.join(' ')).toContain('dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=5001,remote.type=inet,remote.host=127.0.0.1,remote.port=5002');
+    expect(args.join(' ')).toContain('virtio-net-pci,disable-modern=on,netdev=net0,mac=52:54:00:12:34:56');
+  });
+});
+
+describe('test peer frames', () => {
+  it('compute the Internet checksum of a known IPv4 header', () => {
+    const header = Buffer.from('450000730000400040110000c0a80001c0a800c7', 'hex');
+    expect(inetChecksum(header)).toBe(0xb861);
+    header.writeUInt16BE(0xb861, 10);
+    expect(inetChecksum(header)).toBe(0);
+  });
+
+  it('build packets their own parsers accept, and broken ones they refuse', () => {
+    const echo = ipv4Packet({ src: '10.0.0.1', dst: '10.0.0.2', protocol: IP_PROTO_ICMP, payload: icmpEcho(8, 7, 9, Buffer.from('abc')) });
+    expect(parseIcmpEcho(parseIpv4(echo))).toMatchObject({ type: 8, id: 7, seq: 9, data: Buffer.from('abc') });
+    const badIcmp = ipv4Packet({ src: '10.0.0.1', dst: '10.0.0.2', protocol: IP_PROTO_ICMP, payload: icmpEcho(8, 7, 9, Buffer.from('abc'), true) });
+    expect(() => parseIcmpEcho(parseIpv4(badIcmp))).toThrow('wrong ICMP checksum');
+    const badHeader = ipv4Packet({ src: '10.0.0.1', dst: '10.0.0.2', protocol: IP_PROTO_ICMP, payload: Buffer.alloc(8), badChecksum: true });
+    expect(() => parseIpv4(badHeader)).toThrow('wrong IPv4 header checksum');
+    const udp = (checksum: 'ok' | 'none' | 'bad') =>
+      ipv4Packet({ src: '10.0.0.1', dst: '10.0.0.2', protocol: IP_PROTO_UDP, payload: udpDatagram('10.0.0.1', '10.0.0.2', 1000, 7, Buffer.from('hello'), checksum) });
+    expect(parseUdp(parseIpv4(udp('ok')))).toMatchObject({ srcPort: 1000, dstPort: 7, data: Buffer.from('hello') });
+    expect(parseUdp(parseIpv4(udp('none'))).checksum).toBe(0);
+    expect(() => parseUdp(parseIpv4(udp('bad')))).toThrow('wrong UDP checksum');
   });
 });

@@ -11,7 +11,6 @@
  * the text and every later occurrence of the same name must match it exactly.
  */
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,12 +93,12 @@ export interface QemuRunOptions {
   timeoutMs?: number;
   /** QEMU binary (default qemu-system-x86_64). */
   qemu?: string;
-  /** A raw disk image to attach as a legacy virtio-blk PCI device. */
+  /** A raw disk image to attach as a legacy virtio-blk PCI device (for more, see qemuHardwareArgs). */
   disk?: string;
-  /** Attach a virtio-net device (MAC NET_GUEST_MAC) whose frames go as UDP datagrams to this local port. */
-  netPeerPort?: number;
-  /** Extra QEMU arguments, e.g. ['-device', 'virtio-net-pci']. */
+  /** Extra QEMU arguments, e.g. qemuHardwareArgs(...) or ['-device', 'virtio-net-pci']. */
   extraArgs?: string[];
+  /** Kills QEMU when aborted (the result then says timedOut). */
+  signal?: AbortSignal;
 }
 
 export interface QemuRunResult {
@@ -120,15 +119,10 @@ export const QEMU_MACHINE_ARGS = [
 export function runOnQemu(elfPath: string, options: QemuRunOptions = {}): Promise<QemuRunResult> {
   const qemu = options.qemu ?? 'qemu-system-x86_64';
   const diskArgs = options.disk
-    ? ['-drive', `file=${options.disk},format=raw,if=none,id=disk0`, '-device', 'virtio-blk-pci,drive=disk0']
-    : [];
-  const netArgs = options.netPeerPort
-    ? ['-netdev', `socket,id=net0,udp=127.0.0.1:${options.netPeerPort},localaddr=127.0.0.1:0`,
-       '-device', `virtio-net-pci,netdev=net0,mac=${NET_GUEST_MAC}`]
+    ? ['-drive', `file=${options.disk},format=raw,if=none,id=disk0`, '-device', 'virtio-blk-pci,disable-modern=on,drive=disk0']
     : [];
   const args = [
-    ...QEMU_MACHINE_ARGS, '-kernel', elfPath, '-append', options.append ?? '',
-    ...diskArgs, ...netArgs, ...(options.extraArgs ?? []),
+    ...QEMU_MACHINE_ARGS, '-kernel', elfPath, '-append', options.append ?? '', ...diskArgs, ...(options.extraArgs ?? []),
   ];
   const started = performance.now();
   return new Promise((resolvePromise, reject) => {
@@ -140,6 +134,12 @@ export function runOnQemu(elfPath: string, options: QemuRunOptions = {}): Promis
       timedOut = true;
       child.kill('SIGKILL');
     }, options.timeoutMs ?? 30_000);
+    const abort = () => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    };
+    if (options.signal?.aborted) abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e: NodeJS.ErrnoException) => {
@@ -152,6 +152,7 @@ export function runOnQemu(elfPath: string, options: QemuRunOptions = {}): Promis
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', abort);
       resolvePromise({
         stdout: Buffer.concat(out).toString('latin1'),
         stderr: Buffer.concat(err).toString('utf8'),
@@ -170,13 +171,40 @@ export interface DiskText {
 }
 
 /**
- * A disk the app needs: a zero-filled raw image of sizeBytes with `before` written
- * into it; after the run, `after` must be found in it (what the app wrote).
+ * A whole-image pattern an app writes, which the test then checks byte for byte:
+ * 'blk-sectors': sector s starts with `sector ${s as 8 hex digits}\n`, byte i >= 16 of it
+ * is (s * 131 + i * 7) & 0xFF (apps/blk).
+ */
+export type DiskPattern = 'blk-sectors';
+
+/**
+ * A virtio-blk disk a case needs (legacy virtio-blk-pci): a zero-filled raw image of
+ * sizeBytes with `before` written into it; after the run, `after` must be found in it and,
+ * with `pattern`, the whole image must be that pattern. `bus` names a bridge of the case
+ * (absent: the root bus 0); `slot` is the PCI device number on that bus (absent: the
+ * machine's next free slot, as QEMU and Unimachine assign them in command-line order).
  */
 export interface DiskSpec {
   sizeBytes: number;
   before: DiskText[];
   after: DiskText[];
+  pattern?: DiskPattern;
+  bus?: string;
+  slot?: number;
+  readOnly?: boolean;
+}
+
+/**
+ * A PCI-to-PCI bridge (QEMU's pci-bridge, 1B36:0001) at `slot` of bus `bus` (another
+ * bridge's id, or absent for bus 0). The firmware numbers the buses behind bridges
+ * depth-first in slot order, as SeaBIOS does; apps print what it chose.
+ */
+export interface BridgeSpec {
+  id: string;
+  slot: number;
+  bus?: string;
+  /** SHPC chassis number, unique per bridge (QEMU requires one). */
+  chassis: number;
 }
 
 export function createDiskImage(spec: DiskSpec, path: string): void {
@@ -188,56 +216,62 @@ export function createDiskImage(spec: DiskSpec, path: string): void {
 /** What the run should have left in the image but did not (empty when all is there). */
 export function checkDiskImage(spec: DiskSpec, path: string): string[] {
   const image = readFileSync(path);
-  return spec.after
+  const problems = spec.after
     .filter(({ offset, text }) => image.toString('latin1', offset, offset + text.length) !== text)
     .map(({ offset, text }) => `expected ${JSON.stringify(text)} at byte ${offset} of the disk image`);
+  if (spec.pattern) {
+    const expected = diskPattern(spec.pattern, spec.sizeBytes);
+    const at = firstDifference(expected, image);
+    if (at >= 0) problems.push(`the image differs from the ${spec.pattern} pattern at byte ${at} (sector ${Math.floor(at / 512)})`);
+  }
+  return problems;
 }
 
-/** The MAC address the guest's virtio-net device gets; and the peer's own. */
+function firstDifference(a: Buffer, b: Buffer): number {
+  if (a.equals(b)) return -1;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return n;
+}
+
+const SECTOR_BYTES = 512;
+const PATTERN_HEADER_BYTES = 16;
+
+/** The image a pattern describes (see DiskPattern). */
+export function diskPattern(pattern: DiskPattern, sizeBytes: number): Buffer {
+  const image = Buffer.alloc(sizeBytes);
+  if (pattern !== 'blk-sectors') throw new Error(`unknown disk pattern ${String(pattern)}`);
+  for (let s = 0; s * SECTOR_BYTES < sizeBytes; s++) {
+    const base = s * SECTOR_BYTES;
+    image.write(`sector ${s.toString(16).padStart(8, '0')}\n`, base, 'latin1');
+    for (let i = PATTERN_HEADER_BYTES; i < SECTOR_BYTES; i++) image[base + i] = (s * 131 + i * 7) & 0xff;
+  }
+  return image;
+}
+
+/** FNV-1a, 32 bits, as 8 lowercase hex digits (what apps/blk prints for the disk). */
+export function fnv1a32Hex(data: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i]!, 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+/** The MAC address the guest's virtio-net device gets; and the test peer's own. */
 export const NET_GUEST_MAC = '52:54:00:12:34:56';
 export const NET_PEER_MAC = Buffer.from([0x02, 0x00, 0x00, 0x00, 0x00, 0x01]);
-const NET_ETHERTYPE = 0x88b5;
-const NET_MIN_FRAME = 60;
 
 /**
- * The far end of the net app's link, as Ethernet frames in UDP datagrams (QEMU's
- * `-netdev socket,udp=`, Unimachine's udp backend). It answers the app's
- * "hello from the net app" broadcast with "hello from the peer" and records
- * the app's echo.
+ * The far end of a case's virtio-net link, played by the test (guest/test/net-peers.ts):
+ *   hello        the net app's EtherType 0x88B5 greeting and echo
+ *   ping         ARP + ICMP echo requests to an app answering on guestIp (apps/ping)
+ *   udp-echo     ARP + UDP datagrams to guestIp:port, checks the echoes (apps/udp-echo)
+ *   ping-client  answers the app's ARP and echo requests for peerIp (apps/ping-client)
  */
-export interface NetPeer {
-  port: number;
-  /** Resolves with the payload of the app's "echo: ..." frame. */
-  echo: Promise<string>;
-  close(): void;
-}
-
-function testFrame(dst: Buffer, src: Buffer, payload: string): Buffer {
-  const frame = Buffer.alloc(Math.max(NET_MIN_FRAME, 14 + payload.length));
-  dst.copy(frame, 0);
-  src.copy(frame, 6);
-  frame.writeUInt16BE(NET_ETHERTYPE, 12);
-  frame.write(payload, 14, 'latin1');
-  return frame;
-}
-
-export function startNetPeer(): Promise<NetPeer> {
-  const socket = createSocket('udp4');
-  let resolveEcho: (payload: string) => void = () => {};
-  const echo = new Promise<string>((resolve) => (resolveEcho = resolve));
-  socket.on('message', (frame, from) => {
-    if (frame.length < 14 || frame.readUInt16BE(12) !== NET_ETHERTYPE) return;
-    const payload = frame.toString('latin1', 14).replace(/\0+$/, '');
-    if (payload === 'hello from the net app') {
-      socket.send(testFrame(frame.subarray(6, 12), NET_PEER_MAC, 'hello from the peer'), from.port, from.address);
-    } else if (payload.startsWith('echo: ')) {
-      resolveEcho(payload);
-    }
-  });
-  return new Promise((resolve) => {
-    socket.bind(0, '127.0.0.1', () => resolve({ port: socket.address().port, echo, close: () => socket.close() }));
-  });
-}
+export type NetPeerSpec =
+  | { peer: 'hello' }
+  | { peer: 'ping'; guestIp: string; peerIp: string; count: number }
+  | { peer: 'udp-echo'; guestIp: string; peerIp: string; port: number; messages: string[] }
+  | { peer: 'ping-client'; guestIp: string; peerIp: string; count: number };
 
 /** One boot of one app: what to pass and what must come out. From apps/<app>/cases.json. */
 export interface GuestCase {
@@ -251,10 +285,15 @@ export interface GuestCase {
   exitCode: number;
   /** QEMU's process exit status for that code. */
   status: number;
-  /** The virtio-blk disk the app needs, if any. */
+  /** The PCI-to-PCI bridges the case needs, parents before children (empty: none). */
+  bridges: BridgeSpec[];
+  /** The virtio-blk disks, in the order they are attached (empty: none). */
+  disks: DiskSpec[];
+  /** disks[0], when there is a disk (kept for callers that handle one disk). */
   disk?: DiskSpec;
-  /** Whether the app needs a virtio-net link to a NetPeer. */
+  /** Whether the app needs a virtio-net link to a test peer (netPeer says which). */
   net?: boolean;
+  netPeer?: NetPeerSpec;
 }
 
 interface CaseSpec {
@@ -262,8 +301,16 @@ interface CaseSpec {
   append: string;
   expected: string;
   exitCode: number;
-  disk?: DiskSpec;
-  net?: boolean;
+  /** One disk (shorthand for disks: [disk]). */
+  disk?: Partial<DiskSpec> & { sizeBytes: number };
+  disks?: (Partial<DiskSpec> & { sizeBytes: number })[];
+  bridges?: BridgeSpec[];
+  /** true: the hello peer. */
+  net?: true | NetPeerSpec;
+}
+
+function diskSpec(d: Partial<DiskSpec> & { sizeBytes: number }): DiskSpec {
+  return { ...d, before: d.before ?? [], after: d.after ?? [] };
 }
 
 export function loadGuestCases(guestDir: string = GUEST_DIR): GuestCase[] {
@@ -275,6 +322,8 @@ export function loadGuestCases(guestDir: string = GUEST_DIR): GuestCase[] {
     const specs = JSON.parse(readFileSync(specPath, 'utf8')) as CaseSpec[];
     for (const spec of specs) {
       const expectedPath = join(appsDir, app, spec.expected);
+      const disks = [...(spec.disk ? [spec.disk] : []), ...(spec.disks ?? [])].map(diskSpec);
+      const netPeer: NetPeerSpec | undefined = spec.net === true ? { peer: 'hello' } : spec.net;
       cases.push({
         app,
         name: spec.name,
@@ -284,10 +333,54 @@ export function loadGuestCases(guestDir: string = GUEST_DIR): GuestCase[] {
         expectedText: readFileSync(expectedPath, 'latin1'),
         exitCode: spec.exitCode,
         status: exitStatus(spec.exitCode),
-        ...(spec.disk ? { disk: spec.disk } : {}),
-        ...(spec.net ? { net: true } : {}),
+        bridges: spec.bridges ?? [],
+        disks,
+        ...(disks[0] ? { disk: disks[0] } : {}),
+        ...(netPeer ? { net: true, netPeer } : {}),
       });
     }
   }
   return cases;
+}
+
+/** Where a case's virtio-net link goes on the host: UDP ports on 127.0.0.1. */
+export interface NetEndpoints {
+  /** The port the machine's network backend binds (QEMU: -netdev dgram local.port). */
+  machinePort: number;
+  /** The port the test peer listens on (QEMU: remote.port). */
+  peerPort: number;
+}
+
+/** A PCI address for QEMU's addr= property. */
+function qemuAddr(slot: number): string {
+  return `0x${slot.toString(16)}`;
+}
+
+function qemuBus(bus: string | undefined, slot: number | undefined): string {
+  return `${bus ? `,bus=${bus}` : ''}${slot !== undefined ? `,addr=${qemuAddr(slot)}` : ''}`;
+}
+
+/**
+ * QEMU arguments for a case's hardware: bridges, then disks (legacy virtio-blk-pci, one
+ * image file each, in diskPaths), then the virtio-net device on a dgram netdev.
+ */
+export function qemuHardwareArgs(c: GuestCase, diskPaths: string[], net?: NetEndpoints): string[] {
+  const args: string[] = [];
+  for (const b of c.bridges) args.push('-device', `pci-bridge,id=${b.id},chassis_nr=${b.chassis}${qemuBus(b.bus, b.slot)}`);
+  c.disks.forEach((d, i) => {
+    const path = diskPaths[i];
+    if (!path) throw new Error(`${c.app} ${c.name}: no image file for disk ${i}`);
+    args.push(
+      '-drive', `if=none,id=disk${i},format=raw,file=${path}${d.readOnly ? ',readonly=on' : ''}`,
+      '-device', `virtio-blk-pci,disable-modern=on,drive=disk${i}${qemuBus(d.bus, d.slot)}`,
+    );
+  });
+  if (c.netPeer && net) {
+    args.push(
+      '-netdev', `dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=${net.machinePort},` +
+        `remote.type=inet,remote.host=127.0.0.1,remote.port=${net.peerPort}`,
+      '-device', `virtio-net-pci,disable-modern=on,netdev=net0,mac=${NET_GUEST_MAC}`,
+    );
+  }
+  return args;
 }

@@ -22,6 +22,12 @@ int um_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int um_vprintf(const char *fmt, va_list ap);
 int um_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Command-line words of the form key=value: copies the value of the first
+ * `key=` word into value (NUL-terminated); 0, or -1 when absent or longer
+ * than capacity - 1. um_arg_u64 also parses it as a decimal number. */
+int um_arg(const char *args, const char *key, char *value, size_t capacity);
+int um_arg_u64(const char *args, const char *key, uint64_t *value);
+
 /* Time. Monotonic: nanoseconds since boot, from the TSC calibrated against the
  * PIT. Wall clock: nanoseconds since 1970-01-01 UTC, the RTC read at boot plus
  * monotonic time. */
@@ -32,6 +38,9 @@ uint64_t um_tsc_hz(void);
 uint64_t um_rtc_epoch_seconds(void);
 /* Halt the CPU until monotonic time reaches deadline_ns (PIT one-shot IRQ0). */
 void um_yield(uint64_t deadline_ns);
+/* A deadline that never comes: waits on it end only by what they wait for
+ * (um_net_receive then sleeps until the device's interrupt, no timer armed). */
+#define UM_FOREVER UINT64_MAX
 
 /* Exit through QEMU's isa-debug-exit (port 0x501): the machine's exit status
  * is (code << 1) | 1. See guest/README.md for the codes. */
@@ -69,21 +78,39 @@ uint32_t um_pci_read32(uint8_t bus, uint8_t slot, uint8_t func, uint8_t offset);
 void um_pci_write32(uint8_t bus, uint8_t slot, uint8_t func, uint8_t offset, uint32_t value);
 
 /* Block devices: the legacy virtio-blk PCI functions found at boot (vendor
- * 1AF4, device 1001), in PCI order; polled I/O in 512-byte sectors.
- * Read and write return 0, or -1 on a bad range, device error or timeout. */
+ * 1AF4, device 1001) on any bus, in PCI order (bus, slot, function); polled
+ * like Solo5's driver, one request at a time, 512-byte sectors. Transfers of
+ * any length are split into requests of at most 256 KiB.
+ * Read, write and flush return 0, or -1 on a bad range, a read-only device
+ * (write), a device error or a timeout. */
 size_t um_blk_count(void);
 uint64_t um_blk_sectors(size_t dev);
 int um_blk_read(size_t dev, uint64_t sector, void *buf, size_t sectors);
 int um_blk_write(size_t dev, uint64_t sector, const void *buf, size_t sectors);
+/* VIRTIO_BLK_T_FLUSH when the device offers VIRTIO_BLK_F_FLUSH; without it
+ * the device has no write cache and this returns 0 at once. */
+int um_blk_flush(size_t dev);
+int um_blk_read_only(size_t dev); /* VIRTIO_BLK_F_RO */
+/* The PCI function behind block device dev (0 for a bad index). */
+const struct um_pci_device *um_blk_pci(size_t dev);
 
-/* Network: the first legacy virtio-net PCI function (1AF4:1000), polled.
- * Frames are whole Ethernet frames without the FCS. */
+/* Network: the first legacy virtio-net PCI function (1AF4:1000) that offers
+ * VIRTIO_NET_F_MAC. Frames are whole Ethernet frames without the FCS, at
+ * most 1514 bytes. Sending queues the frame and returns (the base waits for
+ * queued frames in um_exit); receiving halts until the device's interrupt
+ * (INTx on the 8259) or polls when it has none. */
 int um_net_present(void);
 void um_net_mac(uint8_t mac[6]);
 int um_net_send(const void *frame, size_t len);   /* 0, or -1 */
-/* Waits until monotonic time deadline_ns for a frame; returns its length
- * (truncated to capacity), or -1 when none arrived. */
+/* Waits until monotonic time deadline_ns (or UM_FOREVER) for a frame; returns
+ * its length (truncated to capacity), or -1 when none arrived. */
 int64_t um_net_receive(void *frame, size_t capacity, uint64_t deadline_ns);
+struct um_net_stats {
+	uint64_t rx_frames, tx_frames;
+	int irq;                   /* the 8259 input receive waits on, or -1 (polled) */
+	uint32_t queue_interrupts; /* interrupts whose ISR read showed a used ring */
+};
+void um_net_stats(struct um_net_stats *stats);
 
 /* Exceptions: the base prints the vector, error code, CR2 and the registers,
  * then exits with UM_EXIT_EXCEPTION_BASE + vector (um_catch in um_cpu.h lets
