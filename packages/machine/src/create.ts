@@ -6,6 +6,7 @@ import { GuestMemory, MachineClock, MmioBus, NO_TRACE, PortBus, type BackendPlug
 import { buildDevices } from './build-devices.js';
 import { builtinBackends, builtinPlugins } from './builtins.js';
 import { createTracer, HostEvents } from './host-events.js';
+import { installTraceHooks } from './trace-hooks.js';
 import type { ConsoleMode } from './console.js';
 import { MachineConfigError } from './errors.js';
 import { KernelLoadError, loadMultiboot } from './loader/multiboot.js';
@@ -110,6 +111,7 @@ export async function createMachine(input: MachineSourceInput, opts: CreateMachi
     trace,
   });
   if (built.interrupts) container.registerInstance(TOKENS.interrupts, built.interrupts);
+  installTraceHooks(trace, ports, built.interrupts);
 
   machine = new Machine({
     name: config.yaml.machine ?? path.basename(source.file, path.extname(source.file)),
