@@ -4,6 +4,8 @@ export { createMachine, type CreateMachineOptions, type CpuServices, type Machin
 export { runTogether, DEFAULT_QUANTUM_NS, type RunTogetherOptions, type RunTogetherResult } from './together.js';
 export { Machine, NS_PER_INSTRUCTION, NS_PER_PORT_ACCESS, NS_PER_INPUT_BYTE, type RunOptions, type RunResult, type RunEnd, type DiskView } from './machine.js';
 export { RecordingConsole, type ConsoleMode } from './console.js';
+export { consoleMatchers, type ConsoleMatchers } from './matchers.js';
+export { ConsoleWatch, parseDuration, type WaitOptions, type LineMatch } from './console-watch.js';
 export { MachineConfigError, EXIT_BAD_INPUT, EXIT_MACHINE_STOPPED, EXIT_TIMEOUT, EXIT_INTERRUPTED, EXIT_INTERNAL, type SourcePosition } from './errors.js';
 export { MachineSchema, publishedMachineSchema, deviceSchemaWithType } from './machine-schema.js';
 export { builtinPlugins } from './builtins.js';

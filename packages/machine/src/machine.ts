@@ -2,6 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { DependencyContainer } from 'tsyringe';
 import type { BlockBackend, Cpu, Device, GuestMemory, MachineClock, MachineControl, MmioBus, PortBus } from '@unimachine/core';
 import type { RecordingConsole } from './console.js';
+import { ConsoleWatch } from './console-watch.js';
 import type { HostEvents } from './host-events.js';
 import { EXIT_INTERRUPTED, EXIT_MACHINE_STOPPED, EXIT_TIMEOUT } from './errors.js';
 import { backendToken, deviceToken } from './tokens.js';
@@ -170,6 +171,18 @@ export class Machine implements MachineControl {
         return out;
       },
     };
+  }
+
+  private readonly watches = new Map<string, ConsoleWatch>();
+
+  /**
+   * A console as a test talks to it: `await m.uart('com1').waitForLine(/login:/, { timeout: '5s' })`,
+   * `sendLine()`, `expect([...])`. One watch per console, so waits continue where the last one matched.
+   */
+  uart(id: string): ConsoleWatch {
+    let w = this.watches.get(id);
+    if (!w) this.watches.set(id, (w = new ConsoleWatch(this, id, this.console(id))));
+    return w;
   }
 
   /** The console of a device (e.g. `com1`): text(), bytes(), send(). */
