@@ -23,3 +23,6 @@ export {
 } from './loader/multiboot.js';
 export { parseElf, type ElfImage, type ElfSegment } from './loader/elf.js';
 export { TOKENS, deviceToken } from './tokens.js';
+
+// The test API's network side: tests join machines' hubs by name (createHub('lan'), hub.send/frames/waitFor).
+export { createHub, joinHub, findHub, Hub, HUB_LATENCY_NS, type HubFrame } from '@unimachine/netdev';
