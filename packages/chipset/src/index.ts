@@ -9,7 +9,10 @@ export { Mc146818, UIP_LEAD_NS, type Mc146818Options, type Mc146818State } from 
 export { encodeTime, decodeTime, type RtcFields, type RtcFormat } from './rtc-time.js';
 export { fillMemorySize } from './cmos-layout.js';
 export { PcReset, type PcResetState } from './reset.js';
-export { i8254Plugin, mc146818Plugin, pcResetPlugin, rtcEpochMs } from './plugins.js';
+export { i8254Plugin, mc146818Plugin, pcResetPlugin } from './plugins.js';
+export {
+  rtcEpochMs, parseRtcDateTime, isRtcBase, RtcBaseSchema, RTC_BASE_DEFAULT, RTC_BASE_PATTERN, RTC_BASE_HINT, type RtcBase,
+} from './rtc-base.js';
 
 /** Every YAML device type this package provides. */
 export const chipsetPlugins = [isaDebugExitPlugin, i8254Plugin, mc146818Plugin, pcResetPlugin] as const;

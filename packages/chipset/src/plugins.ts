@@ -1,7 +1,8 @@
-import { defineDevice, IrqRef, Type, type Clock, type DevicePlugin } from '@unimachine/core';
+import { defineDevice, IrqRef, Type, type DevicePlugin } from '@unimachine/core';
 import { I8254 } from './pit.js';
 import { Mc146818 } from './rtc.js';
 import { PcReset } from './reset.js';
+import { RTC_BASE_DEFAULT, RtcBaseSchema, rtcEpochMs } from './rtc-base.js';
 
 const pitSchema = Type.Object(
   {
@@ -26,19 +27,14 @@ export const i8254Plugin: DevicePlugin = defineDevice({
 const rtcSchema = Type.Object(
   {
     irq: Type.Optional({ ...IrqRef('interrupt line (IRQ 8 on a PC)'), default: 'pic.8' }),
-    epoch: Type.Optional(
-      Type.String({
-        default: '2000-01-01T00:00:00Z',
-        description:
-          'ISO 8601 date-time the clock shows when the machine starts in deterministic mode (realtime mode uses the host clock)',
-      }),
-    ),
-    base: Type.Optional(
-      Type.Union([Type.Literal('utc'), Type.Literal('localtime')], {
-        default: 'utc',
-        description: "realtime mode: keep the RTC in UTC or in the host's local time (deterministic mode uses `epoch` as is)",
-      }),
-    ),
+    base: Type.Optional({
+      ...RtcBaseSchema(
+        "where the wall clock starts, as QEMU's -rtc base=: utc (the host's current UTC time), localtime (the host's " +
+          'local time), or a fixed date-time such as 2026-01-01T00:00:00Z for byte-identical runs (no zone = UTC); ' +
+          'the machine-level rtc.base applies when this is not set',
+      ),
+      default: RTC_BASE_DEFAULT,
+    }),
   },
   { additionalProperties: false },
 );
@@ -50,24 +46,13 @@ export const mc146818Plugin: DevicePlugin = defineDevice({
   schema: rtcSchema,
   create(ctx, props) {
     const rtc = new Mc146818(ctx.clock, ctx.irq(props.irq ?? 'pic.8'), {
-      epochMs: rtcEpochMs(ctx.clock, props.epoch, props.base),
+      epochMs: rtcEpochMs(ctx.clock, props.base),
       memoryBytes: ctx.memory.size,
     });
     ctx.ports.claim({ start: 0x70, length: 2 }, rtc, ctx.id);
     return rtc;
   },
 });
-
-/** Wall-clock time (Unix ms) at virtual time 0. */
-export function rtcEpochMs(clock: Clock, epoch = '2000-01-01T00:00:00Z', base: 'utc' | 'localtime' = 'utc'): number {
-  if (clock.mode === 'realtime') {
-    const hostMs = Date.now() - clock.now() / 1e6;
-    return base === 'localtime' ? hostMs - new Date().getTimezoneOffset() * 60_000 : hostMs;
-  }
-  const ms = Date.parse(epoch);
-  if (!Number.isFinite(ms)) throw new Error(`mc146818: epoch '${epoch}' is not an ISO 8601 date-time`);
-  return ms;
-}
 
 const resetSchema = Type.Object(
   {

@@ -223,9 +223,9 @@ describe('MC146818 RTC', () => {
     expect(cmos(0x00)).toBe(0x03);
   });
 
-  it('the plugin claims 0x70/0x71, wires pic.8 and takes the epoch from YAML', async () => {
+  it('the plugin claims 0x70/0x71, wires pic.8 and takes a fixed base from YAML', async () => {
     const { ctx, ports, clock, lines } = fakeContext({ memory: 64 * 1024 * 1024 });
-    await mc146818Plugin.create(ctx, { epoch: '2031-07-04T08:09:10Z' });
+    await mc146818Plugin.create(ctx, { base: '2031-07-04T08:09:10Z' });
     ports.write(0x70, 1, 0x09);
     expect(ports.read(0x71, 1)).toBe(0x31);
     ports.write(0x70, 1, 0x35);
@@ -235,7 +235,7 @@ describe('MC146818 RTC', () => {
     clock.advance(1e9);
     clock.runDue();
     expect(lines.get('pic.8')!.level).toBe(true);
-    await expect(async () => mc146818Plugin.create(fakeContext().ctx, { epoch: 'yesterday' })).rejects.toThrow(/ISO 8601/);
+    await expect(async () => mc146818Plugin.create(fakeContext().ctx, { base: 'yesterday' })).rejects.toThrow(/is not a date; give utc/);
   });
 });
 

@@ -16,7 +16,7 @@ describe('chipset plugin schemas', () => {
     expect(pit).toEqual({ irq: 'pic.0' });
     const rtc: Record<string, unknown> = {};
     expect(compile('mc146818')(rtc)).toBe(true);
-    expect(rtc).toEqual({ irq: 'pic.8', epoch: '2000-01-01T00:00:00Z', base: 'utc' });
+    expect(rtc).toEqual({ irq: 'pic.8', base: 'utc' });
     const reset: Record<string, unknown> = {};
     expect(compile('pc-reset')(reset)).toBe(true);
     expect(reset).toEqual({ cf9: true, port92: true, keyboardController: true });
@@ -27,6 +27,9 @@ describe('chipset plugin schemas', () => {
     expect(compile('isa-debug-exit')({ iosize: 8 })).toBe(false);
     expect(compile('i8254')({ irq: 'pic' })).toBe(false);
     expect(compile('mc146818')({ base: 'mars' })).toBe(false);
+    expect(compile('mc146818')({ base: '2026-13-01' })).toBe(false);
+    expect(compile('mc146818')({ epoch: '2026-01-01' })).toBe(false); // folded into base
+    expect(compile('mc146818')({ base: '2026-01-01T00:00:00Z' })).toBe(true);
     expect(compile('pc-reset')({ reboot: true })).toBe(false);
   });
 });

@@ -1,4 +1,6 @@
+import { resolveTarget } from './cli-target.js';
 import { createMachine } from './create.js';
+import { MachineConfigError } from './errors.js';
 import type { Machine } from './machine.js';
 import type { CliOutput } from './cli-main.js';
 
@@ -11,11 +13,38 @@ export interface RunCommandOptions {
   set: string[];
   timeout?: number;
   successCode?: number;
+  /** Guest RAM (`-m`), already checked and written with a unit: `256MiB`. */
+  memory?: string;
+  /** The RTC's start (`--rtc-base`): utc, localtime or a date-time, already checked. */
+  rtcBase?: string;
+  /** `--disk PATH[,readonly][,snapshot]`, in command-line order. */
+  disk: string[];
+  /** `--net tap:IF|hub:NAME|udp:LOCAL:REMOTE[,pcap=FILE]`, in command-line order. */
+  net: string[];
+  /** `--trace int,io,pci,virtio`: categories traced to stderr. */
+  trace?: string[];
 }
 
-/** `unimachine run`: build, attach the terminal, run to the end; returns the process exit code. */
-export async function runCommand(file: string, o: RunCommandOptions, out: CliOutput): Promise<number> {
-  const machine = await createMachine(file, { assignments: o.set, kernel: o.kernel, append: o.append, console: 'as-configured' });
+/**
+ * `unimachine run`: build, attach the terminal, run to the end; returns the process exit code.
+ * `target` is a machine description or a kernel (then the built-in machine boots it); with no
+ * target, `--kernel` names the kernel for the built-in machine.
+ */
+export async function runCommand(target: string | undefined, o: RunCommandOptions, out: CliOutput): Promise<number> {
+  const { input, kernel } = resolveTarget(target, o.kernel);
+  const machine = await createMachine(input, {
+    set: cliSettings(o),
+    assignments: o.set,
+    kernel,
+    append: o.append,
+    disks: o.disk,
+    nets: o.net,
+    trace: o.trace,
+    traceTo: (line) => out.stderr(line),
+    console: 'as-configured',
+  }).catch((e: unknown) => {
+    throw nameOption(e, o);
+  });
   const detach = attachHost(machine);
   try {
     const result = await machine.run({ timeoutMs: o.timeout });
@@ -26,6 +55,22 @@ export async function runCommand(file: string, o: RunCommandOptions, out: CliOut
     detach();
     await machine.dispose();
   }
+}
+
+/** The YAML values the quick options stand for (`--set` still wins: it is applied after). */
+function cliSettings(o: Pick<RunCommandOptions, 'memory' | 'rtcBase'>): Record<string, unknown> {
+  const set: Record<string, unknown> = {};
+  if (o.memory !== undefined) set.memory = o.memory;
+  if (o.rtcBase !== undefined) set['rtc.base'] = o.rtcBase;
+  return set;
+}
+
+/** A problem with a value a quick option set is reported as that option, as the user wrote it. */
+function nameOption(e: unknown, o: RunCommandOptions): unknown {
+  if (!(e instanceof MachineConfigError) || !e.origin) return e;
+  if (o.memory !== undefined && e.origin.startsWith('set memory=')) return new MachineConfigError(e.problem, undefined, `-m ${o.memory}`);
+  if (o.rtcBase !== undefined && e.origin.startsWith('set rtc.base=')) return new MachineConfigError(e.problem, undefined, `--rtc-base ${o.rtcBase}`);
+  return e;
 }
 
 /**

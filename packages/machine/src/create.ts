@@ -1,5 +1,4 @@
 import 'reflect-metadata'; // tsyringe needs it loaded first, whoever imports this module
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { container as rootContainer } from 'tsyringe';
 import { GuestMemory, MachineClock, MmioBus, NO_TRACE, PortBus, type BackendPlugin, type Clock, type Cpu, type DevicePlugin, type InterruptSource, type Tracer } from '@unimachine/core';
@@ -11,6 +10,8 @@ import type { ConsoleMode } from './console.js';
 import { MachineConfigError } from './errors.js';
 import { KernelLoadError, loadMultiboot } from './loader/multiboot.js';
 import { Machine } from './machine.js';
+import { inheritMachineSettings } from './machine-settings.js';
+import { MAX_KERNEL_BYTES, readInputFile } from './input-file.js';
 import { loadListedPlugins } from './plugins.js';
 import { addQuickDevices } from './quick-devices.js';
 import { TOKENS } from './tokens.js';
@@ -68,6 +69,7 @@ export async function createMachine(input: MachineSourceInput, opts: CreateMachi
   for (const [p, v] of Object.entries(opts.set ?? {})) source.setValue(p, v, `set ${p}=${JSON.stringify(v)}`);
   for (const a of opts.assignments ?? []) source.setAssignment(a);
   addQuickDevices(source, { disks: opts.disks, nets: opts.nets });
+  inheritMachineSettings(source);
 
   const { plugins, backends } = await collectPlugins(source, baseDir, opts);
   const config = await validateMachine(source, plugins, backends);
@@ -212,7 +214,7 @@ function kernelImage(source: YamlSource, baseDir: string, opts: CreateMachineOpt
   const file = fromYaml ? path.resolve(baseDir, name) : path.resolve(name);
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(file);
+    bytes = readInputFile(file, MAX_KERNEL_BYTES);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const hint = code === 'ENOENT' ? `; build it (make -C guest) or fix the path` : '';

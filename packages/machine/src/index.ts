@@ -26,3 +26,4 @@ export { TOKENS, deviceToken } from './tokens.js';
 
 // The test API's network side: tests join machines' hubs by name (createHub('lan'), hub.send/frames/waitFor).
 export { createHub, joinHub, findHub, Hub, HUB_LATENCY_NS, type HubFrame } from '@unimachine/netdev';
+export { defaultMachine, DEFAULT_MACHINE_YAML, DEFAULT_MACHINE_NAME } from './default-machine.js';

@@ -1,5 +1,6 @@
 import { ByteSize, Type, type Static, type TSchema } from '@unimachine/core';
 import type { DevicePlugin } from '@unimachine/core';
+import { RtcBaseSchema } from '@unimachine/chipset';
 
 export const DEVICE_ID_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';
 
@@ -17,6 +18,20 @@ export const MachineSchema = Type.Object(
       Type.Union([Type.Literal('deterministic'), Type.Literal('realtime')], {
         description: 'deterministic: time advances with guest instructions and I/O, idle jumps ahead (default); realtime: host time',
       }),
+    ),
+    rtc: Type.Optional(
+      Type.Object(
+        {
+          base: Type.Optional(
+            RtcBaseSchema(
+              "where the real-time clock starts, as QEMU's -rtc base=: utc (default: the host's current UTC time), " +
+                'localtime, or a fixed date-time such as 2026-01-01T00:00:00Z for byte-identical runs; ' +
+                'applies to every mc146818 device that sets no base of its own',
+            ),
+          ),
+        },
+        { additionalProperties: false, description: 'the wall clock the RTC shows (QEMU -rtc)' },
+      ),
     ),
     cpu: Type.Optional(
       Type.Object(

@@ -324,7 +324,7 @@ export class Machine implements MachineControl {
     this.wake = undefined;
     if (deterministic) {
       if (timedOut && next !== Infinity) this.clock.advanceTo(next);
-      else this.clock.advance(Math.min(gapNs, (performance.now() - started) * 1e6));
+      else this.clock.advance(Math.min(gapNs, Math.round((performance.now() - started) * 1e6)));
     }
     return undefined;
   }

@@ -16,7 +16,7 @@ type Entry = { id: string; origin: string; value: Record<string, unknown> };
 
 /**
  * Turn `--disk PATH[,readonly][,snapshot]` and `--net tap:IF | hub:NAME | udp:[HOST:]PORT:[HOST:]PORT
- * [,pcap=FILE]` into devices of the machine description, as solo5-virtio-run's -d/-n and QEMU's
+ * [,pcap=FILE][,mac=MAC]` into devices of the machine description, as solo5-virtio-run's -d/-n and QEMU's
  * -drive/-netdev do: virtio devices in command-line order in the next free slots of bus 0 (from
  * slot 2 on a PC), then behind PCI-to-PCI bridges added for them once bus 0 is full. Paths are
  * relative to the current directory.
@@ -99,11 +99,13 @@ function netDevice(spec: string, cwd: string): Record<string, unknown> {
     default:
       throw new MachineConfigError(`unknown network "${kind}"; expected tap:IFNAME, hub:NAME or udp:LOCAL:REMOTE`, undefined, origin);
   }
+  const device: Record<string, unknown> = { type: 'virtio-net-pci', backend };
   for (const o of options) {
     if (o.startsWith('pcap=') && o.length > 5) backend.pcap = path.resolve(cwd, o.slice(5));
-    else throw new MachineConfigError(`unknown network option "${o}"; expected pcap=FILE`, undefined, origin);
+    else if (o.startsWith('mac=') && o.length > 4) device.mac = o.slice(4); // checked by the device's schema
+    else throw new MachineConfigError(`unknown network option "${o}"; expected pcap=FILE or mac=52:54:00:12:34:56`, undefined, origin);
   }
-  return { type: 'virtio-net-pci', backend };
+  return device;
 }
 
 /** The id of the machine's PCI host (bus 0). */

@@ -109,7 +109,10 @@ export async function validateMachine(
   if (!check(data)) throw explain(check.errors!, data, MachineSchema, [], source, 'the machine');
   const yaml = data as MachineYaml;
 
-  const memoryBytes = parseByteSize(yaml.memory ?? '128MiB')!;
+  const memoryBytes = parseByteSize(yaml.memory ?? '128MiB');
+  if (memoryBytes === undefined) {
+    throw source.error(`memory ${JSON.stringify(yaml.memory)} is not a whole number of bytes; give e.g. 128MiB, 3MiB or 3276800`, ['memory']);
+  }
   if (memoryBytes < MIN_MEMORY || memoryBytes > MAX_MEMORY) {
     throw source.error(`memory ${JSON.stringify(yaml.memory)} is out of range; give between 2MiB and 4GiB minus 64KiB, e.g. 128MiB`, ['memory']);
   }

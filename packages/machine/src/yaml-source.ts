@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node, type Pair } from 'yaml';
 import { MachineConfigError, type SourcePosition } from './errors.js';
+import { InputFileError, MAX_MACHINE_FILE_BYTES, readInputFile } from './input-file.js';
+
+/** Alias expansions allowed when reading a description: plenty for real files, nothing for an alias bomb. */
+export const MAX_ALIAS_COUNT = 100;
 
 export type PathSegment = string | number;
 
@@ -16,18 +19,41 @@ export class YamlSource {
     const err = this.doc.errors[0];
     if (err) throw new MachineConfigError(describeYamlError(err.code, err.message, text, err.pos[0]), this.positionAt(err.pos[0]));
     if (this.doc.contents === null) this.doc.contents = this.doc.createNode({}) as never;
+    this.checkValues();
+    this.toJS(); // an alias bomb is refused here, before anything else reads the document
+  }
+
+  /** Aliases that name no anchor, and numbers no machine can use (.inf, .nan, 1e400), with their positions. */
+  private checkValues(): void {
+    let problem: MachineConfigError | undefined;
+    visit(this.doc, {
+      Alias: (_key, node) => {
+        if (!node.resolve(this.doc)) problem ??= this.errorAt(node, `alias *${node.source} refers to no anchor; define &${node.source} before it, or write the value out`);
+      },
+      Scalar: (_key, node) => {
+        if (typeof node.value === 'number' && !Number.isFinite(node.value)) {
+          const written = node.range ? this.text.slice(node.range[0], node.range[1]) : String(node.value);
+          problem ??= this.errorAt(node, notFinite(written));
+        }
+      },
+    });
+    if (problem) throw problem;
+  }
+
+  private errorAt(node: Node, problem: string): MachineConfigError {
+    return new MachineConfigError(problem, node.range ? this.positionAt(node.range[0]) : { file: this.file, line: 1, col: 1 });
   }
 
   /** Read a machine description file; an unreadable file is bad input too. */
   static fromFile(file: string): YamlSource {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(file, 'utf8');
+      bytes = readInputFile(file, MAX_MACHINE_FILE_BYTES);
     } catch (e) {
-      const reason = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      throw new MachineConfigError(`cannot read machine description: ${reason}; give the path of a YAML file, e.g. machines/hello.yaml`, undefined, file);
+      if (!(e instanceof InputFileError)) throw e;
+      throw new MachineConfigError(`cannot read machine description: ${e.message}; give the path of a YAML file, e.g. machines/hello.yaml`, undefined, file);
     }
-    return new YamlSource(text, file);
+    return new YamlSource(bytes.toString('utf8'), file);
   }
 
   positionAt(offset: number): SourcePosition {
@@ -38,22 +64,73 @@ export class YamlSource {
   /** Apply a `--set a.b.c=value` override; the value is read as YAML (so 0x3f8 is a number). */
   setAssignment(assignment: string): void {
     const eq = assignment.indexOf('=');
-    if (eq <= 0) throw new MachineConfigError(`expected path=value, e.g. memory=256MiB`, undefined, `--set ${assignment}`);
+    const origin = `--set ${assignment}`;
+    if (eq <= 0) throw new MachineConfigError(`expected path=value, e.g. memory=256MiB`, undefined, origin);
     const raw = assignment.slice(eq + 1);
-    const value: unknown = parseDocument(raw).toJS();
-    this.setValue(assignment.slice(0, eq).trim(), value ?? raw, `--set ${assignment}`);
+    let value: unknown;
+    try {
+      value = parseDocument(raw).toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch {
+      // An alias (*x): a one-value document has no anchor it could name.
+      throw new MachineConfigError(`"${raw}" is a YAML alias, and a --set value has no anchors; quote it or write the value out`, undefined, origin);
+    }
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new MachineConfigError(notFinite(raw), undefined, origin);
+    this.setValue(assignment.slice(0, eq).trim(), value ?? raw, origin);
   }
 
   /** Override the value at a dotted path (`devices.com1.console`); `origin` names it in messages. */
   setValue(dottedPath: string, value: unknown, origin: string): void {
     const path = dottedPath.split('.');
-    this.doc.setIn(path, this.doc.createNode(value));
+    if (path.some((p) => p === '')) throw new MachineConfigError(`"${dottedPath}" is not a path; write keys separated by dots, e.g. devices.com1.console`, undefined, origin);
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new MachineConfigError(notFinite(String(value)), undefined, origin);
+    const { node, depth } = this.nodeAt(path);
+    if (depth < path.length && node !== undefined && !isCollection(node)) {
+      const at = path.slice(0, depth).join('.');
+      throw new MachineConfigError(`${at} holds a single value, not a map; "${path[depth]}" cannot be set inside it`, undefined, origin);
+    }
+    try {
+      this.doc.setIn(path, this.doc.createNode(value));
+    } catch (e) {
+      throw new MachineConfigError(`cannot set ${dottedPath}: ${(e as Error).message}`, undefined, origin);
+    }
     this.overrides.set(path.join('.'), origin);
   }
 
+  /**
+   * Give `to` the value found at `from` (nothing when there is none). Messages about the copy point
+   * where the value was written (its line and column, or the --set that gave it).
+   */
+  copyValue(from: PathSegment[], to: PathSegment[]): void {
+    const { node, depth } = this.nodeAt(from);
+    if (depth < from.length || node === undefined) return;
+    this.doc.setIn(to, isNodeWithRange(node) ? node.clone() : node);
+    const origin = this.overrideFor(from);
+    if (origin) this.overrides.set(to.join('.'), origin);
+  }
+
   toJS(): Record<string, unknown> {
-    const v = this.doc.toJS({ maxAliasCount: 100 });
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : {};
+    let v: unknown;
+    try {
+      v = this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      const first = this.firstAlias();
+      const problem = /Excessive alias count/.test((e as Error).message)
+        ? `aliases expand to more than ${MAX_ALIAS_COUNT} values (a YAML alias bomb?); write the values out`
+        : `YAML: ${(e as Error).message}`;
+      throw first ? this.errorAt(first, problem) : new MachineConfigError(problem, { file: this.file, line: 1, col: 1 });
+    }
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  }
+
+  private firstAlias(): Alias | undefined {
+    let first: Alias | undefined;
+    visit(this.doc, {
+      Alias: (_key, node) => {
+        first = node;
+        return visit.BREAK;
+      },
+    });
+    return first;
   }
 
   /** The node at `path` (value node), or the deepest existing ancestor. */
@@ -118,4 +195,8 @@ function describeYamlError(code: string, message: string, text: string, offset: 
   }
   // yaml's messages end with a source excerpt after a blank line; keep the first line.
   return `YAML syntax error: ${message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
+}
+
+function notFinite(written: string): string {
+  return `${written} is not a finite number; write a whole number (0x3f8, 4096) or a size such as 128MiB`;
 }

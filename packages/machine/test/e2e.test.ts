@@ -10,9 +10,11 @@ import { ensureGuests, guestBuild, machines } from './support/paths.js';
 beforeAll(() => ensureGuests('hello.elf', 'hello32.elf', 'time.elf'));
 
 const HELLO = 'Hello from Unimachine!\ncmdline: arg1 arg2\n';
+// Byte-identical runs need a fixed wall clock (the machine's RTC otherwise starts at the host's time).
+const FIXED_RTC = { 'rtc.base': '2026-01-01T00:00:00Z' };
 
 async function boot(kernel?: string) {
-  const m = await createMachine(path.join(machines, 'hello.yaml'), { kernel, append: 'arg1 arg2' });
+  const m = await createMachine(path.join(machines, 'hello.yaml'), { kernel, append: 'arg1 arg2', set: FIXED_RTC });
   const result = await m.run({ timeoutMs: 30_000 });
   const out = { result, bytes: m.console('com1').bytes(), now: m.clock.now() };
   await m.dispose();
@@ -53,7 +55,7 @@ describe('machines/solo5-virtio.yaml', () => {
 
 describe('deterministic time with the real PIT, RTC and PIC', () => {
   async function timeGuest() {
-    const m = await createMachine(path.join(machines, 'hello.yaml'), { kernel: path.join(guestBuild, 'time.elf') });
+    const m = await createMachine(path.join(machines, 'hello.yaml'), { kernel: path.join(guestBuild, 'time.elf'), set: FIXED_RTC });
     const t0 = performance.now();
     const result = await m.run({ timeoutMs: 60_000 });
     const out = { result, text: m.console('com1').text(), guestNs: m.clock.now(), hostMs: performance.now() - t0 };
