@@ -3,6 +3,7 @@
  *
  *   node --conditions=source --import tsx bench/run.ts [--runs 5] [--rounds 1] [--timeout 30000]
  *        [--only name,name] [--emulators unimachine,unimachine-api,qemu,v86] [--machine machines/solo5-virtio.yaml]
+ *        [--skip-virtio]
  *
  * Emulator ids: unimachine (the CLI, deterministic clock as in the machine YAML),
  * unimachine-bundle (dist/unimachine.mjs, the one-file CLI; in the default list when built),
@@ -11,9 +12,10 @@
  *
  * Every run is timed from process start to exit (median of --runs) and its console output and
  * exit status are checked. A guest an emulator cannot run gets a cell saying why; nothing
- * else stops. Writes results/bench.json and results/bench.md.
+ * else stops. Writes results/bench.json and results/bench.md, then runs bench/virtio.ts (the
+ * virtio rows) unless --only or --skip-virtio is given.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,7 +23,7 @@ import { buildBenchKernels } from './lib/build.js';
 import { qemu, unimachineApi, unimachineCli, v86, type Emulator, type Outcome } from './lib/emulators.js';
 import { benchGuests, type BenchGuest } from './lib/guests.js';
 import { RESULTS_DIR, ROOT } from './lib/paths.js';
-import { commitLabel, describeHost, provenance, type Provenance } from './lib/provenance.js';
+import { commitLabel, describeHost, provenance, type Provenance, toolVersions } from './lib/provenance.js';
 import { QEMU } from './lib/qemu.js';
 import { timedRun } from './lib/timed-process.js';
 import { fmt, log, max, median, min, positiveInt } from './lib/stats.js';
@@ -78,6 +80,7 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       emulators: { type: 'string' },
       machine: { type: 'string', default: 'machines/solo5-virtio.yaml' },
+      'skip-virtio': { type: 'boolean', default: false },
     },
   });
   const runs = positiveInt(values.runs, 'runs');
@@ -133,6 +136,15 @@ async function main(): Promise<void> {
   const md = markdown(file);
   writeFileSync(join(RESULTS_DIR, 'bench.md'), md);
   log(`\n${table(file)}\n\nwrote bench/results/bench.json and bench/results/bench.md`);
+
+  // The virtio rows (bench/virtio.ts: blk, tap, wire), in a process of their own, unless only some guests were asked for.
+  if (!values['skip-virtio'] && !only) {
+    const virtio = spawnSync(process.execPath, [...process.execArgv, join(ROOT, 'bench/virtio.ts')], { cwd: ROOT, stdio: 'inherit' });
+    if (virtio.status !== 0) {
+      log(`bench/virtio.ts failed (${virtio.error?.message ?? `exit status ${virtio.status}`})`);
+      process.exitCode = 1;
+    }
+  }
 }
 
 /** Runs are interleaved across emulators (run 1 on each, then run 2, ...) so a burst of host load hits all columns alike. */
@@ -289,18 +301,9 @@ function machineSpeed(f: BenchFile): string[] {
 }
 
 function versions(): Record<string, string> {
-  const v: Record<string, string> = { node: process.version };
-  try {
-    v.qemu = /version ([^\s]+)/.exec(execFileSync(QEMU, ['--version'], { encoding: 'utf8' }))?.[1] ?? '?';
-  } catch {
-    v.qemu = 'not installed';
-  }
-  try {
-    v.v86 = (JSON.parse(execFileSync(process.execPath, ['-p', 'JSON.stringify(require("v86/package.json").version)'], { cwd: ROOT, encoding: 'utf8' })) as string) ?? '?';
-  } catch {
-    v.v86 = 'not installed';
-  }
-  return v;
+  return toolVersions(QEMU, {
+    v86: () => (JSON.parse(execFileSync(process.execPath, ['-p', 'JSON.stringify(require("v86/package.json").version)'], { cwd: ROOT, encoding: 'utf8' })) as string) ?? '?',
+  });
 }
 
 function buildGuests(): void {

@@ -44,3 +44,20 @@ export function describeHost(p: Provenance): string {
 export function commitLabel(p: Provenance): string {
   return p.dirty ? `${p.commit}+dirty` : p.commit;
 }
+
+/** Node's version, QEMU's and each extra tool's (probe throws when it is missing: "not installed"). */
+export function toolVersions(qemu: string, extra: Record<string, () => string> = {}): Record<string, string> {
+  const probes: Record<string, () => string> = {
+    qemu: () => /version ([^\s]+)/.exec(execFileSync(qemu, ['--version'], { encoding: 'utf8' }))?.[1] ?? '?',
+    ...extra,
+  };
+  const v: Record<string, string> = { node: process.version };
+  for (const [tool, probe] of Object.entries(probes)) {
+    try {
+      v[tool] = probe();
+    } catch {
+      v[tool] = 'not installed';
+    }
+  }
+  return v;
+}
