@@ -384,3 +384,28 @@ export function qemuHardwareArgs(c: GuestCase, diskPaths: string[], net?: NetEnd
   }
   return args;
 }
+
+/**
+ * The same hardware as qemuHardwareArgs for a Unimachine machine: `devices:` entries to merge into
+ * machines/hello.yaml's (bridges, then disks as file-backed legacy-capable virtio-blk-pci, then
+ * virtio-net on a udp backend). Pass them with createMachine's `set: { 'devices.<id>': entry }`.
+ */
+export function unimachineHardware(c: GuestCase, diskPaths: string[], net?: NetEndpoints): Record<string, Record<string, unknown>> {
+  const devices: Record<string, Record<string, unknown>> = {};
+  const place = (bus: string | undefined, slot: number | undefined) => ({ bus: bus ?? 'pci', ...(slot !== undefined ? { slot } : {}) });
+  for (const b of c.bridges) devices[b.id] = { type: 'pci-bridge', chassis: b.chassis, ...place(b.bus, b.slot) };
+  c.disks.forEach((d, i) => {
+    const path = diskPaths[i];
+    if (!path) throw new Error(`${c.app} ${c.name}: no image file for disk ${i}`);
+    devices[`disk${i}`] = { type: 'virtio-blk-pci', ...place(d.bus, d.slot), backend: { type: 'file', path, ...(d.readOnly ? { readonly: true } : {}) } };
+  });
+  if (c.netPeer && net) {
+    devices.net0 = {
+      type: 'virtio-net-pci',
+      bus: 'pci',
+      mac: NET_GUEST_MAC,
+      backend: { type: 'udp', local: `127.0.0.1:${net.machinePort}`, remote: `127.0.0.1:${net.peerPort}` },
+    };
+  }
+  return devices;
+}

@@ -94,7 +94,9 @@ export class UdpNetBackend implements NetBackend {
     this.closed = true;
     this.hold?.release();
     this.hold = undefined;
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+    // dgram hands a send() to the kernel only on a later tick (after its address lookup); closing now
+    // would drop the guest's last frames silently, so close after those ticks have run.
+    return new Promise((resolve) => setImmediate(() => this.socket.close(() => resolve())));
   }
 }
 
