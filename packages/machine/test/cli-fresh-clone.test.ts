@@ -70,6 +70,11 @@ function check(command: string, r: Outcome, clone: string): void {
     const written = JSON.parse(readFileSync(path.join(clone, m[1]!), 'utf8')) as { title?: string; properties?: { devices?: unknown } };
     expect(written.title, why).toBe('Unimachine machine description');
     expect(written.properties?.devices, why).toBeDefined();
+  } else if (/^npx unimachine run --kernel guest\/build\/dma-code\.elf --disk \S+,snapshot --trace virtio$/.test(cmd)) {
+    // virtio-blk reads code over code the CPU ran; the trace shows the driver bring the disk up.
+    expect(r.stdout, why).toMatch(/dma-code: DMA over code is seen\n$/);
+    expect(r.stderr, why).toMatch(/\] virtio: disk0: DRIVER_OK/);
+    expect(r.status, why).toBe(1);
   } else if (/^npx unimachine run /.test(cmd)) {
     // Every documented run boots a hello guest: it prints its greeting and command line, then exits 1.
     const append = /--append "([^"]*)"/.exec(cmd)?.[1] ?? '';
