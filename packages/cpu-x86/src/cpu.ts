@@ -7,6 +7,7 @@ import { HANDLERS } from './dispatch.js';
 import { deliverException, deliverNmi, describeVector } from './interrupts.js';
 import { dumpRegisters } from './dump.js';
 import { DecodeCache } from './decode-cache.js';
+import { LAST_CACHED_OFFSET, type Block } from './block.js';
 import { modelHas1GPages, modelIsa, type CpuModel } from './cpuid.js';
 import { rdrandState } from './exec-bmi.js';
 import { X87 } from './x87.js';
@@ -151,7 +152,17 @@ export class X86Cpu implements Cpu {
   private fetchBase = -1; // -1: none (never a page base; a Smi, unlike NaN)
   private fetchPhys = 0;
   private fetchPage: Insn[] = [];
+  /** The decoded blocks of the same page, by page offset. */
+  private fetchBlocks: (Block | undefined)[] = [];
   private readonly fetchBuf = new Uint8Array(16);
+  /**
+   * The event word: nonzero when something happened inside an instruction that the boundary checks
+   * must see before the next one runs (a stop request, an NMI, an MMIO access that may have raised an
+   * interrupt, decoded code or a translation dropped, a mode or CPL change). runBlock() clears it when
+   * a block starts and leaves the block after any instruction that set it. (Port I/O instructions
+   * always end a block: block.ts.)
+   */
+  events = 0;
 
   halted = false;
   /** Interrupts inhibited for one instruction (after STI or MOV SS). */
@@ -184,8 +195,8 @@ export class X86Cpu implements Cpu {
     this.u8 = this.memory.u8;
     this.decodeCache = new DecodeCache(this.ramSize, modelIsa(this.model));
     // Any TLB flush or code-page invalidation drops the cached fetch page.
-    this.tlb.onFlush = () => { this.fetchBase = -1; };
-    this.decodeCache.onInvalidate = () => { this.fetchBase = -1; };
+    this.tlb.onFlush = () => { this.fetchBase = -1; this.events = 1; };
+    this.decodeCache.onInvalidate = () => { this.fetchBase = -1; this.events = 1; };
     this.reset();
   }
 
@@ -246,6 +257,7 @@ export class X86Cpu implements Cpu {
     this.accUser = this.cplValue === 3 ? ACC_USER : 0;
     this.alignCheck = (this.cplValue === 3 && (this.cr0 & CR0_AM) !== 0) || this.dataWatch;
     this.fetchBase = -1;
+    this.events = 1;
     refreshSegChecks(this);
   }
 
@@ -254,6 +266,7 @@ export class X86Cpu implements Cpu {
     this.accUser = cpl === 3 ? ACC_USER : 0;
     this.alignCheck = (cpl === 3 && (this.cr0 & CR0_AM) !== 0) || this.dataWatch;
     this.fetchBase = -1;
+    this.events = 1;
   }
 
   /**
@@ -326,10 +339,12 @@ export class X86Cpu implements Cpu {
   /** Raise the NMI line (edge): vector 2, delivered at the next boundary, then blocked until IRET. */
   nmi(): void {
     this.nmiPending = true;
+    this.events = 1;
   }
 
   requestStop(): void {
     this.stopRequested = true;
+    this.events = 1;
   }
 
   // ------------------------------------------------------------------ run loop
@@ -359,7 +374,7 @@ export class X86Cpu implements Cpu {
       if (this.halted) return 'halted';
       const start = this.instructionsRetired;
       try {
-        this.burst(maxInstructions - n, src);
+        this.burst(maxInstructions - n, src, inhibit);
         n += this.instructionsRetired - start;
       } catch (e) {
         if (e !== FAULT) throw e;
@@ -375,18 +390,76 @@ export class X86Cpu implements Cpu {
   }
 
   /**
-   * Run instructions back to back (the first one unconditionally) until the budget is spent or
-   * something needs the outer loop: a stop request, HLT, an interrupt shadow, or a deliverable
-   * interrupt. Keeping these checks out of the way of the common case is what makes the loop tight.
+   * Run blocks back to back (the first one unconditionally: run() has checked this boundary) until the
+   * budget is spent or something needs the outer loop: a stop request, HLT, an interrupt shadow, an
+   * NMI or a deliverable interrupt. These checks run once per block; inside a block nothing they look
+   * at can change without setting `events` (block.ts), which ends the block. After an interrupt
+   * shadow (`single`) the shadowed instruction runs alone: the boundary after it is checked.
    */
-  private burst(budget: number, src: InterruptSource | undefined): void {
+  private burst(budget: number, src: InterruptSource | undefined, single: boolean): void {
     const end = this.instructionsRetired + budget;
-    do {
-      this.step();
-    } while (
+    if (single) this.step();
+    else this.runBlock(end);
+    while (
       this.instructionsRetired < end && !this.stopRequested && !this.halted && !this.shadow && !this.nmiPending &&
       (src === undefined || !(this.fl.bits & IF) || !src.pending())
-    );
+    ) {
+      this.runBlock(end);
+    }
+  }
+
+  /**
+   * Run the decoded block at CS:rip, at most up to `end` retired instructions: one fetch check (code
+   * page, translation, CS limit, mode) for the whole block. Falls back to step() for one instruction
+   * when debug hooks are armed or the instruction cannot start a cached block.
+   */
+  private runBlock(end: number): void {
+    const mode = this.codeSize;
+    const rip = this.rip;
+    const lin = mode === 64 ? rip : (this.segBase[1] + rip) >>> 0;
+    const off = lin & 0xfff;
+    if (((this.fl.bits & (TF | RF)) | this.debugMode) !== 0 || off > LAST_CACHED_OFFSET) { this.step(); return; }
+    if (lin - off !== this.fetchBase && !this.enterCodePage(lin)) { this.step(); return; }
+    let block = this.fetchBlocks[off];
+    if (block === undefined || block.mode !== mode) {
+      block = this.decodeCache.buildBlock(this.fetchPage, this.fetchBlocks, off, mode, this.u8, this.fetchPhys);
+      if (block === undefined) { this.step(); return; }
+    }
+    // 16/32-bit IP wraps at 64 KiB / 4 GiB: a block that would wrap runs one instruction at a time.
+    if (mode !== 64 && rip + block.bytes >= (mode === 32 ? TWO32 : 0x10000)) { this.step(); return; }
+    let n = end - this.instructionsRetired;
+    if (n > block.count) n = block.count;
+    const insns = block.insns;
+    const fns = block.fns;
+    this.events = 0;
+    let r = rip;
+    for (let k = 0; ;) {
+      const ins = insns[k];
+      const next = r + ins.len;
+      this.nextRip = next;
+      fns[k](this, ins);
+      r = this.nextRip;
+      this.rip = r;
+      this.instructionsRetired++;
+      // Leave at the budget, after an event, or where a conditional branch was taken (side exit).
+      if (++k === n || this.events !== 0 || r !== next) return;
+    }
+  }
+
+  /**
+   * Make the code page holding `lin` the cached fetch page; false when step() must fetch instead (CS
+   * limit checks, code outside RAM). A failed translation raises the fetch #PF, as step() would.
+   */
+  private enterCodePage(lin: number): boolean {
+    if (this.segChecked[1] & CHK_FETCH) return false;
+    const off = lin & 0xfff;
+    const phys = this.paging ? this.translate(lin, ACC_FETCH | this.accUser) : lin;
+    if (phys + 4096 - off > this.ramSize) return false;
+    this.fetchPage = this.decodeCache.page(phys);
+    this.fetchBlocks = this.decodeCache.blocks(phys);
+    this.fetchBase = lin - off;
+    this.fetchPhys = phys - off;
+    return true;
   }
 
   /** Execute one instruction (exceptions unwind with FAULT). */
@@ -435,6 +508,7 @@ export class X86Cpu implements Cpu {
     const phys = this.paging ? this.translate(lin, ACC_FETCH | this.accUser) : lin;
     if (phys + 4096 - off <= this.ramSize) {
       this.fetchPage = this.decodeCache.page(phys);
+      this.fetchBlocks = this.decodeCache.blocks(phys);
       this.fetchBase = base;
       this.fetchPhys = phys - off;
       const ins = this.fetchPage[off];
@@ -554,6 +628,7 @@ export class X86Cpu implements Cpu {
         default: return this.view.getUint32(pa, true);
       }
     }
+    this.events = 1; // a device read may have side effects (an interrupt, a stop request)
     if (pa >= this.ramSize && this.memory.mmio) return this.memory.mmio.read(pa, size as 1 | 2 | 4) >>> 0;
     // Straddles the end of RAM or nothing mapped: byte by byte, all ones outside RAM.
     let v = 0;
@@ -574,6 +649,7 @@ export class X86Cpu implements Cpu {
       this.notePhysWrite(pa);
       return;
     }
+    this.events = 1; // a device write may raise an interrupt or ask the machine to stop
     if (pa >= this.ramSize && this.memory.mmio) {
       this.memory.mmio.write(pa, size as 1 | 2 | 4, v >>> 0);
       return;

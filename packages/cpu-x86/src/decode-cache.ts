@@ -1,5 +1,6 @@
 import { Insn } from './insn.js';
 import { decodeInto } from './decoder.js';
+import { BLOCK_MAX, Block, LAST_CACHED_OFFSET, fallsThrough, handlerFor } from './block.js';
 
 /**
  * Decoded instructions cached by physical address. Each RAM page holding cached code has an array
@@ -9,12 +10,14 @@ import { decodeInto } from './decoder.js';
  * bypass the CPU (DMA, loaders) drop whole pages. An entry decoded in another mode is simply re-decoded.
  * The optional extensions decoded (`isa`, from the CPU model) are fixed per cache: a cache belongs to
  * one CPU, whose model never changes, so entries cannot leak between models.
+ * Each page also has an array of decoded blocks (block.ts) by start offset, dropped with the page.
  */
 export class DecodeCache {
   readonly codePages: Uint8Array;
   /** Per page: bit k of chunks[2p + (k >> 5)] set when 64-byte chunk k holds decoded instruction bytes. */
   readonly chunks: Int32Array;
   private pages: (Insn[] | undefined)[];
+  private blockPages: ((Block | undefined)[] | undefined)[];
   /** Called whenever any page is dropped, so holders of a page array re-fetch it. */
   onInvalidate: () => void = () => {};
 
@@ -23,6 +26,7 @@ export class DecodeCache {
     this.codePages = new Uint8Array(n + 1);
     this.chunks = new Int32Array(2 * (n + 1));
     this.pages = new Array(n + 1).fill(undefined);
+    this.blockPages = new Array(n + 1).fill(undefined);
   }
 
   /** The instruction array for the RAM page holding `phys` (created on demand). */
@@ -32,9 +36,39 @@ export class DecodeCache {
     if (page === undefined) {
       page = new Array<Insn>(4096);
       this.pages[p] = page;
+      this.blockPages[p] = new Array<Block | undefined>(4096);
       this.codePages[p] = 1;
     }
     return page;
+  }
+
+  /** The block array of the RAM page holding `phys` (call page() first). */
+  blocks(phys: number): (Block | undefined)[] {
+    return this.blockPages[phys >>> 12]!;
+  }
+
+  /**
+   * Decode the block starting at page offset `off` (page = the arrays of the page at physical `pageBase`)
+   * and record it; undefined when the first instruction cannot start one (invalid, or too close to the
+   * page end to be decoded from this page alone).
+   */
+  buildBlock(page: Insn[], blocks: (Block | undefined)[], off: number, mode: number, ram: Uint8Array, pageBase: number): Block | undefined {
+    const block = new Block(mode);
+    let o = off;
+    while (o <= LAST_CACHED_OFFSET) {
+      let ins = page[o];
+      if (ins === undefined || ins.mode !== mode || ins.len === 0) ins = this.fill(page, o, mode, ram, pageBase + o, 15);
+      if (ins.len === 0 || !ins.valid) break;
+      block.insns.push(ins);
+      block.fns.push(handlerFor(ins));
+      o += ins.len;
+      if (!fallsThrough(ins) || block.insns.length === BLOCK_MAX) break;
+    }
+    if (block.insns.length === 0) return undefined;
+    block.count = block.insns.length;
+    block.bytes = o - off;
+    blocks[off] = block;
+    return block;
   }
 
   /**
@@ -43,7 +77,8 @@ export class DecodeCache {
    */
   fill(page: Insn[], off: number, mode: number, ram: Uint8Array, phys: number, avail: number): Insn {
     let ins = page[off];
-    if (ins === undefined) {
+    // A decoded entry is replaced, not rewritten: blocks of its old mode may still hold it.
+    if (ins === undefined || ins.len !== 0) {
       ins = new Insn();
       page[off] = ins;
     }
@@ -70,6 +105,7 @@ export class DecodeCache {
 
   invalidatePage(p: number): void {
     this.pages[p] = undefined;
+    this.blockPages[p] = undefined;
     this.codePages[p] = 0;
     this.chunks[2 * p] = 0;
     this.chunks[2 * p + 1] = 0;
@@ -78,6 +114,7 @@ export class DecodeCache {
 
   clear(): void {
     this.pages.fill(undefined);
+    this.blockPages.fill(undefined);
     this.codePages.fill(0);
     this.chunks.fill(0);
     this.onInvalidate();

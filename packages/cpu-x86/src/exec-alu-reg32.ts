@@ -1,0 +1,90 @@
+// Specialised handlers for the most frequent ALU forms: ADD/SUB/CMP/AND/OR/XOR/TEST with a 32-bit
+// register destination (no LOCK, no memory operand). block.ts picks them when a block is decoded, so
+// the run loop skips the generic handlers' form and size tests and the dispatch on the ALU op. They
+// record exactly what aluN (alu.ts) records for these operations.
+import type { Handler } from './dispatch.js';
+import type { X86Cpu } from './cpu.js';
+import type { Insn } from './insn.js';
+import { LF_ADD, LF_LOGIC, LF_SUB } from './flags.js';
+
+function add32(c: X86Cpu, d: number, b: number): void {
+  const r = c.r, f = c.fl;
+  const a = r[2 * d] >>> 0;
+  b >>>= 0;
+  const v = (a + b) | 0;
+  f.op = LF_ADD; f.size = 4; f.a = a; f.b = b; f.cin = 0; f.rh = 0; f.r = v >>> 0;
+  c.hi = 0;
+  r[2 * d] = v; r[2 * d + 1] = 0;
+}
+
+/** SUB, or CMP when `write` is false. */
+function sub32(c: X86Cpu, d: number, b: number, write: boolean): void {
+  const r = c.r, f = c.fl;
+  const a = r[2 * d] >>> 0;
+  b >>>= 0;
+  const v = (a - b) | 0;
+  f.op = LF_SUB; f.size = 4; f.a = a; f.b = b; f.cin = 0; f.rh = 0; f.r = v >>> 0;
+  c.hi = 0;
+  if (write) { r[2 * d] = v; r[2 * d + 1] = 0; }
+}
+
+/** AND, OR, XOR result `v` (TEST: write false). */
+function logic32(c: X86Cpu, d: number, v: number, write: boolean): void {
+  const f = c.fl;
+  f.op = LF_LOGIC; f.size = 4; f.rh = 0; f.r = v >>> 0;
+  c.hi = 0;
+  if (write) { const r = c.r; r[2 * d] = v | 0; r[2 * d + 1] = 0; }
+}
+
+// Forms: EG = op r/m32(reg), r32 (01 09 21 29 31 39 85); GE = op r32, r/m32(reg) (03 0B 23 2B 33 3B);
+// EI = op r/m32(reg), imm (81/83); AI = op eAX, imm32 (05 0D 25 2D 35 3D).
+const reg = (c: X86Cpu, n: number): number => c.r[2 * n];
+
+function addEG(c: X86Cpu, i: Insn): void { add32(c, i.rm, reg(c, i.reg)); }
+function addGE(c: X86Cpu, i: Insn): void { add32(c, i.reg, reg(c, i.rm)); }
+function addEI(c: X86Cpu, i: Insn): void { add32(c, i.rm, i.imm); }
+function addAI(c: X86Cpu, i: Insn): void { add32(c, 0, i.imm); }
+function subEG(c: X86Cpu, i: Insn): void { sub32(c, i.rm, reg(c, i.reg), true); }
+function subGE(c: X86Cpu, i: Insn): void { sub32(c, i.reg, reg(c, i.rm), true); }
+function subEI(c: X86Cpu, i: Insn): void { sub32(c, i.rm, i.imm, true); }
+function subAI(c: X86Cpu, i: Insn): void { sub32(c, 0, i.imm, true); }
+function cmpEG(c: X86Cpu, i: Insn): void { sub32(c, i.rm, reg(c, i.reg), false); }
+function cmpGE(c: X86Cpu, i: Insn): void { sub32(c, i.reg, reg(c, i.rm), false); }
+function cmpEI(c: X86Cpu, i: Insn): void { sub32(c, i.rm, i.imm, false); }
+function cmpAI(c: X86Cpu, i: Insn): void { sub32(c, 0, i.imm, false); }
+function andEG(c: X86Cpu, i: Insn): void { logic32(c, i.rm, reg(c, i.rm) & reg(c, i.reg), true); }
+function andGE(c: X86Cpu, i: Insn): void { logic32(c, i.reg, reg(c, i.reg) & reg(c, i.rm), true); }
+function andEI(c: X86Cpu, i: Insn): void { logic32(c, i.rm, reg(c, i.rm) & i.imm, true); }
+function andAI(c: X86Cpu, i: Insn): void { logic32(c, 0, reg(c, 0) & i.imm, true); }
+function orEG(c: X86Cpu, i: Insn): void { logic32(c, i.rm, reg(c, i.rm) | reg(c, i.reg), true); }
+function orGE(c: X86Cpu, i: Insn): void { logic32(c, i.reg, reg(c, i.reg) | reg(c, i.rm), true); }
+function orEI(c: X86Cpu, i: Insn): void { logic32(c, i.rm, reg(c, i.rm) | i.imm, true); }
+function orAI(c: X86Cpu, i: Insn): void { logic32(c, 0, reg(c, 0) | i.imm, true); }
+function xorEG(c: X86Cpu, i: Insn): void { logic32(c, i.rm, reg(c, i.rm) ^ reg(c, i.reg), true); }
+function xorGE(c: X86Cpu, i: Insn): void { logic32(c, i.reg, reg(c, i.reg) ^ reg(c, i.rm), true); }
+function xorEI(c: X86Cpu, i: Insn): void { logic32(c, i.rm, reg(c, i.rm) ^ i.imm, true); }
+function xorAI(c: X86Cpu, i: Insn): void { logic32(c, 0, reg(c, 0) ^ i.imm, true); }
+function testEG(c: X86Cpu, i: Insn): void { logic32(c, i.rm, reg(c, i.rm) & reg(c, i.reg), false); }
+
+/** By ALU op (0 ADD, 1 OR, 2 ADC, 3 SBB, 4 AND, 5 SUB, 6 XOR, 7 CMP); ADC/SBB stay generic. */
+const EG: (Handler | undefined)[] = [addEG, orEG, undefined, undefined, andEG, subEG, xorEG, cmpEG];
+const GE: (Handler | undefined)[] = [addGE, orGE, undefined, undefined, andGE, subGE, xorGE, cmpGE];
+const EI: (Handler | undefined)[] = [addEI, orEI, undefined, undefined, andEI, subEI, xorEI, cmpEI];
+const AI: (Handler | undefined)[] = [addAI, orAI, undefined, undefined, andAI, subAI, xorAI, cmpAI];
+
+/** A specialised handler for `ins`, or undefined when the generic one must run. */
+export function aluReg32Handler(ins: Insn): Handler | undefined {
+  if (ins.size !== 4 || ins.lock || ins.isMem) return undefined;
+  const op = ins.op;
+  if (op < 0x40) {
+    switch (op & 7) {
+      case 1: return EG[op >> 3];
+      case 3: return GE[op >> 3];
+      case 5: return AI[op >> 3];
+      default: return undefined;
+    }
+  }
+  if (op === 0x81 || op === 0x83) return EI[ins.reg & 7];
+  if (op === 0x85) return testEG;
+  return undefined;
+}
