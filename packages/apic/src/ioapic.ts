@@ -1,4 +1,4 @@
-import type { AccessSize, Device, IrqLine, IrqProvider, MmioHandler } from '@unimachine/core';
+import { StateReader, type AccessSize, type Device, type IrqLine, type IrqProvider, type MmioHandler } from '@unimachine/core';
 import type { ApicBus, EoiListener } from './apic-bus.js';
 import {
   IOAPIC_PINS,
@@ -216,8 +216,12 @@ export class IoApic implements Device, IrqProvider, EoiListener {
   }
 
   restore(state: unknown): void {
-    const s = state as IoApicState;
-    if (typeof s !== 'object' || s === null || s.version !== 1) throw new Error('I/O APIC: unsupported snapshot version');
+    const r = StateReader.open('I/O APIC', state, 1);
+    const pins = this.redirLow.length;
+    const s: IoApicState = {
+      version: 1, id: r.uint('id', 8), ioregsel: r.uint('ioregsel', 8), redirLow: r.ints('redirLow', pins, 0, 0xffffffff),
+      redirHigh: r.ints('redirHigh', pins, 0, 0xffffffff), irr: r.uint('irr', 32), wire: r.uint('wire', 32),
+    };
     this.id = s.id & 0xf;
     this.ioregsel = s.ioregsel & 0xff;
     this.redirLow.set(s.redirLow);

@@ -1,4 +1,4 @@
-import type { Clock, Timer } from '@unimachine/core';
+import { rearmTimer, saveTimer, type Clock, type SavedTimer, type StateReader, type Timer } from '@unimachine/core';
 import { LvtBit, TimerMode } from './registers.js';
 
 /**
@@ -27,6 +27,16 @@ export interface LapicTimerState {
   loadTime: number;
   deadlineLo: number;
   deadlineHi: number;
+  /** The scheduled expiry, re-armed as it was (a restore never recomputes it, so it never fires one early). */
+  pending: SavedTimer | null;
+}
+
+/** Check a saved timer (fields and ranges). */
+export function readLapicTimerState(r: StateReader): LapicTimerState {
+  return {
+    initial: r.uint('initial', 32), divideConfig: r.uint('divideConfig', 4), loadTime: r.num('loadTime'),
+    deadlineLo: r.uint('deadlineLo', 32), deadlineHi: r.uint('deadlineHi', 32), pending: r.timer('pending'),
+  };
 }
 
 /**
@@ -212,6 +222,7 @@ export class LapicTimer {
       loadTime: this.loadTime,
       deadlineLo: this.deadlineLo,
       deadlineHi: this.deadlineHi,
+      pending: saveTimer(this.timer),
     };
   }
 
@@ -223,6 +234,8 @@ export class LapicTimer {
     this.loadTime = s.loadTime;
     this.deadlineLo = s.deadlineLo >>> 0;
     this.deadlineHi = s.deadlineHi >>> 0;
-    this.reschedule();
+    this.cancel();
+    this.timer = rearmTimer(this.clock, s.pending, () => this.fired());
+    this.expiry = s.pending ? s.pending.at : -1;
   }
 }

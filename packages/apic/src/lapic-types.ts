@@ -33,7 +33,8 @@ export interface LocalApicOptions {
 
 /** The saved form of a LocalApic. */
 export interface LocalApicState {
-  version: 1;
+  /** 2: the timer carries its pending expiry. */
+  version: 2;
   id: number;
   base: number;
   enabled: boolean;

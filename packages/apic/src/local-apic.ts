@@ -1,6 +1,6 @@
-import type { AccessSize, Device, InterruptSource, IrqLine, MmioHandler } from '@unimachine/core';
+import { StateReader, type AccessSize, type Device, type InterruptSource, type IrqLine, type MmioHandler } from '@unimachine/core';
 import { ApicBus, type BusLocalApic } from './apic-bus.js';
-import { LapicTimer } from './lapic-timer.js';
+import { LapicTimer, readLapicTimerState } from './lapic-timer.js';
 import { NO_PROCESSOR, type ApicMessage, type ApicProcessor } from './message.js';
 import {
   ApicBaseBit,
@@ -582,7 +582,7 @@ export class LocalApic implements Device, InterruptSource, BusLocalApic {
 
   snapshot(): LocalApicState {
     return {
-      version: 1,
+      version: 2,
       id: this.id,
       base: this.baseAddress,
       enabled: this.enabled,
@@ -607,8 +607,15 @@ export class LocalApic implements Device, InterruptSource, BusLocalApic {
   }
 
   restore(state: unknown): void {
-    const s = state as LocalApicState;
-    if (typeof s !== 'object' || s === null || s.version !== 1) throw new Error('local APIC: unsupported snapshot version');
+    const r = StateReader.open('local APIC', state, 2);
+    const s: LocalApicState = {
+      version: 2, id: r.uint('id', 32), base: r.int('base', 0), enabled: r.bool('enabled'), x2apic: r.bool('x2apic'),
+      tpr: r.uint('tpr', 8), svr: r.uint('svr', 32), ldr: r.uint('ldr', 32), dfr: r.uint('dfr', 32),
+      irr: r.ints('irr', 8, 0, 0xffffffff), isr: r.ints('isr', 8, 0, 0xffffffff), tmr: r.ints('tmr', 8, 0, 0xffffffff),
+      esr: r.uint('esr', 32), esrPending: r.uint('esrPending', 32), icrLow: r.uint('icrLow', 32), icrHigh: r.uint('icrHigh', 32),
+      lvt: r.ints('lvt', this.lvt.length, 0, 0xffffffff), timer: readLapicTimerState(r.child('timer')),
+      waitingForSipi: r.bool('waitingForSipi'), extIntMessage: r.bool('extIntMessage'), lint: r.bools('lint', 2),
+    };
     this.id = s.id;
     this.baseAddress = s.base;
     this.enabled = s.enabled;

@@ -1,4 +1,5 @@
-import { BlockIoError, type BlockBackend } from '@unimachine/core';
+import { BlockIoError, SnapshotError, StateReader, type BlockBackend } from '@unimachine/core';
+import { packChunks, unpackChunks } from './chunks.js';
 import { checkRange } from './range.js';
 
 /**
@@ -90,6 +91,26 @@ export class CopyOnWriteBlockBackend implements BlockBackend {
   /** Forget every write: the disk reads as the base again. */
   discard(): void {
     this.chunks.clear();
+  }
+
+  /** The overlay (written chunks, packed) and the base's own state (an image's identity). */
+  snapshot(): unknown {
+    if (!this.base.snapshot) throw new SnapshotError('copy-on-write disk', 'its base disk cannot be snapshotted');
+    return { version: 1, kind: 'copy-on-write', size: this.size, chunkSize: this.chunkSize, base: this.base.snapshot(), ...packChunks(this.chunks) };
+  }
+
+  /** Checks the base (same image, unmodified) and the overlay's shape, then replaces the overlay with a copy. */
+  restore(state: unknown): void {
+    const owner = 'copy-on-write disk';
+    const r = StateReader.open(owner, state, 1);
+    r.str('kind', ['copy-on-write']);
+    if (r.int('size', 0) !== this.size) r.fail('size', `${this.size} (this disk's size)`, r.raw('size'));
+    if (r.int('chunkSize', 1) !== this.chunkSize) r.fail('chunkSize', `${this.chunkSize}`, r.raw('chunkSize'));
+    if (!this.base.restore) throw new SnapshotError(owner, 'its base disk cannot be restored');
+    this.base.restore(r.raw('base'));
+    const chunks = unpackChunks(r, this.chunkSize, this.size);
+    this.chunks.clear();
+    for (const [i, c] of chunks) this.chunks.set(i, c);
   }
 
   dispose(): void | Promise<void> {

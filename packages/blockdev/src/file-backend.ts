@@ -1,8 +1,17 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
-import { BlockIoError, type BlockBackend } from '@unimachine/core';
+import { BlockIoError, SnapshotError, StateReader, type BlockBackend } from '@unimachine/core';
 import { openImage } from './image.js';
 import { checkRange, serialFrom } from './range.js';
+
+/** What a read-only FileBlockBackend saves: the image's identity, checked on restore. */
+export interface FileBackendState {
+  version: number;
+  kind: 'file';
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
 
 export interface FileBackendOptions {
   /** Open O_RDONLY; write() throws BlockIoError. */
@@ -85,6 +94,36 @@ export class FileBlockBackend implements BlockBackend {
     } catch (e) {
       throw this.ioError('flush', 0, 0, e);
     }
+  }
+
+  /**
+   * A read-only image is saved by identity (path, size, modification time) and checked on restore.
+   * A writable one is refused: its writes go straight to the host file, which a snapshot cannot
+   * hold or roll back (QEMU's savevm likewise needs a qcow2 image).
+   */
+  snapshot(): FileBackendState {
+    if (!this.readOnly) {
+      throw new SnapshotError(
+        `disk ${this.path}`,
+        'a writable image file cannot be snapshotted (the guest\'s writes go straight to the file); open it with snapshot: true (copy-on-write) or readonly: true, or use a memory disk',
+      );
+    }
+    return { version: 1, kind: 'file', path: this.path, size: this.size, mtimeMs: this.mtimeMs() };
+  }
+
+  restore(state: unknown): void {
+    const owner = `disk ${this.path}`;
+    const r = StateReader.open(owner, state, 1);
+    r.str('kind', ['file']);
+    const size = r.int('size', 0);
+    const mtimeMs = r.num('mtimeMs');
+    const path = r.str('path');
+    if (size !== this.size) throw new SnapshotError(owner, `the snapshot was taken with a ${size}-byte image (${path}), this one has ${this.size} bytes`);
+    if (mtimeMs !== this.mtimeMs()) throw new SnapshotError(owner, `the image (${path} when saved) was modified after the snapshot was taken; its guest would see other data`);
+  }
+
+  private mtimeMs(): number {
+    return fs.fstatSync(this.openFd()).mtimeMs;
   }
 
   dispose(): void {

@@ -1,4 +1,4 @@
-export { FileBlockBackend, type FileBackendOptions } from './file-backend.js';
+export { FileBlockBackend, type FileBackendOptions, type FileBackendState } from './file-backend.js';
 export { CopyOnWriteBlockBackend, COW_CHUNK_SIZE, type CopyOnWriteOptions } from './copy-on-write.js';
 export { MemoryBlockBackend, MEMORY_CHUNK_SIZE, type MemoryBackendOptions } from './memory-backend.js';
 export { ImageOpenError, openImage, type OpenedImage } from './image.js';

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
-import { BlockIoError, type BlockBackend } from '@unimachine/core';
+import { BlockIoError, StateReader, type BlockBackend } from '@unimachine/core';
+import { packChunks, unpackChunks } from './chunks.js';
 import { openImage } from './image.js';
 import { checkRange, SECTOR_SIZE, serialFrom } from './range.js';
 
@@ -78,6 +79,20 @@ export class MemoryBlockBackend implements BlockBackend {
   }
 
   flush(): void {}
+
+  /** The chunks written so far, packed (a restore copies them, so forks never share a chunk). */
+  snapshot(): unknown {
+    return { version: 1, kind: 'memory', size: this.size, ...packChunks(this.chunks) };
+  }
+
+  restore(state: unknown): void {
+    const r = StateReader.open('memory disk', state, 1);
+    r.str('kind', ['memory']);
+    if (r.int('size', 0) !== this.size) r.fail('size', `${this.size} (this disk's size)`, r.raw('size'));
+    const chunks = unpackChunks(r, MEMORY_CHUNK_SIZE, this.size, true);
+    this.chunks.clear();
+    for (const [i, c] of chunks) this.chunks.set(i, c);
+  }
 
   dispose(): void {
     this.chunks.clear();

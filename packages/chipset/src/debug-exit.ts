@@ -1,4 +1,4 @@
-import { defineDevice, PortNumber, Type, type AccessSize, type Device, type DevicePlugin, type MachineControl, type PortHandler } from '@unimachine/core';
+import { defineDevice, PortNumber, StateReader, Type, type AccessSize, type Device, type DevicePlugin, type MachineControl, type PortHandler } from '@unimachine/core';
 
 /**
  * QEMU's isa-debug-exit: any write of value v ends the machine with exit code (v << 1) | 1,
@@ -10,6 +10,15 @@ export class IsaDebugExit implements Device, PortHandler {
 
   /** Stateless: nothing to reset. */
   reset(): void {}
+
+  /** Stateless: the snapshot is only a version, checked on restore like any other. */
+  snapshot(): { version: number } {
+    return { version: 1 };
+  }
+
+  restore(state: unknown): void {
+    StateReader.open('isa-debug-exit', state, 1);
+  }
 
   read(_port: number, _size: AccessSize): number {
     return 0;

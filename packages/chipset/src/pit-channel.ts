@@ -1,3 +1,4 @@
+import type { StateReader } from '@unimachine/core';
 import { fromBcd, toBcd } from './pit-time.js';
 
 /** Access mode field of the control word (RW1 RW0). */
@@ -16,6 +17,26 @@ const STATE_KEYS = [
 ] as const;
 
 export type PitChannelState = Record<(typeof STATE_KEYS)[number], number | boolean>;
+
+/** Fields that are true/false; every other one is an integer. */
+const BOOLEAN_KEYS = new Set<string>([
+  'bcd', 'loaded', 'triggered', 'counting', 'gate', 'nullCount', 'writeHighNext', 'readHighNext', 'latched', 'latchHighNext', 'statusLatched',
+]);
+/** Integer ranges of the fields that index or select something. */
+const INT_RANGES: Partial<Record<(typeof STATE_KEYS)[number], [number, number]>> = {
+  mode: [0, 5], modeBits: [0, 7], access: [0, 3], initial: [0, 0xffff], active: [0, 0xffff], switchTick: [-1, Number.MAX_SAFE_INTEGER],
+  heldCount: [0, 0xffff], pendingLow: [0, 0xff], latchValue: [0, 0xffff], statusValue: [0, 0xff],
+};
+
+/** Check one saved counter (each field's type and range). */
+export function restorePitChannel(r: StateReader): PitChannelState {
+  const state = {} as PitChannelState;
+  for (const key of STATE_KEYS) {
+    if (BOOLEAN_KEYS.has(key)) state[key] = r.bool(key);
+    else state[key] = r.int(key, ...(INT_RANGES[key] ?? [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER]));
+  }
+  return state;
+}
 
 /**
  * One 8254 counter. It does not tick: the count and the OUT pin at any moment are computed from

@@ -1,7 +1,18 @@
-import type { AccessSize, Clock, Device, IrqLine, PortHandler, Timer } from '@unimachine/core';
-import { PitChannel, type PitChannelState } from './pit-channel.js';
+import { rearmTimer, saveTimer, StateReader, type AccessSize, type Clock, type Device, type IrqLine, type PortHandler, type SavedTimer, type Timer } from '@unimachine/core';
+import { PitChannel, restorePitChannel, type PitChannelState } from './pit-channel.js';
 import { nsToTicks, ticksToNs } from './pit-time.js';
 import { isaByteHandler, type BytePorts } from './isa-bytes.js';
+
+export const I8254_STATE_VERSION = 1;
+
+/** What snapshot() saves: the three counters, port 0x61, and the pending IRQ 0 edge. */
+export interface I8254State {
+  version: number;
+  channels: PitChannelState[];
+  port61: number;
+  refreshToggle: boolean;
+  edge: SavedTimer | null;
+}
 
 /**
  * The 8254 programmable interval timer at 0x40-0x43, plus the PC's port 0x61 (channel 2 gate,
@@ -38,16 +49,28 @@ export class I8254 implements Device, PortHandler, BytePorts {
     for (const c of this.channels) c.reset();
   }
 
-  snapshot(): { channels: PitChannelState[]; port61: number; refreshToggle: boolean } {
-    return { channels: this.channels.map((c) => c.snapshot()), port61: this.port61, refreshToggle: this.refreshToggle };
+  snapshot(): I8254State {
+    return {
+      version: I8254_STATE_VERSION,
+      channels: this.channels.map((c) => c.snapshot()),
+      port61: this.port61,
+      refreshToggle: this.refreshToggle,
+      edge: saveTimer(this.timer),
+    };
   }
 
+  /** Checks the whole state before changing anything; the pending IRQ 0 edge is re-armed as it was. */
   restore(state: unknown): void {
-    const s = state as ReturnType<I8254['snapshot']>;
-    this.channels.forEach((c, i) => c.restore(s.channels[i]));
-    this.port61 = s.port61;
-    this.refreshToggle = s.refreshToggle;
-    this.scheduleNextEdge();
+    const r = StateReader.open('i8254', state, I8254_STATE_VERSION);
+    const channels = r.children('channels', 3).map((c) => restorePitChannel(c));
+    const port61 = r.uint('port61', 4);
+    const refreshToggle = r.bool('refreshToggle');
+    const edge = r.timer('edge');
+    this.channels.forEach((c, i) => c.restore(channels[i]));
+    this.port61 = port61;
+    this.refreshToggle = refreshToggle;
+    this.timer?.cancel();
+    this.timer = this.irq ? rearmTimer(this.clock, edge, () => this.edge()) : undefined;
   }
 
   dispose(): void {

@@ -1,12 +1,15 @@
-import type { AccessSize, Device, MachineControl, PortHandler } from '@unimachine/core';
+import { StateReader, type AccessSize, type Device, type MachineControl, type PortHandler } from '@unimachine/core';
 
 const KBC_STATUS_OBF = 0x01;
 const KBC_STATUS_SYSTEM = 0x04; // set after a successful self-test (POST)
 const KBC_STATUS_COMMAND = 0x08; // last write went to 0x64
 const KBC_STATUS_UNLOCKED = 0x10;
 
+export const PC_RESET_STATE_VERSION = 1;
+
 /** What snapshot() saves (JSON: absent bytes are null). */
 export interface PcResetState {
+  version: number;
   cf9: number;
   fastResetBit: boolean;
   a20: boolean;
@@ -52,6 +55,7 @@ export class PcReset implements Device, PortHandler {
 
   snapshot(): PcResetState {
     return {
+      version: PC_RESET_STATE_VERSION,
       cf9: this.cf9, fastResetBit: this.fastResetBit, a20: this.a20, kbcStatusCommand: this.kbcStatusCommand,
       kbcPending: this.kbcPending ?? null, kbcOutput: this.kbcOutput ?? null, kbcLastOutput: this.kbcLastOutput,
       kbcCommandByte: this.kbcCommandByte,
@@ -59,7 +63,18 @@ export class PcReset implements Device, PortHandler {
   }
 
   restore(state: unknown): void {
-    const s = state as PcResetState;
+    const r = StateReader.open('pc-reset', state, PC_RESET_STATE_VERSION);
+    const s: PcResetState = {
+      version: PC_RESET_STATE_VERSION,
+      cf9: r.uint('cf9', 8),
+      fastResetBit: r.bool('fastResetBit'),
+      a20: r.bool('a20'),
+      kbcStatusCommand: r.bool('kbcStatusCommand'),
+      kbcPending: r.intOrNull('kbcPending', 0, 0xff),
+      kbcOutput: r.intOrNull('kbcOutput', 0, 0xff),
+      kbcLastOutput: r.uint('kbcLastOutput', 8),
+      kbcCommandByte: r.uint('kbcCommandByte', 8),
+    };
     this.cf9 = s.cf9;
     this.fastResetBit = s.fastResetBit;
     this.a20 = s.a20;

@@ -1,4 +1,4 @@
-import type { AccessSize, Clock, Device, IrqLine, PortHandler, Timer } from '@unimachine/core';
+import { rearmTimer, saveTimer, StateReader, type AccessSize, type Clock, type Device, type IrqLine, type PortHandler, type SavedTimer, type Timer } from '@unimachine/core';
 import { fillMemorySize } from './cmos-layout.js';
 import { isaByteHandler, type BytePorts } from './isa-bytes.js';
 import { decodeTime, encodeTime, type RtcFields, type RtcFormat } from './rtc-time.js';
@@ -30,8 +30,11 @@ const C_UF = 0x10;
 /** Register A divider bits for the normal 32.768 kHz time base. */
 const DV_RUNNING = 0x20;
 
-/** What snapshot() saves: CMOS bytes (typed array) and the wall-clock base. */
+export const MC146818_STATE_VERSION = 1;
+
+/** What snapshot() saves: CMOS bytes (typed array), the wall-clock base and the pending flag timer. */
 export interface Mc146818State {
+  version: number;
   cmos: Uint8Array;
   index: number;
   nmiMasked: boolean;
@@ -39,6 +42,7 @@ export interface Mc146818State {
   baseNs: number;
   syncedNs: number;
   lineHigh: boolean;
+  timer: SavedTimer | null;
 }
 
 export interface Mc146818Options {
@@ -100,21 +104,32 @@ export class Mc146818 implements Device, PortHandler, BytePorts {
 
   snapshot(): Mc146818State {
     return {
-      cmos: this.cmos.slice(), index: this.index, nmiMasked: this.nmiMasked, baseSeconds: this.baseSeconds,
-      baseNs: this.baseNs, syncedNs: this.syncedNs, lineHigh: this.lineHigh,
+      version: MC146818_STATE_VERSION, cmos: this.cmos.slice(), index: this.index, nmiMasked: this.nmiMasked,
+      baseSeconds: this.baseSeconds, baseNs: this.baseNs, syncedNs: this.syncedNs, lineHigh: this.lineHigh,
+      timer: saveTimer(this.timer),
     };
   }
 
+  /** Checks the whole state first; the pending flag timer is re-armed as it was. */
   restore(state: unknown): void {
-    const s = state as Mc146818State;
-    this.cmos.set(s.cmos);
-    this.index = s.index;
-    this.nmiMasked = s.nmiMasked;
-    this.baseSeconds = s.baseSeconds;
-    this.baseNs = s.baseNs;
-    this.syncedNs = s.syncedNs;
-    this.setLine(s.lineHigh);
-    this.scheduleNext();
+    const r = StateReader.open('mc146818', state, MC146818_STATE_VERSION);
+    const cmos = r.bytes('cmos', 128);
+    const index = r.int('index', 0, 0x7f);
+    const nmiMasked = r.bool('nmiMasked');
+    const baseSeconds = r.int('baseSeconds');
+    const baseNs = r.num('baseNs');
+    const syncedNs = r.num('syncedNs');
+    const lineHigh = r.bool('lineHigh');
+    const timer = r.timer('timer');
+    this.cmos.set(cmos);
+    this.index = index;
+    this.nmiMasked = nmiMasked;
+    this.baseSeconds = baseSeconds;
+    this.baseNs = baseNs;
+    this.syncedNs = syncedNs;
+    this.setLine(lineHigh);
+    this.timer?.cancel();
+    this.timer = this.irq ? rearmTimer(this.clock, timer, this.flagTimerFired) : undefined;
   }
 
   dispose(): void {
@@ -333,10 +348,12 @@ export class Mc146818 implements Device, PortHandler, BytePorts {
       next = Math.min(next, this.baseNs + (Math.floor((now - this.baseNs) / NS_PER_S) + 1) * NS_PER_S);
     }
     if (next === Infinity) return;
-    this.timer = this.clock.schedule(next, () => {
-      this.timer = undefined;
-      this.syncFlags(this.clock.now());
-      this.scheduleNext();
-    });
+    this.timer = this.clock.schedule(next, this.flagTimerFired);
   }
+
+  private readonly flagTimerFired = (): void => {
+    this.timer = undefined;
+    this.syncFlags(this.clock.now());
+    this.scheduleNext();
+  };
 }

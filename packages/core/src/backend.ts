@@ -35,6 +35,14 @@ export interface BlockBackend {
   /** Returns once every completed write is on stable storage (fsync for files). */
   flush(): void;
   dispose?(): void | Promise<void>;
+  /**
+   * The disk's contents as a machine snapshot keeps them (an overlay, a RAM disk, or the identity
+   * of an image nobody writes). Throws SnapshotError when the contents cannot be captured (a
+   * writable image file); a backend without snapshot() makes its machine refuse to snapshot.
+   */
+  snapshot?(): unknown;
+  /** Take a snapshot()'s state; throws SnapshotError for a foreign or mismatched one. */
+  restore?(state: unknown): void;
 }
 
 /** Where a network backend delivers frames from the network: the NIC. */
@@ -53,6 +61,12 @@ export interface NetBackend {
   send(frame: Uint8Array): void;
   attach(receiver: NetReceiver): void;
   dispose?(): void | Promise<void>;
+  /**
+   * Frames in flight inside the machine's time (an in-process hub's scheduled deliveries). A backend
+   * without snapshot() is outside the machine (sockets, taps): a snapshot keeps nothing of it.
+   */
+  snapshot?(): unknown;
+  restore?(state: unknown): void;
 }
 
 /** What a backend plugin's create() receives. */

@@ -2,6 +2,8 @@ export type ClockMode = 'deterministic' | 'realtime';
 
 export interface Timer {
   readonly deadline: number;
+  /** Ordering among timers due at the same time (MachineClock): lower fires first. Saved by snapshots. */
+  readonly seq?: number;
   cancel(): void;
 }
 
@@ -9,8 +11,21 @@ export interface Timer {
 export interface Clock {
   readonly mode: ClockMode;
   now(): number;
-  /** Run `callback` once when virtual time reaches `atNs` (from the run loop, between CPU slices). */
-  schedule(atNs: number, callback: () => void): Timer;
+  /**
+   * Run `callback` once when virtual time reaches `atNs` (from the run loop, between CPU slices).
+   * `seq` is for re-arming a timer from a snapshot (see rearmTimer): the Timer.seq it had, so that
+   * timers due at the same time fire in their original order.
+   */
+  schedule(atNs: number, callback: () => void, seq?: number): Timer;
+}
+
+/** What MachineClock.snapshot() saves. Pending timers are not in it: their owners save and re-arm them. */
+export interface ClockState {
+  version: 1;
+  mode: ClockMode;
+  now: number;
+  /** The next sequence number a new timer gets. */
+  seq: number;
 }
 
 interface PendingTimer extends Timer {
@@ -35,6 +50,10 @@ export class MachineClock implements Clock {
   private readonly hostStartMs = performance.now();
   private timers: PendingTimer[] = [];
   private seq = 0;
+  /** Realtime: added to host time (a restored snapshot continues from its own time). */
+  private realtimeOffsetNs = 0;
+  /** Realtime: the host time at which a debugger froze the clock (now() stands still until thawed). */
+  private frozenAtMs: number | undefined;
 
   constructor(readonly mode: ClockMode = 'deterministic') {}
 
@@ -47,8 +66,21 @@ export class MachineClock implements Clock {
   }
 
   now(): number {
-    if (this.mode === 'realtime') return Math.round((performance.now() - this.hostStartMs) * 1e6);
+    if (this.mode === 'realtime') return Math.round(((this.frozenAtMs ?? performance.now()) - this.hostStartMs) * 1e6) + this.realtimeOffsetNs;
     return this.offsetNs + this.counter() * this.nsPerInstruction;
+  }
+
+  /**
+   * Realtime: stop time while a debugger holds the machine, and go on from the same time after
+   * (deterministic time stands still by itself when no instruction runs).
+   */
+  freeze(frozen: boolean): void {
+    if (this.mode !== 'realtime') return;
+    if (frozen) this.frozenAtMs ??= performance.now();
+    else if (this.frozenAtMs !== undefined) {
+      this.realtimeOffsetNs -= Math.round((performance.now() - this.frozenAtMs) * 1e6);
+      this.frozenAtMs = undefined;
+    }
   }
 
   /** Deterministic mode: move time forward by `ns` (no-op in realtime mode). */
@@ -62,11 +94,11 @@ export class MachineClock implements Clock {
     if (atNs > now) this.advance(atNs - now);
   }
 
-  schedule(atNs: number, callback: () => void): Timer {
+  schedule(atNs: number, callback: () => void, seq?: number): Timer {
     const t: PendingTimer = {
       deadline: atNs,
       callback,
-      seq: this.seq++,
+      seq: seq ?? this.seq++,
       cancelled: false,
       cancel: () => {
         t.cancelled = true;
@@ -74,9 +106,9 @@ export class MachineClock implements Clock {
         if (i >= 0) this.timers.splice(i, 1);
       },
     };
-    // Keep timers sorted by deadline, then by scheduling order (stable, deterministic).
+    // Keep timers sorted by deadline, then by sequence number (scheduling order): deterministic.
     let i = this.timers.length;
-    while (i > 0 && this.timers[i - 1].deadline > atNs) i--;
+    while (i > 0 && (this.timers[i - 1].deadline > atNs || (this.timers[i - 1].deadline === atNs && this.timers[i - 1].seq > t.seq))) i--;
     this.timers.splice(i, 0, t);
     return t;
   }
@@ -99,4 +131,53 @@ export class MachineClock implements Clock {
     }
     return fired;
   }
+
+  /** Time and the timer sequence counter (timers themselves are re-armed by their owners). */
+  snapshot(): ClockState {
+    return { version: 1, mode: this.mode, now: this.now(), seq: this.seq };
+  }
+
+  /**
+   * Continue from a snapshot: now() reads the saved time (deterministic mode: given the instruction
+   * counter as it is now, so restore the CPU first) and every pending timer is dropped: each owner
+   * re-arms its own from its restored state (closures cannot be saved).
+   */
+  restore(state: ClockState): void {
+    if (state.mode !== this.mode) throw new Error(`clock: the snapshot's clock is ${state.mode}, this machine's is ${this.mode}`);
+    for (const t of this.timers) t.cancelled = true;
+    this.timers = [];
+    this.seq = state.seq;
+    if (this.mode === 'realtime') {
+      this.realtimeOffsetNs = 0;
+      this.realtimeOffsetNs = state.now - this.now();
+    } else {
+      this.offsetNs = 0;
+      this.offsetNs = state.now - this.now();
+    }
+  }
+
+  /** How many timers are pending (tests and diagnostics). */
+  get pendingTimers(): number {
+    return this.timers.length;
+  }
+}
+
+const NS_PER_S = 1_000_000_000;
+
+/**
+ * Whole ticks of a `hz` clock elapsed at `ns` virtual nanoseconds (PIT, PM timer, ...). Split into
+ * seconds and remainder so the products stay exact in a double for any machine lifetime (no BigInt).
+ */
+export function ticksAt(ns: number, hz: number): number {
+  const t = Math.floor(ns);
+  const seconds = Math.floor(t / NS_PER_S);
+  const rest = t - seconds * NS_PER_S;
+  return seconds * hz + Math.floor((rest * hz) / NS_PER_S);
+}
+
+/** The first virtual nanosecond at which `ticks` ticks of a `hz` clock have elapsed (inverse of ticksAt). */
+export function ticksToNsAt(ticks: number, hz: number): number {
+  const seconds = Math.floor(ticks / hz);
+  const rest = ticks - seconds * hz;
+  return seconds * NS_PER_S + Math.ceil((rest * NS_PER_S) / hz);
 }

@@ -22,6 +22,11 @@ export interface Cpu extends Device {
    * segments, EFLAGS=0x2 (IF=0), EIP=entry, EAX=0x2BADB002, EBX=info.
    */
   enterMultiboot(entry: number, infoAddress: number): void;
+  /**
+   * The Linux 32-bit boot protocol hand-off: the multiboot state (flat segments, CS=0x10, DS/ES/SS=0x18,
+   * paging and interrupts off) with ESI=bootParams and every other general register zero.
+   */
+  enterLinux32?(entry: number, bootParams: number): void;
   /** Drop decoded (and compiled) code for guest-physical [address, address+length): RAM written behind the CPU's back. */
   invalidateDecodedCode?(address: number, length: number): void;
   /** Deliver a non-maskable interrupt (vector 2), if the processor models NMIs. */

@@ -2,6 +2,7 @@ export * from './memory.js';
 export * from './bus.js';
 export * from './irq.js';
 export * from './clock.js';
+export * from './snapshot.js';
 export * from './device.js';
 export * from './schema.js';
 export { Type } from '@sinclair/typebox';

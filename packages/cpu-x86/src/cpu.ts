@@ -13,6 +13,7 @@ import { rdrandState } from './exec-bmi.js';
 import { X87 } from './x87.js';
 import { CHK_FETCH, checkFetchEnd, checkFetchStart, fetchPageWithinLimit, refreshSegChecks } from './segment-check.js';
 import { DebugState, debugAfter, debugBefore, noteDataAccess, resetDebugRegisters, updateDebugState } from './debug.js';
+import { HostDebug } from './host-debug.js';
 
 export interface X86CpuOptions {
   memory: GuestMemory;
@@ -67,6 +68,12 @@ export class X86Cpu implements Cpu {
   /** An enabled data breakpoint: every data access takes the checked path (folded into alignCheck). */
   dataWatch = false;
   readonly dbg = new DebugState();
+  /** A host debugger's breakpoint is set: runBlock() falls back to step(), which checks each address. */
+  hostBreak = false;
+  /** A host debugger's watchpoint is set: every data access takes the checked path (folded into alignCheck). */
+  hostWatch = false;
+  /** Breakpoints, watchpoints and stop reasons of a host debugger (the gdb stub): host-debug.ts. */
+  readonly hostDebug = new HostDebug(this);
   /** Scratch for float <-> bits conversions in x87 loads and stores. */
   readonly fpScratch = new DataView(new ArrayBuffer(8));
   rip = 0;
@@ -255,7 +262,7 @@ export class X86Cpu implements Cpu {
     if (this.codeSize === 64) this.stackSize = 8;
     else this.stackSize = pe && this.segAttr[2] & 0x4000 ? 4 : 2;
     this.accUser = this.cplValue === 3 ? ACC_USER : 0;
-    this.alignCheck = (this.cplValue === 3 && (this.cr0 & CR0_AM) !== 0) || this.dataWatch;
+    this.alignCheck = (this.cplValue === 3 && (this.cr0 & CR0_AM) !== 0) || this.dataWatch || this.hostWatch;
     this.fetchBase = -1;
     this.events = 1;
     refreshSegChecks(this);
@@ -264,7 +271,7 @@ export class X86Cpu implements Cpu {
   setCpl(cpl: number): void {
     this.cplValue = cpl;
     this.accUser = cpl === 3 ? ACC_USER : 0;
-    this.alignCheck = (cpl === 3 && (this.cr0 & CR0_AM) !== 0) || this.dataWatch;
+    this.alignCheck = (cpl === 3 && (this.cr0 & CR0_AM) !== 0) || this.dataWatch || this.hostWatch;
     this.fetchBase = -1;
     this.events = 1;
   }
@@ -275,6 +282,7 @@ export class X86Cpu implements Cpu {
    */
   checkAlign(lin: number, size: number, acc: number): void {
     if (this.dataWatch) noteDataAccess(this, lin, size, acc & 1);
+    if (this.hostWatch) this.hostDebug.noteAccess(lin, size, acc & 1);
     if (acc & ACC_USER && lin & (size - 1) && this.cr0 & CR0_AM && this.fl.get() & FLAG_AC) this.fault(17, 0);
   }
 
@@ -302,6 +310,13 @@ export class X86Cpu implements Cpu {
     this.rip = entry >>> 0;
     this.fl.set(2);
     this.updateMode();
+  }
+
+  /** Linux 32-bit boot protocol: the multiboot state, but ESI = boot_params and EAX = EBX = 0. */
+  enterLinux32(entry: number, bootParams: number): void {
+    this.enterMultiboot(entry, 0);
+    this.r.fill(0);
+    this.r[12] = bootParams | 0; // ESI
   }
 
   /** Put the CPU straight into 64-bit mode (test/debug helper, see CPU-API.md). */
@@ -365,7 +380,7 @@ export class X86Cpu implements Cpu {
         if (!deliverNmi(this)) return this.dead ? 'dead' : 'stopped';
         continue;
       }
-      if (src !== undefined && !inhibit && this.fl.bits & IF && src.pending()) {
+      if (src !== undefined && !inhibit && this.fl.bits & IF && !this.hostDebug.maskInterrupts && src.pending()) {
         this.halted = false;
         const vec = src.acknowledge();
         if (!this.raiseExternal(vec)) return this.dead ? 'dead' : 'stopped';
@@ -418,7 +433,7 @@ export class X86Cpu implements Cpu {
     const rip = this.rip;
     const lin = mode === 64 ? rip : (this.segBase[1] + rip) >>> 0;
     const off = lin & 0xfff;
-    if (((this.fl.bits & (TF | RF)) | this.debugMode) !== 0 || off > LAST_CACHED_OFFSET) { this.step(); return; }
+    if (((this.fl.bits & (TF | RF)) | this.debugMode) !== 0 || this.hostBreak || off > LAST_CACHED_OFFSET) { this.step(); return; }
     if (lin - off !== this.fetchBase && !this.enterCodePage(lin)) { this.step(); return; }
     let block = this.fetchBlocks[off];
     if (block === undefined || block.mode !== mode) {
@@ -468,6 +483,8 @@ export class X86Cpu implements Cpu {
     const rip = this.rip;
     // Fast path (inline): same code page as the last fetch, decoded in this mode, nothing rewritten since.
     const lin = mode === 64 ? rip : (this.segBase[1] + rip) >>> 0;
+    // A host debugger's breakpoint here: stop before the instruction (host-debug.ts).
+    if (this.hostBreak && this.hostDebug.breakHere(lin)) return;
     // TF or RF set, or a breakpoint armed: the debug hooks run around this instruction (debug.ts).
     const watch = (this.fl.bits & (TF | RF)) | this.debugMode;
     if (watch !== 0) debugBefore(this, lin);
@@ -481,6 +498,7 @@ export class X86Cpu implements Cpu {
     HANDLERS[ins.op](this, ins);
     this.rip = this.nextRip;
     this.instructionsRetired++;
+    if (this.hostBreak && ins.rep !== 0 && this.rip === rip) this.hostDebug.restarted(lin);
     if (watch !== 0) debugAfter(this, watch, ins.op); // single step, data/I-O breakpoint traps
   }
 
@@ -942,7 +960,7 @@ export class X86Cpu implements Cpu {
   snapshot(): CpuSnapshot {
     this.fl.materialize();
     return {
-      version: 1,
+      version: CPU_SNAPSHOT_VERSION,
       state: new Uint8Array(this.stateBuffer.slice(0)),
       rip: this.rip,
       rflags: this.fl.bits,
@@ -954,8 +972,12 @@ export class X86Cpu implements Cpu {
       mxcsr: this.mxcsrValue,
       xcr0: this.xcr0,
       rng: Array.from(rdrandState(this)),
-      x87: { cw: this.fpuCw, sw: this.x87.sw, top: this.x87.top, empty: this.x87.empty, st: Array.from(this.x87.st) },
+      x87: {
+        cw: this.fpuCw, sw: this.x87.sw, top: this.x87.top, empty: this.x87.empty, st: Array.from(this.x87.st),
+        ptr: [this.x87.fop, this.x87.fip, this.x87.fcs, this.x87.fdp, this.x87.fds],
+      },
       dr: Array.from(this.dr),
+      debug: [this.dbg.hit, this.dbg.trigger, this.dbg.deferred, this.dbg.carried, this.dbg.taskTrap],
       sys: { mtrr: Array.from(this.mtrr), sysenter: [this.sysenterCs, this.sysenterEsp, this.sysenterEip], nmi: [this.nmiPending, this.nmiBlocked] },
       cpl: this.cpl,
       halted: this.halted,
@@ -964,9 +986,9 @@ export class X86Cpu implements Cpu {
     };
   }
 
+  /** Checks the whole state (readCpuSnapshot: SnapshotError naming the field) before changing anything. */
   restore(state: unknown): void {
-    const s = state as CpuSnapshot;
-    if (!s || s.version !== 1) throw new Error('X86Cpu.restore: not a version 1 CPU snapshot');
+    const s = readCpuSnapshot(state, this.stateBuffer.byteLength);
     new Uint8Array(this.stateBuffer).set(s.state);
     this.rip = s.rip;
     this.fl.set(s.rflags);
@@ -982,7 +1004,10 @@ export class X86Cpu implements Cpu {
     this.xcr0 = s.xcr0 ?? 1;
     if (s.rng) rdrandState(this).set(s.rng);
     this.fpuCw = s.x87.cw; this.x87.sw = s.x87.sw; this.x87.top = s.x87.top; this.x87.empty = s.x87.empty; this.x87.st.set(s.x87.st);
+    [this.x87.fop, this.x87.fip, this.x87.fcs, this.x87.fdp, this.x87.fds] = s.x87.ptr ?? [0, 0, 0, 0, 0];
     this.dr.set(s.dr);
+    const d = s.debug ?? [0, 0, 0, 0, 0];
+    [this.dbg.hit, this.dbg.trigger, this.dbg.deferred, this.dbg.carried, this.dbg.taskTrap] = d;
     updateDebugState(this);
     if (s.sys) {
       this.mtrr.set(s.sys.mtrr);
@@ -992,6 +1017,7 @@ export class X86Cpu implements Cpu {
     this.halted = s.halted;
     this.shadow = s.shadow;
     this.instructionsRetired = s.instructionsRetired;
+    this.stopRequested = false;
     this.dead = false;
     this.deathReason = undefined;
     this.tlb.flush();
@@ -1002,7 +1028,7 @@ export class X86Cpu implements Cpu {
 }
 
 export interface CpuSnapshot {
-  version: 1;
+  version: 1 | 2;
   state: Uint8Array;
   rip: number;
   rflags: number;
@@ -1016,8 +1042,11 @@ export interface CpuSnapshot {
   xcr0?: number;
   /** RDRAND/RDSEED generator state (absent in older snapshots: the generator continues). */
   rng?: number[];
-  x87: { cw: number; sw: number; top: number; empty: number; st: number[] };
+  /** ptr: FOP, FIP, FCS, FDP, FDS (absent in version 1). */
+  x87: { cw: number; sw: number; top: number; empty: number; st: number[]; ptr?: number[] };
   dr: number[];
+  /** Debug-exception latches (DebugState: hit, trigger, deferred, carried, taskTrap); absent in version 1. */
+  debug?: number[];
   /** Optional for snapshots taken before these fields existed. */
   sys?: { mtrr: number[]; sysenter: number[]; nmi: boolean[] };
   cpl: number;
@@ -1028,3 +1057,4 @@ export interface CpuSnapshot {
 
 // Late imports to avoid cycles at module-evaluation time.
 import { readMsrValue, writeMsrValue } from './msr.js';
+import { CPU_SNAPSHOT_VERSION, readCpuSnapshot } from './cpu-snapshot.js';

@@ -1,5 +1,7 @@
 export { X86Cpu, type X86CpuOptions, type CpuSnapshot } from './cpu.js';
+export { CPU_SNAPSHOT_VERSION, readCpuSnapshot } from './cpu-snapshot.js';
 export { Insn } from './insn.js';
+export { HostDebug, type HostStopReason, type HostWatchpoint, type HostWatchType } from './host-debug.js';
 import { Insn } from './insn.js';
 import { decodeInto } from './decoder.js';
 import { mnemonicOf } from './mnemonics.js';

@@ -35,13 +35,19 @@ export interface BuildServices {
   trace: Tracer;
 }
 
+export interface BuiltBackend {
+  owner: string;
+  property: string;
+  instance: { dispose?(): void | Promise<void>; snapshot?(): unknown; restore?(state: unknown): void };
+}
+
 export interface BuiltDevices {
   /** Devices in creation order (references first). */
   devices: { id: string; type: string; instance: Device }[];
   consoles: Map<string, RecordingConsole>;
   interrupts: InterruptSource | undefined;
-  /** Backends in creation order, disposed by the machine after the devices. */
-  backends: { owner: string; instance: { dispose?(): void | Promise<void> } }[];
+  /** Backends in creation order, disposed by the machine after the devices (snapshots save them by owner and property). */
+  backends: BuiltBackend[];
 }
 
 /** Create every device, references first, registering each in the container under its id. */
@@ -49,6 +55,37 @@ export async function buildDevices(list: ValidatedDevice[], s: BuildServices): P
   const consoles = new Map<string, RecordingConsole>();
   const built: BuiltDevices['devices'] = [];
   const backends: BuiltDevices['backends'] = [];
+  try {
+    await createInOrder(list, s, consoles, built, backends);
+    return { devices: built, consoles, interrupts: findInterruptSource(built, s.source), backends };
+  } catch (e) {
+    // What was made before the failure holds sockets and files: close them, or the CLI never exits.
+    await disposeBuilt({ devices: built, consoles, backends });
+    throw e;
+  }
+}
+
+/** Close what buildDevices made, devices first, then backends: for a machine that will not be built after all. */
+export async function disposeBuilt(parts: Pick<BuiltDevices, 'devices' | 'consoles' | 'backends'>): Promise<void> {
+  const quietly = async (close: () => unknown) => {
+    try {
+      await close();
+    } catch {
+      // the build error is the one to report
+    }
+  };
+  for (const c of parts.consoles.values()) await quietly(() => c.close());
+  for (const d of [...parts.devices].reverse()) await quietly(() => d.instance.dispose?.());
+  for (const b of [...parts.backends].reverse()) await quietly(() => b.instance.dispose?.());
+}
+
+async function createInOrder(
+  list: ValidatedDevice[],
+  s: BuildServices,
+  consoles: Map<string, RecordingConsole>,
+  built: BuiltDevices['devices'],
+  backends: BuiltDevices['backends'],
+): Promise<void> {
   for (const d of dependencyOrder(list, s.source)) {
     const ctx = contextFor(d, s, consoles, backends);
     let instance: Device;
@@ -69,7 +106,6 @@ export async function buildDevices(list: ValidatedDevice[], s: BuildServices): P
     for (const cap of d.plugin.provides ?? []) s.container.registerInstance(capabilityToken(cap, d.id), instance);
     built.push({ id: d.id, type: d.plugin.type, instance });
   }
-  return { devices: built, consoles, interrupts: findInterruptSource(built, s.source), backends };
 }
 
 function contextFor(d: ValidatedDevice, s: BuildServices, consoles: Map<string, RecordingConsole>, backends: BuiltDevices['backends']): DeviceContext {
@@ -122,7 +158,7 @@ function contextFor(d: ValidatedDevice, s: BuildServices, consoles: Map<string, 
       if (!spec) throw s.source.error(`device "${d.id}" has no backend property "${property}"; add ${property}: { type: ... }`, ['devices', d.id], { key: true });
       const instance = await createBackend(spec, d.id, s);
       s.container.registerInstance(backendToken(d.id, property), instance);
-      backends.push({ owner: d.id, instance: disposeOnce(instance) });
+      backends.push({ owner: d.id, property, instance: disposeOnce(instance) });
       return instance as T;
     },
     host: s.host,

@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { parseByteSize } from '@unimachine/core';
 import { isRtcBase, RTC_BASE_HINT } from '@unimachine/chipset';
 
-import { EXIT_BAD_INPUT, EXIT_INTERNAL, MachineConfigError } from './errors.js';
+import { EXIT_BAD_INPUT, EXIT_INTERNAL, MachineConfigError, oneLine } from './errors.js';
 import { TRACE_CATEGORIES } from './host-events.js';
 
 export interface CliOutput {
@@ -51,6 +51,14 @@ function memorySize(value: string): string {
     throw new InvalidArgumentError('expected a whole number of bytes with a unit, e.g. 256MiB or 1GiB (a bare number is MiB, as in QEMU)');
   }
   return v;
+}
+
+/** `--gdb tcp::1234` (127.0.0.1) or `tcp:HOST:PORT`, as QEMU's -gdb. */
+function gdbAddress(value: string): { host: string; port: number } {
+  const m = /^tcp:([^:]*):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new InvalidArgumentError('expected tcp::PORT or tcp:HOST:PORT, e.g. tcp::1234');
+  return { host: m[1] || '127.0.0.1', port };
 }
 
 function rtcBase(value: string): string {
@@ -101,7 +109,7 @@ export async function main(argv: string[], out: CliOutput = processOutput): Prom
   const cli = new Command('unimachine')
     .description('An x86-64 PC in TypeScript that boots multiboot unikernels, described in YAML')
     .version(`unimachine ${version()}`, '-V, --version', 'print the version')
-    .configureOutput({ writeOut: out.stdout, writeErr: out.stderr })
+    .configureOutput({ writeOut: out.stdout, writeErr: out.stderr, outputError: (text, write) => write(`${oneLine(text.trimEnd())}\n`) })
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
@@ -123,8 +131,9 @@ export async function main(argv: string[], out: CliOutput = processOutput): Prom
         'kernel (an ELF or multiboot file, told apart by content) to boot on the built-in solo5-virtio machine',
     )
     .argument('[machine.yaml|kernel]', 'machine description, or a kernel for the built-in machine (default with --kernel)')
-    .option('--kernel <file>', 'boot this multiboot kernel (instead of boot.kernel); alone, on the built-in solo5-virtio machine')
+    .option('--kernel <file>', 'boot this multiboot kernel or Linux bzImage (instead of boot.kernel); alone, on the built-in solo5-virtio machine')
     .option('--append <args>', 'kernel command line arguments instead of boot.cmdline')
+    .option('--initrd <file>', 'initial RAM disk for a Linux bzImage kernel (instead of boot.initrd), as QEMU -initrd')
     .option('-m, --memory <size>', 'guest RAM, e.g. 256MiB (a bare number is MiB, as in QEMU)', memorySize)
     .option('--disk <path[,readonly][,snapshot]>', 'add a virtio-blk disk (repeatable, in order)', collect)
     .option('--net <tap:IF|hub:NAME|udp:LOCAL:REMOTE[,pcap=FILE][,mac=MAC]>', 'add a virtio-net interface (repeatable, in order)', collect)
@@ -133,15 +142,23 @@ export async function main(argv: string[], out: CliOutput = processOutput): Prom
     .option('--set <path=value>', 'override a YAML value, e.g. memory=256MiB or devices.com1.console=none (repeatable)', collect, [])
     .option('--timeout <ms>', 'stop after this many host milliseconds (exit 124)', positiveMs)
     .option('--success-code <n>', 'exit 0 when the guest exits with this status (isa-debug-exit gives (v << 1) | 1)', integer)
+    .option('--snapshot-to <file>', 'save the whole machine to this file when --snapshot-on matches (or --timeout/Ctrl-C stops the run), then exit 0')
+    .option('--snapshot-on <text>', 'with --snapshot-to: save as soon as a console line contains this text')
+    .option('--restore <file>', 'continue a machine saved with --snapshot-to (it brings its own YAML, kernel and settings)')
+    .option('--gdb <tcp::PORT|tcp:HOST:PORT>', 'wait for gdb on this TCP port before the first instruction (target remote 127.0.0.1:PORT)', gdbAddress)
     .addHelpText(
       'after',
       examples([
         'unimachine run machines/hello.yaml',
         'unimachine run machines/hello.yaml --kernel guest/build/hello32.elf --append "arg1 arg2"',
         'unimachine run --kernel app.virtio --append "--solo5:quiet" -m 256MiB',
+        'unimachine run machines/linux.yaml --kernel vmlinuz --initrd initrd.gz --append "console=ttyS0"   # a Linux bzImage',
         'unimachine run app.virtio                                   # the same built-in machine',
         'unimachine run machines/hello.yaml --set devices.com1.console=none --success-code 1',
         'unimachine run machines/hello.yaml --rtc-base 2026-01-01T00:00:00Z --timeout 5000',
+        'unimachine run machines/hello.yaml --snapshot-to booted.snap --snapshot-on "Hello"   # boot once...',
+        'unimachine run --restore booted.snap                       # ...and continue from there, as often as you like',
+        'unimachine run machines/hello.yaml --gdb tcp::1234                # then: gdb -ex "target remote :1234" guest/build/hello.elf',
       ]) + '\nOn a terminal, keys go to the guest; Ctrl-C or Ctrl-A x stops the machine (exit 130).\n',
     )
     .action((target: string | undefined, o) =>

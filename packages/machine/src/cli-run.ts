@@ -3,13 +3,16 @@ import { createMachine } from './create.js';
 import { MachineConfigError } from './errors.js';
 import type { Machine } from './machine.js';
 import type { CliOutput } from './cli-main.js';
+import { checkSnapshotFlags, machineFromSnapshotFile, runToSnapshot, type SnapshotCliOptions } from './cli-snapshot.js';
 
 const CTRL_A = 0x01;
 const CTRL_C = 0x03;
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends SnapshotCliOptions {
   kernel?: string;
   append?: string;
+  /** `--initrd FILE`: the initial RAM disk for a Linux kernel. */
+  initrd?: string;
   set: string[];
   timeout?: number;
   successCode?: number;
@@ -23,6 +26,8 @@ export interface RunCommandOptions {
   net: string[];
   /** `--trace int,io,pci,virtio`: categories traced to stderr. */
   trace?: string[];
+  /** `--gdb tcp::PORT`: a gdb stub that holds the machine until gdb continues. */
+  gdb?: { host: string; port: number };
 }
 
 /**
@@ -31,12 +36,38 @@ export interface RunCommandOptions {
  * target, `--kernel` names the kernel for the built-in machine.
  */
 export async function runCommand(target: string | undefined, o: RunCommandOptions, out: CliOutput): Promise<number> {
+  checkSnapshotFlags(o);
+  const machine = o.restore !== undefined
+    ? await machineFromSnapshotFile(target, o as RunCommandOptions & Record<string, unknown>, { trace: o.trace, traceTo: (line) => out.stderr(line), console: 'as-configured' })
+    : await createRun(target, o, out);
+  const gdb = o.gdb ? await machine.gdbServer(o.gdb).catch(async (e: unknown) => {
+    await machine.dispose();
+    throw new MachineConfigError(`cannot listen on ${o.gdb!.host}:${o.gdb!.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, undefined, `--gdb tcp:${o.gdb!.host}:${o.gdb!.port}`);
+  }) : undefined;
+  if (gdb) out.stderr(`unimachine: waiting for gdb on ${gdb.host}:${gdb.port} (target remote ${gdb.host}:${gdb.port})\n`);
+  const detach = attachHost(machine);
+  try {
+    const result = o.snapshotTo !== undefined ? await runToSnapshot(machine, o, out) : await machine.run({ timeoutMs: o.timeout });
+    if (!result) return 0; // the snapshot was taken where --snapshot-on asked
+    if (result.end !== 'exit' && result.message) out.stderr(`\nunimachine: ${result.end}: ${result.message}\n`);
+    if (o.successCode !== undefined && result.end === 'exit' && result.exitCode === o.successCode) return 0;
+    return result.exitCode;
+  } finally {
+    detach();
+    await gdb?.close(); // after gdb has read the guest's exit (W)
+    await machine.dispose();
+  }
+}
+
+/** `unimachine run TARGET`: the machine the command line describes. */
+async function createRun(target: string | undefined, o: RunCommandOptions, out: CliOutput): Promise<Machine> {
   const { input, kernel } = resolveTarget(target, o.kernel);
-  const machine = await createMachine(input, {
+  return createMachine(input, {
     set: cliSettings(o),
     assignments: o.set,
     kernel,
     append: o.append,
+    initrd: o.initrd,
     disks: o.disk,
     nets: o.net,
     trace: o.trace,
@@ -45,16 +76,6 @@ export async function runCommand(target: string | undefined, o: RunCommandOption
   }).catch((e: unknown) => {
     throw nameOption(e, o);
   });
-  const detach = attachHost(machine);
-  try {
-    const result = await machine.run({ timeoutMs: o.timeout });
-    if (result.end !== 'exit' && result.message) out.stderr(`\nunimachine: ${result.end}: ${result.message}\n`);
-    if (o.successCode !== undefined && result.end === 'exit' && result.exitCode === o.successCode) return 0;
-    return result.exitCode;
-  } finally {
-    detach();
-    await machine.dispose();
-  }
 }
 
 /** The YAML values the quick options stand for (`--set` still wins: it is applied after). */

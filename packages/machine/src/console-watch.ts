@@ -39,7 +39,8 @@ export function parseDuration(value: string | number): number {
  * runs the machine until one matches or the wait runs out.
  */
 export class ConsoleWatch {
-  private cursor = 0; // lines before this index are consumed
+  /** Lines before this index are consumed (a snapshot keeps it, so a fork's waits go on from there). */
+  cursor = 0;
 
   constructor(private readonly machine: Machine, readonly id: string, private readonly console: RecordingConsole) {}
 

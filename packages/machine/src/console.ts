@@ -1,5 +1,6 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import type { ConsolePort } from '@unimachine/core';
+import { MachineConfigError } from './errors.js';
 
 /** How console specs from the YAML are honoured. */
 export type ConsoleMode =
@@ -60,6 +61,19 @@ export class RecordingConsole implements ConsolePort {
     return true;
   }
 
+  /** Input bytes not yet handed to the device (a snapshot keeps them). */
+  queuedBytes(): Uint8Array {
+    return Uint8Array.from(this.queuedInput);
+  }
+
+  /** Continue from a snapshot: the guest's output so far and the undelivered input (nothing reaches the sink again). */
+  restoreState(output: Uint8Array, input: Uint8Array): void {
+    this.recorded = new Uint8Array(Math.max(4096, output.length * 2));
+    this.recorded.set(output);
+    this.length = output.length;
+    this.queuedInput = Array.from(input);
+  }
+
   get pendingInput(): number {
     return this.receiver ? this.queuedInput.length : 0;
   }
@@ -96,8 +110,27 @@ export function openConsole(spec: string, mode: ConsoleMode, resolvePath: (p: st
   if (s === 'stdio') {
     return new RecordingConsole(s, { write: (b) => writeAll(1, b), close: () => {} }, true);
   }
-  const fd = openSync(resolvePath(s.slice('file:'.length)), 'w');
-  return new RecordingConsole(s, { write: (b) => writeAll(fd, b), close: () => closeSync(fd) }, false);
+  let fd: number;
+  try {
+    // Non-blocking: opening a FIFO nobody reads fails at once (ENXIO) instead of waiting forever.
+    fd = openSync(resolvePath(s.slice('file:'.length)), constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NONBLOCK, 0o666);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENXIO') throw new ConsoleSpecError(`console "${spec}": nothing is reading that FIFO; start the reader first, or use a regular file`);
+    throw e;
+  }
+  let failed = false;
+  const write = (b: Uint8Array) => {
+    if (failed) return;
+    try {
+      writeAll(fd, b);
+    } catch (e) {
+      // A full disk (/dev/full), a reader gone: say so once, as bad input, then drop the output.
+      failed = true;
+      throw new MachineConfigError(`cannot write the console's file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, undefined, `console ${s}`);
+    }
+  };
+  return new RecordingConsole(s, { write, close: () => closeSync(fd) }, false);
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {

@@ -2,14 +2,18 @@ import 'reflect-metadata'; // tsyringe needs it loaded first, whoever imports th
 import path from 'node:path';
 import { container as rootContainer } from 'tsyringe';
 import { GuestMemory, MachineClock, MmioBus, NO_TRACE, PortBus, type BackendPlugin, type Clock, type Cpu, type DevicePlugin, type InterruptSource, type Tracer } from '@unimachine/core';
-import { buildDevices } from './build-devices.js';
+import { buildDevices, disposeBuilt } from './build-devices.js';
 import { builtinBackends, builtinPlugins } from './builtins.js';
 import { createTracer, HostEvents } from './host-events.js';
 import { installTraceHooks } from './trace-hooks.js';
 import type { ConsoleMode } from './console.js';
 import { MachineConfigError } from './errors.js';
-import { KernelLoadError, loadMultiboot } from './loader/multiboot.js';
+import { KernelLoadError } from './loader/multiboot.js';
+import { loadBootableKernel } from './loader/kernel.js';
+import { readInitrd } from './loader/initrd-file.js';
+import { elfClass, isElf } from './loader/elf.js';
 import { Machine } from './machine.js';
+import { checkSnapshotHeader, isMachineSnapshot, rebuildOptions, type MachineDescription, type MachineSnapshot } from './snapshot.js';
 import { inheritMachineSettings } from './machine-settings.js';
 import { MAX_KERNEL_BYTES, readInputFile } from './input-file.js';
 import { loadListedPlugins } from './plugins.js';
@@ -36,6 +40,8 @@ export interface CreateMachineOptions {
   kernel?: string;
   /** Use these kernel arguments instead of boot.cmdline. */
   append?: string;
+  /** Hand this initrd (relative to the current directory) to a Linux kernel instead of boot.initrd. */
+  initrd?: string;
   /** 'capture' (default): consoles are recorded only; 'as-configured': also forwarded to stdio/files as the YAML says. */
   console?: ConsoleMode;
   /** Extra device types, as if listed under plugins:. */
@@ -64,8 +70,11 @@ export type MachineSourceInput = string | { yaml: string; baseDir?: string; file
  * Build a machine from a YAML file (or a YAML string) ready to run. Bad input throws
  * MachineConfigError whose message is `file:line:col: what is wrong; what would be right`.
  */
-export async function createMachine(input: MachineSourceInput, opts: CreateMachineOptions = {}): Promise<Machine> {
-  const { source, baseDir } = readSource(input);
+export async function createMachine(input: MachineSourceInput | MachineSnapshot, opts: CreateMachineOptions = {}): Promise<Machine> {
+  // A snapshot: build the machine it was taken of (its YAML, overrides and kernel), then restore it.
+  const snapshot = isMachineSnapshot(input) ? checkSnapshotHeader(input) : undefined;
+  if (snapshot) ({ input, opts } = rebuildOptions(snapshot, opts));
+  const { source, baseDir } = readSource(input as MachineSourceInput);
   for (const [p, v] of Object.entries(opts.set ?? {})) source.setValue(p, v, `set ${p}=${JSON.stringify(v)}`);
   for (const a of opts.assignments ?? []) source.setAssignment(a);
   addQuickDevices(source, { disks: opts.disks, nets: opts.nets });
@@ -88,8 +97,9 @@ export async function createMachine(input: MachineSourceInput, opts: CreateMachi
   const trace = tracerFor(opts, clock);
   container.registerInstance(TOKENS.trace, trace);
 
-  const kernel = kernelImage(source, baseDir, opts);
+  const kernel = snapshot ? savedKernel(snapshot) : kernelImage(source, baseDir, opts);
   const cmdline = opts.append ?? config.yaml.boot?.cmdline ?? '';
+  const initrd = snapshot ? undefined : readInitrd(source, baseDir, opts.initrd);
 
   // The machine is the MachineControl devices talk to; it exists before them, its CPU after them.
   let machine!: Machine;
@@ -112,41 +122,54 @@ export async function createMachine(input: MachineSourceInput, opts: CreateMachi
     host,
     trace,
   });
-  if (built.interrupts) container.registerInstance(TOKENS.interrupts, built.interrupts);
-  installTraceHooks(trace, ports, built.interrupts);
+  try {
+    return await assemble();
+  } catch (e) {
+    // A kernel that does not load, a CPU that cannot be made: release the devices' sockets and files.
+    if (machine) await machine.dispose();
+    else await disposeBuilt(built);
+    throw e;
+  }
 
-  machine = new Machine({
-    name: config.yaml.machine ?? path.basename(source.file, path.extname(source.file)),
-    container,
-    memory,
-    ports,
-    mmio,
-    clock,
-    devices: built.devices,
-    backends: built.backends,
-    host,
-    consoles: built.consoles,
-    onReset: config.yaml['on-reset'] ?? 'stop',
-    boot,
-  });
+  async function assemble(): Promise<Machine> {
+    if (built.interrupts) container.registerInstance(TOKENS.interrupts, built.interrupts);
+    installTraceHooks(trace, ports, built.interrupts);
 
-  if (opts.validateOnly) {
-    loadKernel(kernel, memory, cmdline);
+    machine = new Machine({
+      name: config.yaml.machine ?? path.basename(source.file, path.extname(source.file)),
+      container,
+      memory,
+      ports,
+      mmio,
+      clock,
+      devices: built.devices,
+      backends: built.backends,
+      host,
+      consoles: built.consoles,
+      onReset: config.yaml['on-reset'] ?? 'stop',
+      boot,
+      kernelBits: isElf(kernel.bytes) && elfClass(kernel.bytes) === 32 ? 32 : 64,
+      description: describeMachine(source, baseDir, opts, kernel, cmdline),
+    });
+
+    if (opts.validateOnly) {
+      loadKernel(kernel, memory, cmdline, initrd);
+      return machine;
+    }
+    const services: CpuServices = { memory, ports, interrupts: built.interrupts, clock, model: config.yaml.cpu?.model ?? 'westmere' };
+    const cpu = opts.cpu ? opts.cpu(services) : await defaultCpu(services);
+    container.registerInstance(TOKENS.cpu, cpu);
+    // Device DMA and loaders write RAM behind the CPU: it drops decoded code for those ranges.
+    if (cpu.invalidateDecodedCode) memory.observeWrites((address, length) => cpu.invalidateDecodedCode!(address, length));
+    machine.attachCpu(cpu);
+    if (snapshot) machine.restoreFresh(snapshot);
+    else boot(cpu);
     return machine;
   }
-  const services: CpuServices = { memory, ports, interrupts: built.interrupts, clock, model: config.yaml.cpu?.model ?? 'westmere' };
-  const cpu = opts.cpu ? opts.cpu(services) : await defaultCpu(services);
-  container.registerInstance(TOKENS.cpu, cpu);
-  // Device DMA and loaders write RAM behind the CPU: it drops decoded code for those ranges.
-  if (cpu.invalidateDecodedCode) memory.observeWrites((address, length) => cpu.invalidateDecodedCode!(address, length));
-  machine.attachCpu(cpu);
-  boot(cpu);
-  return machine;
 
   /** Load the kernel and put the CPU at its entry: at power-on and again on each reboot. */
   function boot(cpu: Cpu): void {
-    const loaded = loadKernel(kernel, memory, cmdline);
-    cpu.enterMultiboot(loaded.entry, loaded.infoAddress);
+    loadKernel(kernel, memory, cmdline, initrd).enter(cpu);
   }
 }
 
@@ -200,6 +223,20 @@ async function collectPlugins(
   return { plugins: map, backends };
 }
 
+/** What a snapshot needs to build its machine again. */
+function describeMachine(source: YamlSource, baseDir: string, opts: CreateMachineOptions, kernel: KernelImage, cmdline: string): MachineDescription {
+  return {
+    yaml: source.text, file: source.file, baseDir, set: opts.set ?? {}, assignments: opts.assignments ?? [], disks: opts.disks ?? [],
+    nets: opts.nets ?? [], kernel: { name: kernel.name, bytes: kernel.bytes }, cmdline,
+  };
+}
+
+/** The kernel a snapshot carries (for reboots: the snapshot's RAM already holds the running one). */
+function savedKernel(s: MachineSnapshot): KernelImage {
+  const { name, bytes } = s.description.kernel;
+  return { name, bytes, fail: (problem) => new MachineConfigError(problem, undefined, `the kernel saved in the snapshot (${name})`) };
+}
+
 interface KernelImage {
   bytes: Uint8Array;
   name: string;
@@ -223,9 +260,9 @@ function kernelImage(source: YamlSource, baseDir: string, opts: CreateMachineOpt
   return { bytes, name, fail };
 }
 
-function loadKernel(k: KernelImage, memory: GuestMemory, cmdline: string) {
+function loadKernel(k: KernelImage, memory: GuestMemory, cmdline: string, initrd: Uint8Array | undefined) {
   try {
-    return loadMultiboot(k.bytes, memory, { kernelName: k.name, cmdline });
+    return loadBootableKernel(k.bytes, memory, { kernelName: k.name, cmdline, initrd });
   } catch (e) {
     if (e instanceof KernelLoadError) throw k.fail(`kernel "${k.name}": ${e.message}`);
     throw e;

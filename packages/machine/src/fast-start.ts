@@ -31,12 +31,13 @@ export const cacheFile = (buildId: string) => `unimachine-${buildId}.v8cache`;
 /**
  * The bundled CLI in `dir` if it exists and is not stale (every workspace input still has the
  * mtime it had when bundled: after a `tsc -b` without a new bundle, the modules are used instead,
- * so an edit is never hidden by an old bundle). `UNIMACHINE_NO_BUNDLE=1` forces the modules.
+ * so an edit is never hidden by an old bundle; an installed package is never stale, see
+ * isInstalled). `UNIMACHINE_NO_BUNDLE=1` forces the modules.
  */
 export function loadBundledCli(dir: string = path.dirname(fileURLToPath(import.meta.url)), argv = process.argv.slice(2)): CliModule | undefined {
   if (process.env.UNIMACHINE_NO_BUNDLE) return undefined;
   const manifest = readManifest(dir);
-  if (!manifest || !isFresh(dir, manifest)) return undefined;
+  if (!manifest || !(isInstalled(dir) || isFresh(dir, manifest))) return undefined;
   const file = path.join(dir, BUNDLE_FILE);
   const cachePath = path.join(dir, cacheFile(manifest.buildId));
   let cachedData: Buffer | undefined;
@@ -70,6 +71,16 @@ function readManifest(dir: string): BundleManifest | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * An installed package (a folder under node_modules) is not edited in place, and npm gives its
+ * files the install time as mtime, so the workspace mtimes of the manifest can never match there:
+ * the bundle is taken as built. (A workspace or `npm link` install runs from its real path, outside
+ * node_modules, and keeps the mtime check.)
+ */
+function isInstalled(dir: string): boolean {
+  return dir.split(/[\\/]/).includes('node_modules');
 }
 
 function isFresh(dir: string, m: BundleManifest): boolean {

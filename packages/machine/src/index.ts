@@ -4,6 +4,11 @@ export { createMachine, type CreateMachineOptions, type CpuServices, type Machin
 export { runTogether, DEFAULT_QUANTUM_NS, type RunTogetherOptions, type RunTogetherResult } from './together.js';
 export { Machine, NS_PER_INSTRUCTION, NS_PER_PORT_ACCESS, NS_PER_INPUT_BYTE, type RunOptions, type RunResult, type RunEnd, type DiskView } from './machine.js';
 export { RecordingConsole, type ConsoleMode } from './console.js';
+export {
+  encodeSnapshot, decodeSnapshot, readSnapshotFile, writeSnapshotFile, isMachineSnapshot, captureRam, applyRam, SNAPSHOT_FORMAT,
+  SNAPSHOT_VERSION, RAM_PAGE_SIZE, type MachineSnapshot, type MachineDescription, type RamImage, type ConsoleState,
+} from './snapshot.js';
+export { MachineSnapshotError } from './machine-snapshot.js';
 export { consoleMatchers, type ConsoleMatchers } from './matchers.js';
 export { ConsoleWatch, parseDuration, type WaitOptions, type LineMatch } from './console-watch.js';
 export { MachineConfigError, EXIT_BAD_INPUT, EXIT_MACHINE_STOPPED, EXIT_TIMEOUT, EXIT_INTERRUPTED, EXIT_INTERNAL, type SourcePosition } from './errors.js';

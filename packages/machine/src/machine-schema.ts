@@ -52,13 +52,18 @@ export const MachineSchema = Type.Object(
     devices: Type.Optional(
       Type.Record(Type.String({ pattern: DEVICE_ID_PATTERN }), DeviceEntry, {
         description: 'the devices, by id; other devices refer to them by id (irq: pic.4, bus: pci)',
+        // Without this an id the pattern refuses ("49") is not checked at all, and reaches the builder with no type.
+        additionalProperties: false,
       }),
     ),
     boot: Type.Optional(
       Type.Object(
         {
-          kernel: Type.Optional(Type.String({ description: 'multiboot kernel (ELF32, or ELF64 with the a.out kludge), relative to this file' })),
-          cmdline: Type.Optional(Type.String({ description: 'arguments passed after the kernel path in the multiboot command line' })),
+          kernel: Type.Optional(
+            Type.String({ description: 'multiboot kernel (ELF32, or ELF64 with the a.out kludge) or Linux bzImage, relative to this file' }),
+          ),
+          cmdline: Type.Optional(Type.String({ description: 'arguments passed after the kernel path in the multiboot command line, or the Linux command line' })),
+          initrd: Type.Optional(Type.String({ description: 'initial RAM disk for a Linux bzImage kernel (as QEMU -initrd), relative to this file' })),
         },
         { additionalProperties: false, description: 'what to boot' },
       ),

@@ -1,11 +1,17 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { DependencyContainer } from 'tsyringe';
-import type { BlockBackend, Cpu, Device, GuestMemory, MachineClock, MachineControl, MmioBus, PortBus } from '@unimachine/core';
+import { rearmTimer, saveTimer, type BlockBackend, type Cpu, type Device, type GuestMemory, type MachineClock, type MachineControl, type MmioBus, type PortBus, type Timer } from '@unimachine/core';
+import type { BuiltBackend } from './build-devices.js';
 import type { RecordingConsole } from './console.js';
 import { ConsoleWatch } from './console-watch.js';
 import type { HostEvents } from './host-events.js';
 import { EXIT_INTERRUPTED, EXIT_MACHINE_STOPPED, EXIT_TIMEOUT } from './errors.js';
 import { backendToken, deviceToken } from './tokens.js';
+import type { X86Cpu } from '@unimachine/cpu-x86';
+import type { GdbArch, GdbServer, GdbServerOptions } from '@unimachine/gdbstub';
+import { MachineGdbTarget } from './gdb-target.js';
+import { captureParts, checkConsoleState, MachineSnapshotError, restoreParts } from './machine-snapshot.js';
+import { checkSnapshotHeader, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type MachineDescription, type MachineSnapshot } from './snapshot.js';
 
 /** Deterministic time: each retired instruction is 1 ns of guest time (a nominal 1 GHz, 1 IPC). */
 export const NS_PER_INSTRUCTION = 1;
@@ -57,6 +63,16 @@ export interface RunOptions {
 
 type ControlRequest = { kind: 'exit'; code: number } | { kind: 'reset'; reason: string } | { kind: 'stop'; reason: string } | { kind: 'interrupt' };
 
+/** A saved pending request, checked. */
+function checkRequest(r: unknown): ControlRequest | undefined {
+  if (r === null || r === undefined) return undefined;
+  const q = r as { kind?: unknown; code?: unknown; reason?: unknown };
+  if (q.kind === 'exit' && Number.isSafeInteger(q.code)) return { kind: 'exit', code: q.code as number };
+  if ((q.kind === 'reset' || q.kind === 'stop') && typeof q.reason === 'string') return { kind: q.kind, reason: q.reason };
+  if (q.kind === 'interrupt') return { kind: 'interrupt' };
+  throw new MachineSnapshotError('snapshot: the pending machine request is malformed');
+}
+
 /** A disk's contents for tests: `m.disk('disk0').read(512 * 5, 512)`. */
 export interface DiskView {
   readonly size: number;
@@ -74,13 +90,27 @@ export interface MachineParts {
   clock: MachineClock;
   devices: { id: string; type: string; instance: Device }[];
   /** Backends of the devices, disposed after them. */
-  backends: { owner: string; instance: { dispose?(): void | Promise<void> } }[];
+  backends: BuiltBackend[];
   /** Host sources (sockets, taps, peers) that can wake a halted guest. */
   host: HostEvents;
   consoles: Map<string, RecordingConsole>;
   onReset: 'stop' | 'reboot';
   /** Load the kernel into RAM and put the CPU at its entry (used at start and on reboot). */
   boot: (cpu: Cpu) => void;
+  /** ELF class of the kernel (64 for a non-ELF image): the registers a debugger is shown. */
+  kernelBits?: 32 | 64;
+  /** What the machine was built from, so a snapshot can rebuild it (createMachine(snapshot)). */
+  description?: MachineDescription;
+}
+
+export interface MachineGdbOptions extends GdbServerOptions {
+  /**
+   * Hold the machine before its first (or next) instruction until gdb says continue or step, like
+   * QEMU's -S (default true). With false the guest runs on, and stops when gdb attaches.
+   */
+  wait?: boolean;
+  /** Registers gdb is shown: 'x86-64' (default for a 64-bit kernel, in every CPU mode) or 'i386'. */
+  arch?: GdbArch;
 }
 
 /** A built machine: run it, watch its consoles, poke its devices (the test API). */
@@ -107,6 +137,9 @@ export class Machine implements MachineControl {
   private running = false;
   /** Realtime: instructions per host millisecond, measured over the recent slices. */
   private instructionsPerMs = INITIAL_INSTRUCTIONS_PER_MS;
+  /** Run control for an attached gdb (m.gdbServer()), and its server (closed by dispose()). */
+  private gdb: MachineGdbTarget | undefined;
+  private gdbListener: GdbServer | undefined;
 
   constructor(parts: MachineParts) {
     this.parts = parts;
@@ -211,19 +244,106 @@ export class Machine implements MachineControl {
     this.post({ kind: 'interrupt' });
   }
 
-  private readonly pacing = new Set<RecordingConsole>();
+  /**
+   * A GDB remote stub for this machine on a TCP port (127.0.0.1 unless `host` says otherwise):
+   * `const gdb = await m.gdbServer({ port: 1234 })`, then `target remote 127.0.0.1:1234` in gdb.
+   * The machine holds before its next instruction until gdb continues (unless `wait: false`);
+   * when the guest ends, gdb is told (W with its exit status). Close it with `gdb.close()`.
+   */
+  async gdbServer(opts: MachineGdbOptions = {}): Promise<GdbServer> {
+    if (this.gdb) throw new Error(`machine ${this.name} already has a gdb server`);
+    const cpu = this.cpu as X86Cpu;
+    if (!('hostDebug' in cpu)) throw new Error(`the CPU of machine ${this.name} has no debugger hooks`);
+    const { GdbServer } = await import('@unimachine/gdbstub');
+    const arch = opts.arch ?? (this.parts.kernelBits === 32 ? 'i386' : 'x86-64');
+    const target = new MachineGdbTarget(cpu, arch, {
+      wake: () => this.wake?.(),
+      kill: () => this.stop('killed by gdb'),
+      freezeClock: (frozen) => this.clock.freeze(frozen),
+    }, opts.wait ?? true);
+    this.gdb = target;
+    try {
+      this.gdbListener = await GdbServer.listen(target, opts);
+      return this.gdbListener;
+    } catch (e) {
+      this.gdb = undefined;
+      target.detach();
+      throw e;
+    }
+  }
+
+  /** The pending input delivery of each console being fed (a snapshot saves and re-arms them). */
+  private readonly pacing = new Map<RecordingConsole, Timer>();
 
   /** Host input arrived: feed it to the device byte by byte on the machine clock, and wake a waiting loop. */
   private paceInput(c: RecordingConsole): void {
-    if (!this.pacing.has(c)) {
-      this.pacing.add(c);
-      const next = () => {
-        if (c.deliverInput() && c.pendingInput > 0) this.clock.schedule(this.clock.now() + NS_PER_INPUT_BYTE, next);
-        else this.pacing.delete(c);
-      };
-      this.clock.schedule(this.clock.now(), next);
-    }
+    if (!this.pacing.has(c)) this.pacing.set(c, this.clock.schedule(this.clock.now(), () => this.deliverPaced(c)));
     this.wake?.();
+  }
+
+  private deliverPaced(c: RecordingConsole): void {
+    if (c.deliverInput() && c.pendingInput > 0) this.pacing.set(c, this.clock.schedule(this.clock.now() + NS_PER_INPUT_BYTE, () => this.deliverPaced(c)));
+    else this.pacing.delete(c);
+  }
+
+  /**
+   * The whole machine, frozen between runs (after run() or a waitForLine() returned): CPU, the
+   * non-zero RAM pages, every device and backend, the clock and its pending timers (as their
+   * owners' state), consoles with queued input, and the description to rebuild it. Restore it with
+   * m.restore(snapshot) or build a new machine with createMachine(snapshot); any number of
+   * machines can restore one snapshot. Throws MachineSnapshotError naming a part that cannot be
+   * saved (a writable image file, a device without snapshot()).
+   */
+  snapshot(): MachineSnapshot {
+    if (this.running) throw new MachineSnapshotError(`machine ${this.name} is running; take a snapshot between runs (after run() or waitForLine() returns)`);
+    if (this.result) throw new MachineSnapshotError(`machine ${this.name} has ended (${this.result.end}, status ${this.result.exitCode}); there is nothing to continue`);
+    const description = this.parts.description;
+    if (!description) throw new MachineSnapshotError(`machine ${this.name} was not built by createMachine(), so a snapshot could not rebuild it`);
+    const parts = captureParts(this.parts, this.cpu);
+    const consoles = [...this.parts.consoles].map(([id, c]) => ({
+      id,
+      output: c.bytes(),
+      input: c.queuedBytes(),
+      pacing: saveTimer(this.pacing.get(c)),
+      watchCursor: this.watches.get(id)?.cursor ?? 0,
+    }));
+    const request = this.request ? { ...this.request } : null;
+    return { format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION, name: this.name, description, ...parts, consoles, request };
+  }
+
+  /**
+   * Continue from `snapshot` (taken of a machine built from the same description): afterwards this
+   * machine runs exactly as the original did from that point (same console bytes, instruction
+   * counts and virtual times in deterministic mode). Throws MachineSnapshotError naming what does
+   * not fit; after a failed restore the machine is in no defined state (dispose it).
+   */
+  restore(snapshot: MachineSnapshot): void {
+    this.restoreFrom(snapshot, false);
+  }
+
+  /** @internal createMachine(snapshot): the RAM is still all zero, so only the saved pages are written. */
+  restoreFresh(snapshot: MachineSnapshot): void {
+    this.restoreFrom(snapshot, true);
+  }
+
+  private restoreFrom(snapshot: MachineSnapshot, ramIsZero: boolean): void {
+    if (this.running) throw new MachineSnapshotError(`machine ${this.name} is running; restore between runs`);
+    const s = checkSnapshotHeader(snapshot);
+    const consoles = (s.consoles as unknown[]).map(checkConsoleState);
+    const request = checkRequest(s.request);
+    restoreParts(this.parts, this.cpu, s, ramIsZero);
+    this.pacing.clear(); // the clock dropped their timers
+    for (const c of this.parts.consoles.values()) c.restoreState(new Uint8Array(0), new Uint8Array(0));
+    for (const saved of consoles) {
+      const c = this.parts.consoles.get(saved.id)!;
+      c.restoreState(saved.output, saved.input);
+      const timer = rearmTimer(this.clock, saved.pacing, () => this.deliverPaced(c));
+      if (timer) this.pacing.set(c, timer);
+      this.uart(saved.id).cursor = saved.watchCursor;
+    }
+    this.request = request;
+    this.result = undefined;
+    this.exitCode = undefined;
   }
 
   private post(r: ControlRequest): void {
@@ -253,6 +373,11 @@ export class Machine implements MachineControl {
         }
         if (until?.(this)) return { end: 'until', exitCode: 0 };
         if (quantumEnd && this.clock.now() >= quantumEnd.deadline) return { end: 'until', exitCode: 0 };
+        if (this.gdb?.mustHold()) {
+          if (await this.holdForDebugger(hostDeadline)) return { end: 'timeout', exitCode: EXIT_TIMEOUT, message: `still running after ${opts.timeoutMs} ms` };
+          lastYield = performance.now();
+          continue;
+        }
 
         const next = this.clock.nextDeadline();
         let budget = MAX_SLICE;
@@ -264,10 +389,13 @@ export class Machine implements MachineControl {
         }
         const sliceStart = deterministic ? 0 : performance.now();
         const retiredBefore = cpu.instructionsRetired;
+        if (this.gdb) budget = this.gdb.budget(budget);
         const exit = cpu.run(budget);
         if (!deterministic) this.measureSpeed(cpu.instructionsRetired - retiredBefore, performance.now() - sliceStart);
+        this.gdb?.afterSlice(exit, cpu.instructionsRetired - retiredBefore);
 
         if (exit === 'dead') return this.finish({ end: 'dead', exitCode: EXIT_MACHINE_STOPPED, message: cpu.deathReason ?? 'the CPU stopped' });
+        if (this.gdb?.held) continue; // a breakpoint, watchpoint or step: the loop's top waits for gdb
         if (exit === 'halted' && !this.request) {
           const idle = quantumEnd ? (this.clock.advanceTo(this.clock.nextDeadline()), undefined) : await this.waitWhileHalted(deterministic, hostDeadline);
           if (idle) return idle;
@@ -301,7 +429,7 @@ export class Machine implements MachineControl {
       this.clock.advanceTo(next);
       return undefined;
     }
-    if (next === Infinity && !hostCanWake) {
+    if (next === Infinity && !hostCanWake && !this.gdb?.connected) {
       return this.finish({
         end: 'idle',
         exitCode: EXIT_MACHINE_STOPPED,
@@ -314,6 +442,23 @@ export class Machine implements MachineControl {
     const gapNs = next === Infinity ? Infinity : next - this.clock.now();
     const waitMs = Math.min(gapNs / 1e6, hostDeadline - performance.now());
     const started = performance.now();
+    const timedOut = await this.sleepUnlessWoken(waitMs);
+    if (deterministic) {
+      if (timedOut && next !== Infinity) this.clock.advanceTo(next);
+      else this.clock.advance(Math.min(gapNs, Math.round((performance.now() - started) * 1e6)));
+    }
+    return undefined;
+  }
+
+
+  /** gdb holds the machine: no slices, time stands still, the event loop serves gdb. True on timeout. */
+  private async holdForDebugger(hostDeadline: number): Promise<boolean> {
+    this.flushConsoles();
+    return this.sleepUnlessWoken(hostDeadline - performance.now());
+  }
+
+  /** Wait `waitMs` host milliseconds (Infinity: until woken) or until wake() is called; true on timeout. */
+  private async sleepUnlessWoken(waitMs: number): Promise<boolean> {
     const timedOut = await new Promise<boolean>((resolve) => {
       const timer = waitMs === Infinity ? undefined : setTimeout(() => resolve(true), Math.max(0, waitMs));
       this.wake = () => {
@@ -322,13 +467,8 @@ export class Machine implements MachineControl {
       };
     });
     this.wake = undefined;
-    if (deterministic) {
-      if (timedOut && next !== Infinity) this.clock.advanceTo(next);
-      else this.clock.advance(Math.min(gapNs, Math.round((performance.now() - started) * 1e6)));
-    }
-    return undefined;
+    return timedOut;
   }
-
 
   private handleRequest(cpu: Cpu): RunResult | undefined {
     const r = this.request!;
@@ -358,6 +498,7 @@ export class Machine implements MachineControl {
   private finish(r: RunResult): RunResult {
     this.result = r;
     this.exitCode = r.exitCode;
+    this.gdb?.machineEnded(r);
     return r;
   }
 
@@ -368,6 +509,7 @@ export class Machine implements MachineControl {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    await this.gdbListener?.close();
     this.flushConsoles();
     for (const c of this.parts.consoles.values()) c.close();
     for (const d of [...this.parts.devices].reverse()) await d.instance.dispose?.();

@@ -70,7 +70,11 @@ function resolvePlugin(spec: string, baseDir: string): string {
   if (spec.startsWith('./') || spec.startsWith('../') || path.isAbsolute(spec)) {
     const target = path.resolve(baseDir, spec);
     if (!existsSync(target)) throw new PluginLoadError(`plugin "${spec}" not found: ${target} does not exist`);
-    return statSync(target).isDirectory() ? packageEntry(target, spec) : target;
+    const stats = statSync(target);
+    if (stats.isDirectory()) return packageEntry(target, spec);
+    // Importing a FIFO or /dev/zero would wait, or read, forever.
+    if (!stats.isFile()) throw new PluginLoadError(`plugin "${spec}" (${target}) is not a regular file; give a JavaScript module or a package folder`);
+    return target;
   }
   const searchFrom = [baseDir, process.cwd(), path.dirname(fileURLToPath(import.meta.url))];
   for (const from of searchFrom) {
@@ -102,6 +106,7 @@ function packageEntry(dir: string, spec: string): string {
   }
   const file = path.resolve(dir, entry);
   if (!existsSync(file)) throw new PluginLoadError(`plugin "${spec}": entry ${file} does not exist`);
+  if (!statSync(file).isFile()) throw new PluginLoadError(`plugin "${spec}": entry ${file} is not a regular file`);
   // As Node does: a linked package runs from its real location, so its own imports resolve there.
   return realpathSync(file);
 }

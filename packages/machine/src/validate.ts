@@ -3,7 +3,7 @@ import {
   BACKEND_KEYWORD, CAPABILITY_KEYWORD, parseByteSize, REF_KEYWORD, SIZE_PATTERN, type BackendKind, type BackendPlugin, type DevicePlugin,
 } from '@unimachine/core';
 import { didYouMean } from './edit-distance.js';
-import { MachineSchema, type MachineYaml } from './machine-schema.js';
+import { DEVICE_ID_PATTERN, MachineSchema, type MachineYaml } from './machine-schema.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
 /** A reference found in a device's properties (a property whose schema carries x-unimachine-ref). */
@@ -292,6 +292,13 @@ function explain(errors: ErrorObject[], data: unknown, schema: object, base: Pat
     }
     case 'additionalProperties': {
       const prop = (e.params as { additionalProperty: string }).additionalProperty;
+      if (parentSchema?.patternProperties?.[DEVICE_ID_PATTERN]) {
+        return source.error(
+          `"${prop}" is not a device id; an id starts with a letter or _ and goes on with letters, digits, _ or -, e.g. com1 or disk_0`,
+          [...path, prop],
+          { key: true },
+        );
+      }
       const known = Object.keys(parentSchema?.properties ?? {});
       const hint = didYouMean(prop, known);
       return source.error(

@@ -15,20 +15,55 @@ export class YamlSource {
   private readonly overrides = new Map<string, string>();
 
   constructor(readonly text: string, readonly file: string) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    const deep = tooDeepAt(text);
+    if (deep !== undefined) throw new MachineConfigError(TOO_DEEP, { file, ...lineAndColumn(text, deep) });
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
     const err = this.doc.errors[0];
     if (err) throw new MachineConfigError(describeYamlError(err.code, err.message, text, err.pos[0]), this.positionAt(err.pos[0]));
     if (this.doc.contents === null) this.doc.contents = this.doc.createNode({}) as never;
+    this.checkUniqueKeys();
     this.checkValues();
     this.toJS(); // an alias bomb is refused here, before anything else reads the document
+  }
+
+  /**
+   * A key twice in one map is an error. Checked here with a set per map: yaml's own check
+   * (uniqueKeys) compares each key with every earlier one, which takes seconds for 16,000 devices.
+   */
+  private checkUniqueKeys(): void {
+    let problem: MachineConfigError | undefined;
+    visit(this.doc, {
+      Map: (_key, map) => {
+        const seen = new Set<unknown>();
+        for (const pair of map.items) {
+          const key = isScalar(pair.key) ? pair.key.value : pair.key;
+          if (!seen.has(key)) {
+            seen.add(key);
+            continue;
+          }
+          const at = isNodeWithRange(pair.key) ? pair.key : map;
+          problem = this.errorAt(at, describeYamlError('DUPLICATE_KEY', '', this.text, at.range?.[0] ?? 0));
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+    if (problem) throw problem;
   }
 
   /** Aliases that name no anchor, and numbers no machine can use (.inf, .nan, 1e400), with their positions. */
   private checkValues(): void {
     let problem: MachineConfigError | undefined;
     visit(this.doc, {
-      Alias: (_key, node) => {
-        if (!node.resolve(this.doc)) problem ??= this.errorAt(node, `alias *${node.source} refers to no anchor; define &${node.source} before it, or write the value out`);
+      Alias: (_key, node, ancestors) => {
+        const target = node.resolve(this.doc);
+        if (!target) problem ??= this.errorAt(node, `alias *${node.source} refers to no anchor; define &${node.source} before it, or write the value out`);
+        // `&a [*a]` is a value that contains itself: endless to every reader after this one.
+        else if (ancestors.includes(target as never)) problem ??= this.errorAt(node, `alias *${node.source} is inside the value &${node.source} names (a value containing itself); write the value out`);
+      },
+      Pair: (_key, pair) => {
+        // yaml would turn `? [a, b]` into the key "a,b" (and warn on the process's stderr).
+        if (isCollection(pair.key)) problem ??= this.errorAt(pair.key, 'a key must be a single word or number, not a list or map');
       },
       Scalar: (_key, node) => {
         if (typeof node.value === 'number' && !Number.isFinite(node.value)) {
@@ -69,7 +104,7 @@ export class YamlSource {
     const raw = assignment.slice(eq + 1);
     let value: unknown;
     try {
-      value = parseDocument(raw).toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+      value = parseDocument(raw, { logLevel: 'error' }).toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch {
       // An alias (*x): a one-value document has no anchor it could name.
       throw new MachineConfigError(`"${raw}" is a YAML alias, and a --set value has no anchors; quote it or write the value out`, undefined, origin);
@@ -114,9 +149,12 @@ export class YamlSource {
       v = this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (e) {
       const first = this.firstAlias();
-      const problem = /Excessive alias count/.test((e as Error).message)
+      const message = (e as Error).message;
+      const problem = /Excessive alias count/.test(message)
         ? `aliases expand to more than ${MAX_ALIAS_COUNT} values (a YAML alias bomb?); write the values out`
-        : `YAML: ${(e as Error).message}`;
+        : e instanceof RangeError && /call stack/.test(message)
+          ? TOO_DEEP
+          : `YAML: ${message}`;
       throw first ? this.errorAt(first, problem) : new MachineConfigError(problem, { file: this.file, line: 1, col: 1 });
     }
     return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
@@ -188,7 +226,52 @@ function isNodeWithRange(x: unknown): x is Node {
   return typeof x === 'object' && x !== null && Array.isArray((x as Node).range);
 }
 
+function lineAndColumn(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf('\n') + 1;
+  return { line: before.split('\n').length, col: offset - lineStart + 1 };
+}
+
+/** Flow lists and maps (`[`, `{`) nested deeper than this are refused before parsing. */
+export const MAX_FLOW_NESTING = 64;
+
+/** Lists and maps nested thousands deep take the parser seconds, then exhaust its stack: no machine needs that. */
+const TOO_DEEP = `the YAML nests lists or maps more than ${MAX_FLOW_NESTING} deep; a machine description needs a few levels`;
+
+/**
+ * The offset of the first `[` or `{` nested deeper than MAX_FLOW_NESTING, skipping comments and
+ * quoted text, or undefined. A linear scan, so a 1 MiB file of brackets costs a millisecond, not
+ * the parser's seconds.
+ */
+export function tooDeepAt(text: string): number | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_FLOW_NESTING) return i;
+    } else if (c === 0x5d || c === 0x7d) {
+      if (depth > 0) depth--;
+    } else if (c === 0x23 && (i === 0 || /\s/.test(text[i - 1]))) {
+      const end = text.indexOf('\n', i);
+      if (end < 0) break;
+      i = end;
+    } else if (c === 0x22 || c === 0x27) {
+      // A quoted scalar: skip to its closing quote ("" escapes with \, '' doubles the quote).
+      let j = i + 1;
+      while (j < text.length) {
+        const d = text.charCodeAt(j);
+        if (c === 0x22 && d === 0x5c) j += 2;
+        else if (d === c && !(c === 0x27 && text.charCodeAt(j + 1) === 0x27)) break;
+        else j += c === 0x27 && d === 0x27 ? 2 : 1;
+      }
+      i = j;
+    }
+  }
+  return undefined;
+}
+
 function describeYamlError(code: string, message: string, text: string, offset: number): string {
+  if (/call stack/i.test(message)) return TOO_DEEP;
   if (code === 'DUPLICATE_KEY') {
     const key = /^[^\s:]+/.exec(text.slice(offset))?.[0] ?? '';
     return `duplicate key "${key}"; a key may appear only once in a map (under devices:, give each device its own id)`;

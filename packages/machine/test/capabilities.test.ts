@@ -18,7 +18,7 @@ const fakePciBus = defineDevice({
   description: 'provides pci-bus',
   schema: Type.Object({}),
   provides: [Capability.pciBus],
-  create: () => ({ cards: [] as string[] }),
+  create: () => ({ cards: [] as string[], reset() {} }),
 });
 
 const fakeDisk = defineDevice({
@@ -31,7 +31,7 @@ const fakeDisk = defineDevice({
   async create(ctx, props) {
     ctx.capability<{ cards: string[] }>(Capability.pciBus, props.bus!).cards.push(ctx.id);
     const backend = await ctx.backend<BlockBackend>('backend');
-    return { backend };
+    return { backend, reset() {} };
   },
 });
 

@@ -137,7 +137,7 @@ describe.skipIf(!ready)('a fresh clone, following the README literally', () => {
 
     const ci = sh('npm ci --prefer-offline --no-audit --no-fund', clone, 120_000);
     expect(ci.status, `npm ci:\n${ci.stdout}\n${ci.stderr}`).toBe(0);
-    const start = sh('npm start', clone, 150_000);
+    const start = sh('npm start', clone, 300_000);
     expect(start.status, `npm start:\n${start.stdout}\n${start.stderr}`).toBe(0);
     expect(start.stdout).toContain('Hello from Unimachine!\n');
 
@@ -151,5 +151,5 @@ describe.skipIf(!ready)('a fresh clone, following the README literally', () => {
       const r = sh(command, clone, 60_000, { npm_config_offline: 'true', npm_config_yes: 'false' });
       check(command, { status: r.status, stdout: r.stdout, stderr: r.stderr }, clone);
     }
-  }, 330_000);
+  }, 600_000);
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { consoleMatchers, createMachine, parseDuration, type ConsoleMatchers, type Machine } from '../src/index.js';
 import { ensureGuests, guestBuild, machines } from './support/paths.js';
+import { buildKernels } from './support/kernels.js';
 
 declare module 'vitest' {
   interface Assertion<T> extends ConsoleMatchers<T> {}
@@ -47,6 +48,19 @@ describe('waitForLine', () => {
     const err = await machine.uart('com1').waitForLine(/never printed/).catch((e: Error) => e);
     expect((err as Error).message).toMatch(/the machine ended \(exit, status 1\) first/);
     expect(machine).toHaveConsoleLine(/cmdline: foo bar=1/);
+  });
+
+  it('sendLine types a line the guest reads from the UART; expect follows the answers in order', async () => {
+    const k = buildKernels(); // echo.elf: prints "type:", then echoes input upper-cased; 'q' exits
+    m = await createMachine(path.join(machines, 'hello.yaml'), { kernel: k.echo });
+    const com1 = m.uart('com1');
+    await com1.waitForLine('type:');
+    com1.sendLine('hello uart', '\n');
+    com1.sendLine('second line', '\n');
+    const [first, second] = await com1.expect([/^HELLO UART$/, 'SECOND LINE'], { timeout: '100ms' });
+    expect(second.lineNumber).toBe(first.lineNumber + 1);
+    com1.send('q');
+    expect((await m.run({ timeoutMs: 10_000 })).exitCode).toBe((20 << 1) | 1);
   });
 
   it('parses durations', () => {

@@ -1,4 +1,4 @@
-import type { Clock, HostActivity, NetBackend, NetReceiver, Timer } from '@unimachine/core';
+import { rearmTimer, saveTimer, SnapshotError, StateReader, type Clock, type HostActivity, type NetBackend, type NetReceiver, type SavedTimer, type Timer } from '@unimachine/core';
 import { ETH_DST, ETH_HEADER_LEN, ETH_SRC, isGroupAddress, macKey } from './ethernet.js';
 
 /**
@@ -228,10 +228,19 @@ export class Hub {
 /** The pseudo-port of frames injected with hub.send(). */
 const HOST = Symbol('host port');
 
+/** What HubPort.snapshot() saves: the frames scheduled for delivery to it. */
+export interface HubPortState {
+  version: number;
+  kind: 'hub';
+  hub: string;
+  inFlight: { at: number; seq: number; frame: Uint8Array }[];
+}
+
 /** One port on a Hub: the NetBackend a NIC (or a test) uses. */
 export class HubPort implements NetBackend {
   private receiver: NetReceiver | undefined;
-  private readonly pending = new Set<Timer>();
+  /** Deliveries scheduled on the receiver's clock, with their frames (a snapshot keeps them). */
+  private readonly pending = new Map<Timer, Uint8Array>();
   private holdHandle: { release(): void } | undefined;
   private disposed = false;
   /** Frames that arrived before attach() or after dispose(), dropped. */
@@ -257,7 +266,7 @@ export class HubPort implements NetBackend {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const t of this.pending) t.cancel();
+    for (const t of this.pending.keys()) t.cancel();
     this.pending.clear();
     this.setHeld(false);
     this.hub.removePort(this);
@@ -272,12 +281,38 @@ export class HubPort implements NetBackend {
     }
     const now = clock.now();
     const at = sentAt === undefined ? now : Math.max(sentAt + HUB_LATENCY_NS, now);
-    const timer = clock.schedule(at, () => {
+    this.schedule(clock, frame, undefined, at);
+    this.host?.wake(); // the run loop must see the new deadline
+  }
+
+  private schedule(clock: Clock, frame: Uint8Array, saved: SavedTimer | undefined, at = saved?.at ?? 0): void {
+    const fire = () => {
       this.pending.delete(timer);
       this.receiveNow(frame);
-    });
-    this.pending.add(timer);
-    this.host?.wake(); // the run loop must see the new deadline
+    };
+    const timer = saved ? rearmTimer(clock, saved, fire)! : clock.schedule(at, fire);
+    this.pending.set(timer, frame);
+  }
+
+  /**
+   * Frames on their way to this port (scheduled on its machine's clock). The hub itself (other
+   * ports, its MAC table) is shared with other machines and test code, so it is not saved: a
+   * restored machine joins the hub of its name again, as a machine built from the same YAML does.
+   */
+  snapshot(): HubPortState {
+    const inFlight = [...this.pending].map(([t, frame]) => ({ ...saveTimer(t)!, frame: frame.slice() }));
+    return { version: 1, kind: 'hub', hub: this.hub.name, inFlight };
+  }
+
+  restore(state: unknown): void {
+    const owner = `hub port ${this.label}`;
+    const r = StateReader.open(owner, state, 1);
+    r.str('kind', ['hub']);
+    const frames = r.children('inFlight').map((f) => ({ at: f.num('at'), seq: f.int('seq', 0), frame: f.bytes('frame') }));
+    if (frames.length && !this.clock) throw new SnapshotError(owner, 'frames in flight need a port with a clock');
+    for (const t of this.pending.keys()) t.cancel();
+    this.pending.clear();
+    for (const f of frames) this.schedule(this.clock!, f.frame.slice(), { at: f.at, seq: f.seq });
   }
 
   /** @internal */

@@ -22,7 +22,8 @@ export class PcapWriter {
 
   /** Creates (truncates) `path`; throws the fs error if it cannot. */
   constructor(readonly path: string) {
-    this.fd = fs.openSync(path, 'w');
+    // Non-blocking: a FIFO nobody reads fails at once (ENXIO) instead of blocking the machine forever.
+    this.fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NONBLOCK, 0o666);
     const header = Buffer.alloc(GLOBAL_HEADER_LEN);
     header.writeUInt32LE(PCAP_MAGIC_NANOSECONDS, 0);
     header.writeUInt16LE(PCAP_VERSION_MAJOR, 4);
@@ -80,6 +81,15 @@ export class PcapNetBackend implements NetBackend {
         receiver.receive(frame);
       },
     });
+  }
+
+  /** The capture file only grows; what is in flight is the inner backend's. */
+  get snapshot(): (() => unknown) | undefined {
+    return this.inner.snapshot?.bind(this.inner);
+  }
+
+  get restore(): ((state: unknown) => void) | undefined {
+    return this.inner.restore?.bind(this.inner);
   }
 
   async dispose(): Promise<void> {

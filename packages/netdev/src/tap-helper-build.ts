@@ -1,12 +1,27 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The C source, one folder up from src/ and from dist/ alike. */
-export const TAP_HELPER_SOURCE = fileURLToPath(new URL('../native/tap-helper.c', import.meta.url));
+/** The C source: one folder up from src/ and from dist/ alike. */
+export const TAP_HELPER_SOURCE = locateTapHelperSource();
+
+/**
+ * When this module is inlined into another package's bundle (the machine's bundled CLI),
+ * import.meta.url is the bundle's, so the source is found through this package's export instead.
+ */
+function locateTapHelperSource(): string {
+  const beside = fileURLToPath(new URL('../native/tap-helper.c', import.meta.url));
+  if (fs.existsSync(beside)) return beside;
+  try {
+    return createRequire(import.meta.url).resolve('@unimachine/netdev/native/tap-helper.c');
+  } catch {
+    return beside; // tapHelperPath() reports it missing
+  }
+}
 
 /** Set to a prebuilt helper to skip compiling (hosts without gcc). */
 export const TAP_HELPER_ENV = 'UNIMACHINE_TAP_HELPER';

@@ -1,4 +1,4 @@
-import type { AccessSize } from '@unimachine/core';
+import type { AccessSize, StateReader } from '@unimachine/core';
 import { PciBusSegment, type BusOwner, type BusUpstream } from './bus-segment.js';
 import { bridgeSwizzle, WiredOrIrq } from './irq-routing.js';
 import { PciDevice, type AddressSpace, type BarHandler, type PciBus } from './pci-device.js';
@@ -187,8 +187,8 @@ export class PciBridge extends PciDevice implements PciBus, BusOwner {
     }
   }
 
-  override restore(state: unknown): void {
-    super.restore(state);
+  protected override restoreChecked(r: StateReader): void {
+    super.restoreChecked(r);
     this.secondaryResetAsserted = (this.config.get16(BridgeCfg.BRIDGE_CONTROL) & BridgeControl.SECONDARY_BUS_RESET) !== 0;
     this.refreshBelow();
   }

@@ -1,12 +1,23 @@
-import type { AccessSize, Device, IrqLine, MmioBus, PortBus } from '@unimachine/core';
+import { SnapshotError, StateReader, type AccessSize, type Device, type IrqLine, type MmioBus, type PortBus } from '@unimachine/core';
 import { FUNCTIONS, ownsBus, PciBusSegment, SLOTS, type BusUpstream } from './bus-segment.js';
 import { applyBridgeSetup, applyFirmwareSetup, enableBridgeSerr, markLevelTriggered } from './firmware.js';
 import { planFirmware, sameSetup, type FunctionSetup } from './firmware-plan.js';
 import { I440fxHostBridge } from './host-bridge.js';
 import { Piix3Ide, Piix3IsaBridge } from './piix3.js';
 import { pirqFor, WiredOrIrq } from './irq-routing.js';
-import type { PciBus, PciDevice } from './pci-device.js';
+import type { PciBus, PciDevice, PciDeviceState } from './pci-device.js';
 import { BridgeCfg, Cfg } from './registers.js';
+
+export const PCI_HOST_STATE_VERSION = 1;
+
+/** What PciHost.snapshot() saves: CONFIG_ADDRESS and the host's own functions (attached devices save themselves). */
+export interface PciHostState {
+  version: number;
+  address: number;
+  hostBridge: PciDeviceState;
+  isaBridge: PciDeviceState | null;
+  ide: PciDeviceState | null;
+}
 
 export const CONFIG_ADDRESS_PORT = 0xcf8;
 export const CONFIG_DATA_PORT = 0xcfc;
@@ -185,21 +196,39 @@ export class PciHost implements Device, PciBus {
   }
 
   /** The host's own functions (host bridge, PIIX3); attached devices snapshot themselves. */
-  snapshot(): unknown {
+  snapshot(): PciHostState {
     return {
+      version: PCI_HOST_STATE_VERSION,
       address: this.address,
       hostBridge: this.hostBridge.snapshot(),
-      isaBridge: this.isaBridge?.snapshot(),
-      ide: this.ide?.snapshot(),
+      isaBridge: this.isaBridge?.snapshot() ?? null,
+      ide: this.ide?.snapshot() ?? null,
     };
   }
 
+  /**
+   * The host's own functions, then every function on every bus re-decodes its BARs: devices and
+   * bridges were restored before the host, and a BAR that moved onto a place another function had
+   * not left yet is mapped now.
+   */
   restore(state: unknown): void {
-    const s = state as { address: number; hostBridge: unknown; isaBridge?: unknown; ide?: unknown };
-    this.address = (s.address & ADDRESS_MASK) >>> 0;
-    this.hostBridge.restore(s.hostBridge);
-    if (this.isaBridge && s.isaBridge) this.isaBridge.restore(s.isaBridge);
-    if (this.ide && s.ide) this.ide.restore(s.ide);
+    const r = StateReader.open(this.name, state, PCI_HOST_STATE_VERSION);
+    const address = r.uint('address', 32);
+    const hasPiix3 = this.isaBridge !== undefined;
+    if ((r.raw('isaBridge') !== null) !== hasPiix3 || (r.raw('ide') !== null) !== hasPiix3) {
+      throw new SnapshotError(this.name, hasPiix3 ? 'the saved host has no PIIX3 functions, this one has' : 'the saved host has PIIX3 functions, this one has none');
+    }
+    this.hostBridge.restore(r.raw('hostBridge'));
+    this.isaBridge?.restore(r.raw('isaBridge'));
+    this.ide?.restore(r.raw('ide'));
+    this.address = (address & ADDRESS_MASK) >>> 0;
+    const refresh = (segment: PciBusSegment) => {
+      for (const { device } of segment.placed()) {
+        device.refreshDecoding();
+        if (ownsBus(device)) refresh(device.secondary);
+      }
+    };
+    refresh(this.bus0);
   }
 
   // --- configuration mechanism #1 ---

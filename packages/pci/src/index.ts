@@ -1,6 +1,6 @@
-export { PciDevice, type PciBus, type BarHandler, type BarKind, type PciIds, type PciBusConnection, type AddressSpace } from './pci-device.js';
+export { PciDevice, PCI_DEVICE_STATE_VERSION, type PciDeviceState, type PciBus, type BarHandler, type BarKind, type PciIds, type PciBusConnection, type AddressSpace } from './pci-device.js';
 export { ConfigSpace } from './config-space.js';
-export { PciHost, formatFunctionList, type PciHostOptions, type PirqRoute, type PciFunctionInfo, CONFIG_ADDRESS_PORT, CONFIG_DATA_PORT, SLOTS, FUNCTIONS } from './host.js';
+export { PciHost, PCI_HOST_STATE_VERSION, type PciHostState, formatFunctionList, type PciHostOptions, type PirqRoute, type PciFunctionInfo, CONFIG_ADDRESS_PORT, CONFIG_DATA_PORT, SLOTS, FUNCTIONS } from './host.js';
 export { PciBridge, PCI_BRIDGE_IDS, type PciBridgeOptions, type BridgeWindow } from './bridge.js';
 export { PciBusSegment, ownsBus, type BusUpstream, type BusOwner, type FirmwareHooks, type PlacedFunction } from './bus-segment.js';
 export { planFirmware, hasCapability, type FunctionSetup } from './firmware-plan.js';

@@ -1,4 +1,4 @@
-import { BusConflictError, type AccessSize, type Device, type IrqLine, type MmioBus, type MmioHandler, type PortBus, type Registration } from '@unimachine/core';
+import { BusConflictError, StateReader, type AccessSize, type Device, type IrqLine, type MmioBus, type MmioHandler, type PortBus, type Registration } from '@unimachine/core';
 import { ConfigSpace } from './config-space.js';
 import {
   BAR_COUNT, BarFlags, Cfg, Command, COMMAND_WRITABLE, CONFIG_SPACE_SIZE, FIRST_CAPABILITY_OFFSET, Status,
@@ -48,6 +48,16 @@ interface Bar {
 }
 
 const TWO_32 = 0x1_0000_0000;
+
+export const PCI_DEVICE_STATE_VERSION = 1;
+
+/** What PciDevice.snapshot() saves. */
+export interface PciDeviceState {
+  version: number;
+  config: Uint8Array;
+  intx: boolean;
+  [extra: string]: unknown;
+}
 
 /**
  * A PCI function with a type-0 header: 256 bytes of config space with read-only and
@@ -219,14 +229,27 @@ export class PciDevice implements Device {
     this.updateDecoding();
   }
 
-  snapshot(): unknown {
-    return { config: this.config.bytes.slice(), intx: this.intxAsserted };
+  /** Config space (256 bytes) and the interrupt condition; subclasses add their own fields. */
+  snapshot(): PciDeviceState {
+    return { version: PCI_DEVICE_STATE_VERSION, config: this.config.bytes.slice(), intx: this.intxAsserted };
   }
 
+  /**
+   * Checks the state, then takes its config space: BARs are re-decoded where it puts them and the
+   * INTx pin follows. A BAR that clashes with a device not yet restored stays off the bus until the
+   * host's restore refreshes every function (the machine restores the host after its devices).
+   */
   restore(state: unknown): void {
-    const s = state as { config: ArrayLike<number>; intx: boolean };
-    this.config.bytes.set(Uint8Array.from(s.config).subarray(0, CONFIG_SPACE_SIZE));
-    this.intxAsserted = !!s.intx;
+    const r = StateReader.open(this.name, state, PCI_DEVICE_STATE_VERSION);
+    this.restoreChecked(r);
+  }
+
+  /** Restore from an already opened state (subclasses read their extra fields from `r` too). */
+  protected restoreChecked(r: StateReader): void {
+    const config = r.bytes('config', CONFIG_SPACE_SIZE);
+    const intx = r.bool('intx');
+    this.config.bytes.set(config);
+    this.intxAsserted = intx;
     this.updateDecoding();
     this.updateIntxLine();
   }

@@ -1,6 +1,6 @@
-import type { AccessSize } from '@unimachine/core';
+import type { AccessSize, StateReader } from '@unimachine/core';
 import { QEMU_SUBSYSTEM } from './host-bridge.js';
-import { PciDevice, type BarHandler } from './pci-device.js';
+import { PciDevice, type BarHandler, type PciDeviceState } from './pci-device.js';
 
 /**
  * Intel 82371SB (PIIX3) PCI-to-ISA bridge, function 0 of slot 1 on QEMU's PC. Its PIRQ route
@@ -31,6 +31,16 @@ export class Piix3Ide extends PciDevice {
     this.busMaster.reset();
     super.reset();
   }
+
+  override snapshot(): PciDeviceState {
+    return { ...super.snapshot(), busMaster: this.busMaster.snapshot() };
+  }
+
+  protected override restoreChecked(r: StateReader): void {
+    const bm = r.bytes('busMaster', 16);
+    super.restoreChecked(r);
+    this.busMaster.restore(bm);
+  }
 }
 
 /** Two channels of bus-master IDE registers: command (+0), status (+2), PRD table address (+4..+7). */
@@ -49,6 +59,14 @@ export class BusMasterIdeRegisters implements BarHandler {
 
   reset(): void {
     this.regs.fill(0);
+  }
+
+  snapshot(): Uint8Array {
+    return this.regs.slice();
+  }
+
+  restore(regs: Uint8Array): void {
+    this.regs.set(regs.subarray(0, 16));
   }
 
   private writeByte(offset: number, v: number): void {

@@ -1,3 +1,5 @@
+import type { StateReader } from '@unimachine/core';
+
 /** The saved form of one chip (see snapshot()). */
 export interface I8259State {
   irr: number; isr: number; imr: number; wire: number; elcr: number; vectorBase: number; lowest: number;
@@ -10,6 +12,18 @@ const STATE_KEYS: readonly (keyof I8259State)[] = [
   'irr', 'isr', 'imr', 'wire', 'elcr', 'vectorBase', 'lowest', 'ltim', 'single', 'autoEoi', 'rotateOnAutoEoi',
   'specialFullyNested', 'mode8086', 'icw3', 'readIsr', 'pollNext', 'specialMask', 'initStep', 'icw4Expected',
 ];
+
+const BOOLEAN_KEYS = new Set<keyof I8259State>([
+  'ltim', 'single', 'autoEoi', 'rotateOnAutoEoi', 'specialFullyNested', 'mode8086', 'readIsr', 'pollNext', 'specialMask', 'icw4Expected',
+]);
+const INT_RANGES: Partial<Record<keyof I8259State, [number, number]>> = { lowest: [0, 7], initStep: [0, 4] };
+
+/** One chip's saved state, every field checked (8-bit registers 0..255). */
+export function readI8259State(r: StateReader): I8259State {
+  const state = {} as Record<string, number | boolean>;
+  for (const key of STATE_KEYS) state[key] = BOOLEAN_KEYS.has(key) ? r.bool(key) : r.int(key, ...(INT_RANGES[key] ?? [0, 0xff]));
+  return state as unknown as I8259State;
+}
 
 /**
  * One 8259A programmable interrupt controller (8 inputs). Pure register logic: the pair

@@ -1,5 +1,7 @@
-import type { AccessSize, Device, InterruptSource, IrqLine, IrqProvider, PortHandler } from '@unimachine/core';
-import { I8259, type I8259State } from './i8259.js';
+import { StateReader, type AccessSize, type Device, type InterruptSource, type IrqLine, type IrqProvider, type PortHandler } from '@unimachine/core';
+import { I8259, readI8259State, type I8259State } from './i8259.js';
+
+export const I8259_PAIR_STATE_VERSION = 1;
 
 /** ELCR bits that exist: IRQ 0, 1, 2 (master) and 8, 13 (slave) are always edge-triggered. */
 const MASTER_ELCR_WRITABLE = 0xf8;
@@ -60,14 +62,20 @@ export class I8259Pair implements Device, IrqProvider, InterruptSource {
     this.update();
   }
 
-  snapshot(): { master: I8259State; slave: I8259State } {
-    return { master: this.master.snapshot(), slave: this.slave.snapshot() };
+  snapshot(): { version: number; master: I8259State; slave: I8259State } {
+    return { version: I8259_PAIR_STATE_VERSION, master: this.master.snapshot(), slave: this.slave.snapshot() };
   }
 
+  /**
+   * Both chips are checked before either changes. The saved wire levels are the PIC's own record
+   * of its inputs: the machine restores interrupt controllers after the devices driving them.
+   */
   restore(state: unknown): void {
-    const s = state as { master: I8259State; slave: I8259State };
-    this.master.restore(s.master);
-    this.slave.restore(s.slave);
+    const r = StateReader.open('i8259', state, I8259_PAIR_STATE_VERSION);
+    const master = readI8259State(r.child('master'));
+    const slave = readI8259State(r.child('slave'));
+    this.master.restore(master);
+    this.slave.restore(slave);
     this.update();
   }
 

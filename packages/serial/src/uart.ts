@@ -1,4 +1,4 @@
-import type { Device, IrqLine } from '@unimachine/core';
+import { StateReader, type Device, type IrqLine } from '@unimachine/core';
 import {
   BASE_BAUD, Fcr, FIFO_SIZE, IIR_FIFO_ENABLED, Ier, IirId, Lcr, Lsr, Mcr, Msr, Reg, RX_TRIGGER_LEVELS,
 } from './registers.js';
@@ -13,7 +13,10 @@ export interface SerialConsole {
 /** Modem inputs seen when not in loopback: a host terminal is attached (carrier, data set ready, clear to send). */
 const CONNECTED_MODEM_INPUTS = Msr.DCD | Msr.DSR | Msr.CTS;
 
+export const UART16550_STATE_VERSION = 1;
+
 export interface Uart16550State {
+  version: number;
   ier: number;
   lcr: number;
   mcr: number;
@@ -140,11 +143,19 @@ export class Uart16550 implements Device {
 
   snapshot(): Uart16550State {
     const { ier, lcr, mcr, lsr, msr, scr, fcr, divisor, thrInterrupt } = this;
-    return { ier, lcr, mcr, lsr, msr, scr, fcr, divisor, thrInterrupt, rx: this.rx.toJSON() };
+    return { version: UART16550_STATE_VERSION, ier, lcr, mcr, lsr, msr, scr, fcr, divisor, thrInterrupt, rx: this.rx.toJSON() };
   }
 
+  /** Checks every field first; the IRQ line then follows the restored registers. */
   restore(state: unknown): void {
-    const s = state as Uart16550State;
+    const r = StateReader.open('uart-16550', state, UART16550_STATE_VERSION);
+    const s: Uart16550State = {
+      version: UART16550_STATE_VERSION,
+      ier: r.uint('ier', 8), lcr: r.uint('lcr', 8), mcr: r.uint('mcr', 8), lsr: r.uint('lsr', 8), msr: r.uint('msr', 8),
+      scr: r.uint('scr', 8), fcr: r.uint('fcr', 8), divisor: r.uint('divisor', 16), thrInterrupt: r.bool('thrInterrupt'),
+      rx: r.ints('rx', undefined, 0, 0xff),
+    };
+    if (s.rx.length > FIFO_SIZE) r.fail('rx', `at most ${FIFO_SIZE} bytes (the receive FIFO)`, s.rx);
     this.ier = s.ier & 0x0f;
     this.lcr = s.lcr & 0xff;
     this.mcr = s.mcr & Mcr.MASK;

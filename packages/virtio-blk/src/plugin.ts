@@ -1,5 +1,5 @@
 import {
-  BackendSpec, Capability, CapabilityRef, defineDevice, Type, type BlockBackend, type Device, type DevicePlugin,
+  BackendSpec, Capability, CapabilityRef, defineDevice, StateReader, Type, type BlockBackend, type Device, type DevicePlugin,
 } from '@unimachine/core';
 import type { PciBus } from '@unimachine/pci';
 import { VirtioPciTransport, type VirtioTransportKind } from '@unimachine/virtio';
@@ -56,6 +56,15 @@ export const virtioBlkPlugin: DevicePlugin = defineDevice({
       counters: blk.counters,
       reset: () => transport.reset(),
       dispose: () => backend.dispose?.(),
+      // Requests complete inside the guest's notify: nothing is in flight, the transport and counters are all.
+      snapshot: () => ({ version: 1, transport: transport.snapshot(), counters: { ...blk.counters } }),
+      restore(state: unknown) {
+        const r = StateReader.open(`${ctx.id} (virtio-blk-pci)`, state, 1);
+        const counters = r.child('counters');
+        const saved = Object.fromEntries(Object.keys(blk.counters).map((k) => [k, counters.int(k, 0)]));
+        transport.restore(r.raw('transport'));
+        Object.assign(blk.counters, saved);
+      },
     };
   },
 });

@@ -1,5 +1,5 @@
 import {
-  BackendSpec, Capability, CapabilityRef, defineDevice, Type, type Device, type DevicePlugin, type NetBackend,
+  BackendSpec, Capability, CapabilityRef, defineDevice, StateReader, Type, type Device, type DevicePlugin, type NetBackend,
 } from '@unimachine/core';
 import type { PciBus } from '@unimachine/pci';
 import { VirtioPciTransport, type VirtioTransportKind } from '@unimachine/virtio';
@@ -61,6 +61,15 @@ export const virtioNetPlugin: DevicePlugin = defineDevice({
       counters: net.counters,
       reset: () => transport.reset(),
       dispose: () => backend.dispose?.(),
+      // Requests complete inside the guest's notify: nothing is in flight, the transport and counters are all.
+      snapshot: () => ({ version: 1, transport: transport.snapshot(), counters: { ...net.counters } }),
+      restore(state: unknown) {
+        const r = StateReader.open(`${ctx.id} (virtio-net-pci)`, state, 1);
+        const counters = r.child('counters');
+        const saved = Object.fromEntries(Object.keys(net.counters).map((k) => [k, counters.int(k, 0)]));
+        transport.restore(r.raw('transport'));
+        Object.assign(net.counters, saved);
+      },
     };
   },
 });

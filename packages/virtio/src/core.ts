@@ -1,10 +1,21 @@
-import { NO_TRACE, type GuestMemory, type Tracer } from '@unimachine/core';
+import { NO_TRACE, type GuestMemory, type StateReader, type Tracer } from '@unimachine/core';
 import type { DescriptorChain } from './chain.js';
 import { DeviceStatus, Isr, TransportFeature } from './constants.js';
 import { newVirtioCounters, type VirtioCounters } from './counters.js';
 import { FeatureSet } from './features.js';
 import type { VirtioDeviceHost, VirtioDeviceModel } from './model.js';
-import { SplitVirtqueue, type QueueEvents } from './virtqueue.js';
+import { SplitVirtqueue, type QueueEvents, type VirtqueueState } from './virtqueue.js';
+
+/** What VirtioCore.snapshot() saves. */
+export interface VirtioCoreState {
+  status: number;
+  isr: number;
+  configGeneration: number;
+  iface: DriverInterface;
+  driverFeatures: [number, number];
+  queues: VirtqueueState[];
+  counters: VirtioCounters;
+}
 
 /** Which register interface a driver is using since the last reset. */
 export type DriverInterface = 'none' | 'legacy' | 'modern';
@@ -237,6 +248,36 @@ export class VirtioCore implements VirtioDeviceHost, QueueEvents {
   /** Register-block state (selectors, PFNs) that a device reset clears too. */
   onReset(hook: () => void): void {
     this.resetHooks.push(hook);
+  }
+
+  /** Status, features, ISR, queues and counters (the ISR's INTx level is the PCI function's to save). */
+  snapshot(): VirtioCoreState {
+    return {
+      status: this.status, isr: this.isr, configGeneration: this.configGeneration, iface: this.iface,
+      driverFeatures: [this.driverFeatures.lo, this.driverFeatures.hi], queues: this.queues.map((q) => q.snapshot()),
+      counters: { ...this.counters },
+    };
+  }
+
+  /** Check everything in `r` first, then apply it. */
+  restoreChecked(r: StateReader): void {
+    const status = r.uint('status', 8);
+    const isr = r.uint('isr', 8);
+    const configGeneration = r.uint('configGeneration', 8);
+    const iface = r.str('iface', ['none', 'legacy', 'modern']) as DriverInterface;
+    const [lo, hi] = r.ints('driverFeatures', 2, 0, 0xffffffff);
+    const queues = r.children('queues', this.queues.length).map((q, i) => SplitVirtqueue.readState(q, this.queues[i].maxSize, this.memory, r.owner, i));
+    const counters = r.child('counters');
+    const savedCounters = {} as Record<string, number>;
+    for (const key of Object.keys(this.counters)) savedCounters[key] = counters.int(key, 0);
+    this.status = status;
+    this.isr = isr;
+    this.configGeneration = configGeneration;
+    this.iface = iface;
+    this.driverFeatures.lo = lo;
+    this.driverFeatures.hi = hi;
+    queues.forEach((q, i) => this.queues[i].restore(q));
+    Object.assign(this.counters, savedCounters);
   }
 
   acceptedFeatures(): FeatureSet {

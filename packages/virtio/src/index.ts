@@ -1,10 +1,10 @@
 export * from './constants.js';
 export { FeatureSet } from './features.js';
 export { DescriptorChain } from './chain.js';
-export { SplitVirtqueue, ringBytes, type QueueEvents } from './virtqueue.js';
+export { SplitVirtqueue, ringBytes, type QueueEvents, type VirtqueueState } from './virtqueue.js';
 export { newVirtioCounters, type VirtioCounters } from './counters.js';
 export type { VirtioDeviceModel, VirtioDeviceHost } from './model.js';
-export { VirtioCore, type VirtioCoreOptions, type DriverInterface } from './core.js';
+export { VirtioCore, type VirtioCoreOptions, type VirtioCoreState, type DriverInterface } from './core.js';
 export { LegacyRegisters, legacyBarSize, legacyRingAddresses } from './legacy.js';
 export { ModernRegisters } from './modern.js';
-export { VirtioPciTransport, type VirtioPciOptions, type VirtioTransportKind } from './pci-transport.js';
+export { VirtioPciTransport, VIRTIO_PCI_STATE_VERSION, type VirtioPciState, type VirtioPciOptions, type VirtioTransportKind } from './pci-transport.js';

@@ -1,4 +1,4 @@
-import type { AccessSize } from '@unimachine/core';
+import type { AccessSize, StateReader } from '@unimachine/core';
 import type { BarHandler } from '@unimachine/pci';
 import { DESC_SIZE, DeviceStatus, LEGACY_VRING_ALIGN, LegacyReg } from './constants.js';
 import type { VirtioCore } from './core.js';
@@ -41,6 +41,17 @@ export class LegacyRegisters implements BarHandler {
   reset(): void {
     this.queueSelect = 0;
     this.pfns.fill(0);
+  }
+
+  snapshot(): { queueSelect: number; pfns: number[] } {
+    return { queueSelect: this.queueSelect, pfns: [...this.pfns] };
+  }
+
+  restoreChecked(r: StateReader): void {
+    const queueSelect = r.uint('queueSelect', 16);
+    const pfns = r.ints('pfns', this.pfns.length, 0, 0xffffffff);
+    this.queueSelect = queueSelect;
+    pfns.forEach((p, i) => (this.pfns[i] = p));
   }
 
   read(offset: number, size: AccessSize): number {

@@ -1,4 +1,4 @@
-import type { AccessSize } from '@unimachine/core';
+import type { AccessSize, StateReader } from '@unimachine/core';
 import type { BarHandler } from '@unimachine/pci';
 import { CommonCfg, DeviceStatus, ModernLayout, NO_VECTOR } from './constants.js';
 import type { VirtioCore } from './core.js';
@@ -26,6 +26,19 @@ export class ModernRegisters implements BarHandler {
     core.onReset(() => {
       this.deviceFeatureSelect = this.driverFeatureSelect = this.queueSelect = 0;
     });
+  }
+
+  snapshot(): { deviceFeatureSelect: number; driverFeatureSelect: number; queueSelect: number } {
+    return { deviceFeatureSelect: this.deviceFeatureSelect, driverFeatureSelect: this.driverFeatureSelect, queueSelect: this.queueSelect };
+  }
+
+  restoreChecked(r: StateReader): void {
+    const d = r.uint('deviceFeatureSelect', 32);
+    const dr = r.uint('driverFeatureSelect', 32);
+    const q = r.uint('queueSelect', 16);
+    this.deviceFeatureSelect = d;
+    this.driverFeatureSelect = dr;
+    this.queueSelect = q;
   }
 
   read(offset: number, size: AccessSize): number {

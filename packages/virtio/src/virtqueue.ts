@@ -1,4 +1,4 @@
-import type { GuestMemory } from '@unimachine/core';
+import { SnapshotError, type GuestMemory, type StateReader } from '@unimachine/core';
 import { DescriptorChain } from './chain.js';
 import { AVAIL_F_NO_INTERRUPT, DESC_SIZE, DescFlags, MAX_INDIRECT_ENTRIES, MAX_QUEUE_SIZE, USED_ELEM_SIZE } from './constants.js';
 
@@ -18,6 +18,21 @@ export const ringBytes = (size: number) => ({
 });
 
 const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
+
+/** What SplitVirtqueue.snapshot() saves. */
+export interface VirtqueueState {
+  size: number;
+  descAddr: number;
+  availAddr: number;
+  usedAddr: number;
+  ready: boolean;
+  broken: boolean;
+  eventIdx: boolean;
+  indirect: boolean;
+  lastAvail: number;
+  usedIdx: number;
+  signalledUsed: number;
+}
 
 /**
  * A split virtqueue (virtio 1.x §2.7, the 0.9.5 vring): the descriptor table, the driver's
@@ -59,6 +74,35 @@ export class SplitVirtqueue {
     this.descAddr = this.availAddr = this.usedAddr = 0;
     this.ready = this.broken = this.eventIdx = this.indirect = false;
     this.lastAvail = this.usedIdx = this.signalledUsed = 0;
+  }
+
+  /** Everything a running queue holds between notifications (the rings themselves are in guest RAM). */
+  snapshot(): VirtqueueState {
+    return {
+      size: this.size, descAddr: this.descAddr, availAddr: this.availAddr, usedAddr: this.usedAddr, ready: this.ready,
+      broken: this.broken, eventIdx: this.eventIdx, indirect: this.indirect, lastAvail: this.lastAvail, usedIdx: this.usedIdx,
+      signalledUsed: this.signalledUsed,
+    };
+  }
+
+  /** Read and check a saved queue (geometry within this queue's limits and RAM); apply it with restore(). */
+  static readState(r: StateReader, maxSize: number, memory: GuestMemory, owner: string, index: number): VirtqueueState {
+    const s: VirtqueueState = {
+      size: r.int('size', 1, maxSize), descAddr: r.int('descAddr', 0), availAddr: r.int('availAddr', 0), usedAddr: r.int('usedAddr', 0),
+      ready: r.bool('ready'), broken: r.bool('broken'), eventIdx: r.bool('eventIdx'), indirect: r.bool('indirect'),
+      lastAvail: r.uint('lastAvail', 16), usedIdx: r.uint('usedIdx', 16), signalledUsed: r.uint('signalledUsed', 16),
+    };
+    if (s.ready) {
+      const bytes = ringBytes(s.size);
+      if (!isPowerOfTwo(s.size) || !memory.contains(s.descAddr, bytes.desc) || !memory.contains(s.availAddr, bytes.avail) || !memory.contains(s.usedAddr, bytes.used)) {
+        throw new SnapshotError(owner, `queue ${index} is ready with rings outside this machine's RAM or a bad size (${s.size})`);
+      }
+    }
+    return s;
+  }
+
+  restore(s: VirtqueueState): void {
+    Object.assign(this, s);
   }
 
   /** Check the programmed geometry and arm the queue. A bad one is a ring error and leaves it off. */
