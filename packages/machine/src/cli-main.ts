@@ -138,6 +138,7 @@ export async function main(argv: string[], out: CliOutput = processOutput): Prom
     .option('--disk <path[,readonly][,snapshot]>', 'add a virtio-blk disk (repeatable, in order)', collect)
     .option('--net <tap:IF|hub:NAME|udp:LOCAL:REMOTE[,pcap=FILE][,mac=MAC]>', 'add a virtio-net interface (repeatable, in order)', collect)
     .option('--trace <categories>', `trace events to stderr, one line each: ${TRACE_CATEGORIES.join(', ')} or all (comma-separated)`, traceCategories)
+    .option('--trace-to <file>', 'write the --trace lines to this file instead of stderr')
     .option('--rtc-base <utc|localtime|date-time>', "where the RTC starts: the host's UTC time (default), its local time, or a fixed date-time for byte-identical runs", rtcBase)
     .option('--set <path=value>', 'override a YAML value, e.g. memory=256MiB or devices.com1.console=none (repeatable)', collect, [])
     .option('--timeout <ms>', 'stop after this many host milliseconds (exit 124)', positiveMs)

@@ -1,3 +1,4 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolveTarget } from './cli-target.js';
 import { createMachine } from './create.js';
 import { MachineConfigError } from './errors.js';
@@ -24,8 +25,10 @@ export interface RunCommandOptions extends SnapshotCliOptions {
   disk: string[];
   /** `--net tap:IF|hub:NAME|udp:LOCAL:REMOTE[,pcap=FILE]`, in command-line order. */
   net: string[];
-  /** `--trace int,io,pci,virtio`: categories traced to stderr. */
+  /** `--trace int,io,pci,virtio`: categories traced to stderr, or to `traceTo`. */
   trace?: string[];
+  /** `--trace-to FILE`: where trace lines go instead of stderr. */
+  traceTo?: string;
   /** `--gdb tcp::PORT`: a gdb stub that holds the machine until gdb continues. */
   gdb?: { host: string; port: number };
 }
@@ -37,9 +40,30 @@ export interface RunCommandOptions extends SnapshotCliOptions {
  */
 export async function runCommand(target: string | undefined, o: RunCommandOptions, out: CliOutput): Promise<number> {
   checkSnapshotFlags(o);
+  const traceSink = openTraceSink(o, out);
+  try {
+    return await runWithTrace(target, o, out, traceSink.write);
+  } finally {
+    traceSink.close();
+  }
+}
+
+/** Trace lines go to stderr, or to the --trace-to file (opened before the machine, so a bad path fails first). */
+function openTraceSink(o: RunCommandOptions, out: CliOutput): { write: (line: string) => void; close: () => void } {
+  if (o.traceTo === undefined) return { write: (line) => out.stderr(line), close: () => {} };
+  let fd: number;
+  try {
+    fd = openSync(o.traceTo, 'w');
+  } catch (e) {
+    throw new MachineConfigError(`cannot write the trace file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, undefined, `--trace-to ${o.traceTo}`);
+  }
+  return { write: (line) => void writeSync(fd, line), close: () => closeSync(fd) };
+}
+
+async function runWithTrace(target: string | undefined, o: RunCommandOptions, out: CliOutput, traceTo: (line: string) => void): Promise<number> {
   const machine = o.restore !== undefined
-    ? await machineFromSnapshotFile(target, o as RunCommandOptions & Record<string, unknown>, { trace: o.trace, traceTo: (line) => out.stderr(line), console: 'as-configured' })
-    : await createRun(target, o, out);
+    ? await machineFromSnapshotFile(target, o as RunCommandOptions & Record<string, unknown>, { trace: o.trace, traceTo, console: 'as-configured' })
+    : await createRun(target, o, out, traceTo);
   const gdb = o.gdb ? await machine.gdbServer(o.gdb).catch(async (e: unknown) => {
     await machine.dispose();
     throw new MachineConfigError(`cannot listen on ${o.gdb!.host}:${o.gdb!.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, undefined, `--gdb tcp:${o.gdb!.host}:${o.gdb!.port}`);
@@ -60,7 +84,7 @@ export async function runCommand(target: string | undefined, o: RunCommandOption
 }
 
 /** `unimachine run TARGET`: the machine the command line describes. */
-async function createRun(target: string | undefined, o: RunCommandOptions, out: CliOutput): Promise<Machine> {
+async function createRun(target: string | undefined, o: RunCommandOptions, out: CliOutput, traceTo: (line: string) => void): Promise<Machine> {
   const { input, kernel } = resolveTarget(target, o.kernel);
   return createMachine(input, {
     set: cliSettings(o),
@@ -71,7 +95,7 @@ async function createRun(target: string | undefined, o: RunCommandOptions, out: 
     disks: o.disk,
     nets: o.net,
     trace: o.trace,
-    traceTo: (line) => out.stderr(line),
+    traceTo,
     console: 'as-configured',
   }).catch((e: unknown) => {
     throw nameOption(e, o);

@@ -118,6 +118,15 @@ describe('a kernel without YAML boots on the built-in solo5-virtio machine', () 
     expectBadInput(await cli('run', '--kernel', hello, '--disk', `${img},fast`), `--disk ${img},fast: unknown disk option "fast"; expected readonly or snapshot`);
     expectBadInput(await cli('run', '--kernel', hello, '--net', 'udp:5000'), /^--net udp:5000: expected udp:LOCALPORT:REMOTEPORT/);
     expectBadInput(await cli('run', '--kernel', hello, '--trace', 'virtio,disco'), /--trace.*unknown: disco/);
+    // --trace-to: the same lines in a file, nothing on stderr
+    const traceFile = path.join(tmp, 'trace.txt');
+    const toFile = await runToFile('--kernel', path.join(guestBuild, 'dma-code.elf'), '--disk', `${img},snapshot`, '--trace', 'virtio,pci', '--trace-to', traceFile);
+    expect(toFile.status).toBe(1);
+    expect(toFile.stderr).toBe('');
+    const traced = readFileSync(traceFile, 'utf8');
+    expect(traced).toMatch(/\] virtio: disk0: DRIVER_OK/);
+    expect(traced).toMatch(/\] pci: config read 00:00\.0 reg 0x00/);
+    expectBadInput(await cli('run', '--kernel', hello, '--trace', 'io', '--trace-to', path.join(tmp, 'no/such/dir/t.txt')), /^--trace-to .*t\.txt: cannot write the trace file: ENOENT\n$/);
   });
 });
 
@@ -140,7 +149,7 @@ describe('--version and --help', () => {
 
   it('run --help lists the quick options', async () => {
     const r = await cli('run', '--help');
-    for (const opt of ['--kernel', '--append', '-m, --memory', '--disk', '--net', '--trace', '--rtc-base', '--set', '--timeout', '--success-code']) {
+    for (const opt of ['--kernel', '--append', '-m, --memory', '--disk', '--net', '--trace', '--trace-to', '--rtc-base', '--set', '--timeout', '--success-code']) {
       expect(r.stdout).toContain(opt);
     }
   });
