@@ -399,8 +399,10 @@ export class Machine implements MachineControl {
         if (exit === 'halted' && !this.request) {
           const idle = quantumEnd ? (this.clock.advanceTo(this.clock.nextDeadline()), undefined) : await this.waitWhileHalted(deterministic, hostDeadline);
           if (idle) return idle;
-          lastYield = performance.now();
-        } else if (performance.now() - lastYield >= YIELD_EVERY_MS) {
+        }
+        // Also after a halt that only jumped the clock: a guest halting every slice must still
+        // let its output out, and Ctrl-C, stdin and sockets in.
+        if (performance.now() - lastYield >= YIELD_EVERY_MS) {
           this.flushConsoles();
           await yieldToEventLoop();
           lastYield = performance.now();
