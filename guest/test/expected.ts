@@ -294,6 +294,8 @@ export interface GuestCase {
   /** Whether the app needs a virtio-net link to a test peer (netPeer says which). */
   net?: boolean;
   netPeer?: NetPeerSpec;
+  /** The Unimachine machine it boots on, machines/<machine>.yaml (hello when absent); QEMU's PC has it all. */
+  machine?: string;
 }
 
 interface CaseSpec {
@@ -301,6 +303,8 @@ interface CaseSpec {
   append: string;
   expected: string;
   exitCode: number;
+  /** machines/<machine>.yaml instead of hello.yaml on Unimachine (e.g. pc-apic for the APIC). */
+  machine?: string;
   /** One disk (shorthand for disks: [disk]). */
   disk?: Partial<DiskSpec> & { sizeBytes: number };
   disks?: (Partial<DiskSpec> & { sizeBytes: number })[];
@@ -337,6 +341,7 @@ export function loadGuestCases(guestDir: string = GUEST_DIR): GuestCase[] {
         disks,
         ...(disks[0] ? { disk: disks[0] } : {}),
         ...(netPeer ? { net: true, netPeer } : {}),
+        ...(spec.machine ? { machine: spec.machine } : {}),
       });
     }
   }

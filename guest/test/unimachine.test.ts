@@ -19,7 +19,8 @@ import {
 import { macBytes } from './net-frames.js';
 import { freeUdpPort, runNetPeer, UdpEthernetLink } from './net-peers.js';
 
-const MACHINE_YAML = join(GUEST_DIR, '..', 'machines', 'hello.yaml');
+/** machines/<name>.yaml: hello unless the case asks for another machine (cases.json "machine"). */
+const machineYaml = (name = 'hello') => join(GUEST_DIR, '..', 'machines', `${name}.yaml`);
 const RUN_TIMEOUT_MS = 90_000;
 const QEMU_TIMEOUT_MS = 30_000;
 const TEST_TIMEOUT_MS = 180_000;
@@ -90,15 +91,16 @@ interface UnimachineRun {
 
 /**
  * Boots a kernel on machines/hello.yaml (the PC of QEMU_MACHINE_ARGS: 128 MiB, PIC, PIT, RTC, COM1,
- * isa-debug-exit, PCI host) in deterministic time, plus `devices` (bridges, disks, NIC). The loader
- * writes `"<kernel> <append>"` as the multiboot command line, as QEMU's `-kernel <kernel> -append
- * <append>` does.
+ * isa-debug-exit, PCI host), or on the case's machines/<machine>.yaml, in deterministic time, plus
+ * `devices` (bridges, disks, NIC). The loader writes `"<kernel> <append>"` as the multiboot command
+ * line, as QEMU's `-kernel <kernel> -append <append>` does.
  */
 async function bootOnUnimachine(
   elfPath: string,
   append: string,
   devices: Record<string, Record<string, unknown>> = {},
   stop?: AbortSignal,
+  machine?: string,
 ): Promise<UnimachineRun> {
   const started = performance.now();
   const set: Record<string, unknown> = {
@@ -109,7 +111,7 @@ async function bootOnUnimachine(
     'rtc.base': '2026-01-01T00:00:00Z',
   };
   for (const [id, entry] of Object.entries(devices)) set[`devices.${id}`] = entry;
-  const m = await createMachine(MACHINE_YAML, { set, kernel: elfPath, append });
+  const m = await createMachine(machineYaml(machine), { set, kernel: elfPath, append });
   const interrupt = () => m.interrupt();
   stop?.addEventListener('abort', interrupt, { once: true });
   try {
@@ -213,7 +215,7 @@ describe('guest apps on Unimachine', () => {
         return path;
       });
       ours = await withHardware(c, initialImages, dir, 'unimachine', (hw) =>
-        bootOnUnimachine(c.elfPath, c.append, unimachineHardware(c, hw.diskPaths, hw.net), hw.stop),
+        bootOnUnimachine(c.elfPath, c.append, unimachineHardware(c, hw.diskPaths, hw.net), hw.stop, c.machine),
       );
       const run = ours.run;
       timing(c).unimachineMs = run.hostMs;

@@ -14,6 +14,7 @@ import { X87 } from './x87.js';
 import { CHK_FETCH, checkFetchEnd, checkFetchStart, fetchPageWithinLimit, refreshSegChecks } from './segment-check.js';
 import { DebugState, debugAfter, debugBefore, noteDataAccess, resetDebugRegisters, updateDebugState } from './debug.js';
 import { HostDebug } from './host-debug.js';
+import type { CpuLocalApic } from './apic-hook.js';
 
 export interface X86CpuOptions {
   memory: GuestMemory;
@@ -25,6 +26,11 @@ export interface X86CpuOptions {
   onTripleFault?: 'stop' | 'reset';
   /** TSC frequency in Hz (RDTSC = clock.now() * tscHz / 1e9). */
   tscHz?: number;
+  /**
+   * The local APIC, when the machine has one: it answers the APIC MSRs and MOV CR8, and CPUID
+   * advertises it. Without it the CPU keeps its own IA32_APIC_BASE copy and CR8 (no APIC bit).
+   */
+  apic?: CpuLocalApic;
 }
 
 /** Thrown (one shared object, never allocated) to unwind an instruction that raised an exception. */
@@ -38,6 +44,7 @@ export class X86Cpu implements Cpu {
   readonly memory: GuestMemory;
   readonly ports: PortBus;
   readonly interrupts: InterruptSource | undefined;
+  readonly apic: CpuLocalApic | undefined;
   readonly clock: Clock | undefined;
   readonly model: string;
   /** 1 GiB pages are advertised (the `max` model); otherwise PS in a PDPTE is a reserved bit. */
@@ -192,6 +199,7 @@ export class X86Cpu implements Cpu {
     this.memory = opts.memory;
     this.ports = opts.ports;
     this.interrupts = opts.interrupts;
+    this.apic = opts.apic;
     this.clock = opts.clock;
     this.model = opts.model ?? 'westmere';
     this.pages1G = modelHas1GPages(this.model);
@@ -355,6 +363,21 @@ export class X86Cpu implements Cpu {
   nmi(): void {
     this.nmiPending = true;
     this.events = 1;
+  }
+
+  /** INIT signals received from the APIC (recorded only: INIT reset belongs to the SMP work). */
+  initSignals = 0;
+  /** The vector of the last start-up IPI received, or -1 (recorded only, as for INIT). */
+  lastStartupVector = -1;
+
+  /** ApicProcessor: an INIT arrived. Recorded; a single-CPU machine has no AP to park. */
+  init(): void {
+    this.initSignals++;
+  }
+
+  /** ApicProcessor: a start-up IPI arrived. Recorded; starting an AP is the SMP work's. */
+  startup(vector: number): void {
+    this.lastStartupVector = vector & 0xff;
   }
 
   requestStop(): void {
@@ -919,7 +942,7 @@ export class X86Cpu implements Cpu {
       case 2: return BigInt.asUintN(64, BigInt(this.cr2));
       case 3: return BigInt(this.cr3);
       case 4: return BigInt(this.cr4 >>> 0);
-      default: return BigInt(this.cr8);
+      default: return BigInt(this.apic ? this.apic.cr8 : this.cr8);
     }
   }
   setCr(n: 0 | 2 | 3 | 4 | 8, v: bigint): void {
@@ -929,7 +952,10 @@ export class X86Cpu implements Cpu {
       case 2: this.cr2 = Number(BigInt.asIntN(64, v)); break;
       case 3: this.cr3 = num; break;
       case 4: this.cr4 = num >>> 0; break;
-      default: this.cr8 = num & 15; break;
+      default:
+        if (this.apic) this.apic.cr8 = num & 15;
+        else this.cr8 = num & 15;
+        break;
     }
     this.tlb.flush();
     this.updateMode();

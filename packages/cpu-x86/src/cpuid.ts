@@ -1,4 +1,5 @@
 import type { X86Cpu } from './cpu.js';
+import type { CpuLocalApic } from './apic-hook.js';
 import { ISA_BMI1, ISA_BMI2, ISA_LZCNT, ISA_MOVBE, ISA_RDRAND, ISA_RDSEED, ISA_XSAVE } from './isa.js';
 
 /** CPUID results, written to this shared array: [eax, ebx, ecx, edx]. */
@@ -14,7 +15,9 @@ const bit = (...ns: number[]): number => ns.reduce((v, n) => (v | (1 << n)) >>> 
 const FPU = 1;
 // Leaf 1 EDX, QEMU -cpu Westmere and qemu64 under TCG: 0x078bfbfd. We keep: DE(2) PSE(3) TSC(4) MSR(5)
 // PAE(6) CX8(8) SEP(11) MTRR(12) PGE(13) CMOV(15) PAT(16) CLFSH(19) FXSR(24) SSE(25) SSE2(26).
-// Left out (not implemented): MCE(7) APIC(9) MCA(14) PSE36(17) MMX(23).
+// Left out (not implemented): MCE(7) MCA(14) PSE36(17) MMX(23). APIC(9) only with a local APIC
+// attached (X86CpuOptions.apic): QEMU's Westmere reports it because QEMU's PC always has one; a
+// PIC-only machine here has none, so it does not (unchanged for existing guests).
 const L1_EDX = bit(2, 3, 4, 5, 6, 8, 11, 12, 13, 15, 16, 19, 24, 25, 26) | FPU;
 
 /** One CPUID model: QEMU 7.2's values for it, with feature bits reduced to what is implemented. */
@@ -113,6 +116,17 @@ const LEAF_B = [
   [0, 1, 0x201, 0], // core level: one core
 ];
 
+/**
+ * Leaf 1 with a local APIC: EBX[31:24] the initial APIC ID, EDX[9] APIC while IA32_APIC_BASE.EN
+ * is set (as hardware), ECX[21] x2APIC and ECX[24] TSC-deadline when the APIC offers them.
+ */
+function apicLeaf1(a: CpuLocalApic, o: Uint32Array): void {
+  o[1] = (o[1] & 0x00ffffff) | ((a.initialId & 0xff) << 24);
+  if (a.globallyEnabled) o[3] = (o[3] | bit(9)) >>> 0;
+  if (a.x2apicSupported) o[2] = (o[2] | bit(21)) >>> 0;
+  if (a.tscDeadlineSupported) o[2] = (o[2] | bit(24)) >>> 0;
+}
+
 function put(o: Uint32Array, v: readonly number[]): void {
   o[0] = v[0]; o[1] = v[1]; o[2] = v[2]; o[3] = v[3];
 }
@@ -146,6 +160,7 @@ export function cpuid(c: X86Cpu, leaf: number, sub: number): void {
       o[2] = (p.l1ecx | (p.isa & ISA_MOVBE ? bit(22) : 0) | (p.isa & ISA_RDRAND ? bit(30) : 0)) >>> 0;
       if (p.isa & ISA_XSAVE) o[2] = (o[2] | bit(26) | (c.cr4 & CR4_OSXSAVE ? bit(27) : 0)) >>> 0;
       o[3] = p.l1edx;
+      if (c.apic !== undefined) apicLeaf1(c.apic, o);
       break;
     case 2: put(o, p.leaf2); break;
     case 4: if (sub >>> 0 < p.leaf4.length) put(o, p.leaf4[sub]); break;
@@ -164,11 +179,14 @@ export function cpuid(c: X86Cpu, leaf: number, sub: number): void {
     case 0xb:
       if (sub >>> 0 < LEAF_B.length) put(o, LEAF_B[sub]);
       else o[2] = sub & 0xff; // invalid level: only ECX[7:0] echoed
+      if (c.apic !== undefined) o[3] = c.apic.initialId >>> 0; // EDX: x2APIC ID, every sub-leaf
       break;
     case 0x80000001:
       o[0] = p.signature;
       o[2] = p.x1ecx | (p.isa & ISA_LZCNT ? bit(5) : 0);
       o[3] = p.x1edx;
+      // AMD mirrors the leaf 1 EDX bits here, APIC included.
+      if (c.apic !== undefined && p.vendor === 'AuthenticAMD' && c.apic.globallyEnabled) o[3] = (o[3] | bit(9)) >>> 0;
       break;
     case 0x80000002: case 0x80000003: case 0x80000004: {
       const brand = p.brand.padEnd(48, '\0');

@@ -26,7 +26,7 @@ function movFromCr(c: X86Cpu, i: Insn): void { // 0F 20
     case 2: v = c.cr2; break;
     case 3: v = c.cr3; break;
     case 4: v = c.cr4; break;
-    case 8: v = c.cr8; break;
+    case 8: v = c.apic ? c.apic.cr8 : c.cr8; break;
     default: c.fault(6);
   }
   if (c.codeSize === 64) c.setReg(i.rm, 8, v >>> 0, Math.floor(v / TWO32) >>> 0, 0);
@@ -48,7 +48,13 @@ function movToCr(c: X86Cpu, i: Insn): void { // 0F 22
       c.tlb.flush();
       break;
     case 4: writeCr4(c, lo, hi); break;
-    case 8: if (hi !== 0 || lo & ~15) c.fault(13, 0); c.cr8 = lo; break;
+    case 8:
+      if (hi !== 0 || lo & ~15) c.fault(13, 0);
+      if (c.apic) {
+        c.apic.cr8 = lo;
+        c.events = 1; // a lower TPR may let a held interrupt in at the next boundary
+      } else c.cr8 = lo;
+      break;
     default: c.fault(6);
   }
 }

@@ -1,4 +1,5 @@
 export { X86Cpu, type X86CpuOptions, type CpuSnapshot } from './cpu.js';
+export type { CpuLocalApic } from './apic-hook.js';
 export { CPU_SNAPSHOT_VERSION, readCpuSnapshot } from './cpu-snapshot.js';
 export { Insn } from './insn.js';
 export { HostDebug, type HostStopReason, type HostWatchpoint, type HostWatchType } from './host-debug.js';

@@ -80,6 +80,7 @@ function canonical(v: number): boolean {
 
 /** [lo, hi] of MSR `index`, or undefined when the MSR does not exist (#GP). The array is reused. */
 export function readMsrValue(c: X86Cpu, index: number): [number, number] | undefined {
+  if (c.apic !== undefined && c.apic.handlesMsr(index >>> 0)) return c.apic.rdmsr(index >>> 0);
   switch (index >>> 0) {
     case MSR_TSC: return split(readTsc(c));
     case MSR_APIC_BASE: return split(c.apicBase);
@@ -108,6 +109,11 @@ export function readMsrValue(c: X86Cpu, index: number): [number, number] | undef
 /** Write MSR `index`; false means #GP (unknown MSR or reserved bits). */
 export function writeMsrValue(c: X86Cpu, index: number, lo: number, hi: number): boolean {
   lo >>>= 0; hi >>>= 0;
+  if (c.apic !== undefined && c.apic.handlesMsr(index >>> 0)) {
+    // The APIC may change what the CPU should take next (TPR, EOI, self IPI): re-check at the boundary.
+    c.events = 1;
+    return c.apic.wrmsr(index >>> 0, lo, hi);
+  }
   switch (index >>> 0) {
     case MSR_TSC: c.tscOffset = 0; c.tscOffset = hi * TWO32 + lo - readTsc(c); return true;
     case MSR_APIC_BASE:

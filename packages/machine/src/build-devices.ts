@@ -20,6 +20,7 @@ import { MachineConfigError } from './errors.js';
 import { backendToken, capabilityToken, deviceToken } from './tokens.js';
 import type { ValidatedBackend, ValidatedDevice } from './validate.js';
 import type { YamlSource } from './yaml-source.js';
+import { asCpuLocalApic, type MachineLocalApic } from './cpu-apic.js';
 
 export interface BuildServices {
   container: DependencyContainer;
@@ -46,6 +47,8 @@ export interface BuiltDevices {
   devices: { id: string; type: string; instance: Device }[];
   consoles: Map<string, RecordingConsole>;
   interrupts: InterruptSource | undefined;
+  /** The local APIC when it is the CPU's interrupt controller: it also takes the APIC MSRs and CR8. */
+  apic?: MachineLocalApic;
   /** Backends in creation order, disposed by the machine after the devices (snapshots save them by owner and property). */
   backends: BuiltBackend[];
 }
@@ -57,7 +60,9 @@ export async function buildDevices(list: ValidatedDevice[], s: BuildServices): P
   const backends: BuiltDevices['backends'] = [];
   try {
     await createInOrder(list, s, consoles, built, backends);
-    return { devices: built, consoles, interrupts: findInterruptSource(built, s.source), backends };
+    const controller = findInterruptController(built, list, s.source);
+    const interrupts = controller ? (controller.instance as unknown as { interruptSource: InterruptSource }).interruptSource : undefined;
+    return { devices: built, consoles, interrupts, apic: asCpuLocalApic(controller?.instance), backends };
   } catch (e) {
     // What was made before the failure holds sockets and files: close them, or the CLI never exits.
     await disposeBuilt({ devices: built, consoles, backends });
@@ -224,17 +229,24 @@ function dependencyOrder(list: ValidatedDevice[], source: YamlSource): Validated
   return out;
 }
 
-/** The CPU's interrupt controller: the one device exposing an `interruptSource`. */
-function findInterruptSource(devices: BuiltDevices['devices'], source: YamlSource): InterruptSource | undefined {
+/**
+ * The CPU's interrupt controller: the one device exposing an `interruptSource`. A controller that
+ * refers to another one chains it (a local APIC with its 8259 on LINT0 answers the INTA and
+ * forwards ExtINT to the 8259), so the one referring wins; two unrelated controllers are an error.
+ */
+function findInterruptController(devices: BuiltDevices['devices'], list: ValidatedDevice[], source: YamlSource): BuiltDevices['devices'][number] | undefined {
   const providers = devices.filter((d) => isInterruptSource((d.instance as { interruptSource?: unknown }).interruptSource));
-  if (providers.length > 1) {
+  const ids = new Set(providers.map((p) => p.id));
+  const chained = new Set(list.filter((d) => ids.has(d.id)).flatMap((d) => d.references.filter((r) => r.target !== d.id && ids.has(r.target)).map((r) => r.target)));
+  const outermost = providers.filter((p) => !chained.has(p.id));
+  if (outermost.length > 1) {
     throw source.error(
-      `devices ${providers.map((p) => `"${p.id}"`).join(' and ')} both offer the CPU an interrupt source; keep one interrupt controller connected to the CPU`,
-      ['devices', providers[1].id],
+      `devices ${outermost.map((p) => `"${p.id}"`).join(' and ')} both offer the CPU an interrupt source; keep one interrupt controller connected to the CPU`,
+      ['devices', outermost[1].id],
       { key: true },
     );
   }
-  return providers[0] ? (providers[0].instance as unknown as { interruptSource: InterruptSource }).interruptSource : undefined;
+  return outermost[0];
 }
 
 function isInterruptSource(x: unknown): x is InterruptSource {

@@ -21,6 +21,7 @@ import { addQuickDevices } from './quick-devices.js';
 import { TOKENS } from './tokens.js';
 import { backendKey, validateMachine } from './validate.js';
 import { YamlSource } from './yaml-source.js';
+import { connectApicProcessor, type MachineLocalApic } from './cpu-apic.js';
 
 /** What a CPU factory receives; the default factory builds @unimachine/cpu-x86's X86Cpu. */
 export interface CpuServices {
@@ -29,6 +30,8 @@ export interface CpuServices {
   interrupts: InterruptSource | undefined;
   clock: Clock;
   model: string;
+  /** The local APIC, when the machine has one as its interrupt controller (APIC MSRs, CR8, CPUID). */
+  apic?: MachineLocalApic;
 }
 
 export interface CreateMachineOptions {
@@ -156,8 +159,9 @@ export async function createMachine(input: MachineSourceInput | MachineSnapshot,
       loadKernel(kernel, memory, cmdline, initrd);
       return machine;
     }
-    const services: CpuServices = { memory, ports, interrupts: built.interrupts, clock, model: config.yaml.cpu?.model ?? 'westmere' };
+    const services: CpuServices = { memory, ports, interrupts: built.interrupts, clock, model: config.yaml.cpu?.model ?? 'westmere', apic: built.apic };
     const cpu = opts.cpu ? opts.cpu(services) : await defaultCpu(services);
+    connectApicProcessor(built.apic, cpu);
     container.registerInstance(TOKENS.cpu, cpu);
     // Device DMA and loaders write RAM behind the CPU: it drops decoded code for those ranges.
     if (cpu.invalidateDecodedCode) memory.observeWrites((address, length) => cpu.invalidateDecodedCode!(address, length));
@@ -273,5 +277,6 @@ async function defaultCpu(s: CpuServices): Promise<Cpu> {
   const mod = (await import('@unimachine/cpu-x86')) as Record<string, unknown>;
   const X86Cpu = mod.X86Cpu as (new (opts: object) => Cpu) | undefined;
   if (typeof X86Cpu !== 'function') throw new Error('@unimachine/cpu-x86 does not export X86Cpu yet');
-  return new X86Cpu({ memory: s.memory, ports: s.ports, interrupts: s.interrupts, clock: s.clock, model: s.model });
+  // With a local APIC the TSC runs at the APIC's rate, so TSC-deadline timers fire when RDTSC says.
+  return new X86Cpu({ memory: s.memory, ports: s.ports, interrupts: s.interrupts, clock: s.clock, model: s.model, apic: s.apic, tscHz: s.apic?.tscHz });
 }
