@@ -8,3 +8,4 @@ export { VirtioCore, type VirtioCoreOptions, type VirtioCoreState, type DriverIn
 export { LegacyRegisters, legacyBarSize, legacyRingAddresses } from './legacy.js';
 export { ModernRegisters } from './modern.js';
 export { VirtioPciTransport, VIRTIO_PCI_STATE_VERSION, type VirtioPciState, type VirtioPciOptions, type VirtioTransportKind } from './pci-transport.js';
+export { virtioPciProperties, virtioPciSlot, plugVirtioPci, type VirtioPciProps, type VirtioPciDevice, type VirtioPciSchemaProperties } from './pci-plugin.js';
