@@ -44,3 +44,24 @@ export function unpackChunks(r: StateReader, chunkSize: number, diskSize: number
   }
   return out;
 }
+
+/**
+ * Walk the byte range [offset, offset + length) of a disk cut into `chunkSize`-byte chunks: one
+ * call per chunk it touches, with the chunk number, the offset inside the chunk, the position in
+ * the range and how many bytes of it fall in this chunk.
+ */
+export function forEachChunk(
+  offset: number,
+  length: number,
+  chunkSize: number,
+  visit: (index: number, within: number, pos: number, n: number) => void,
+): void {
+  let pos = 0;
+  while (pos < length) {
+    const at = offset + pos;
+    const within = at % chunkSize;
+    const n = Math.min(chunkSize - within, length - pos);
+    visit((at - within) / chunkSize, within, pos, n);
+    pos += n;
+  }
+}

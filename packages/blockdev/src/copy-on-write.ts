@@ -1,5 +1,5 @@
 import { BlockIoError, SnapshotError, StateReader, type BlockBackend } from '@unimachine/core';
-import { packChunks, unpackChunks } from './chunks.js';
+import { forEachChunk, packChunks, unpackChunks } from './chunks.js';
 import { checkRange } from './range.js';
 
 /**
@@ -44,14 +44,9 @@ export class CopyOnWriteBlockBackend implements BlockBackend {
 
   read(offset: number, target: Uint8Array): void {
     checkRange(this.size, offset, target.length, 'read');
-    const size = this.chunkSize;
-    let pos = 0;
     let baseRunStart = -1; // a run of chunks the overlay does not hold: one base read for all
-    while (pos < target.length) {
-      const at = offset + pos;
-      const within = at % size;
-      const n = Math.min(size - within, target.length - pos);
-      const chunk = this.chunks.get((at - within) / size);
+    forEachChunk(offset, target.length, this.chunkSize, (index, within, pos, n) => {
+      const chunk = this.chunks.get(index);
       if (chunk) {
         if (baseRunStart >= 0) this.readBase(target, baseRunStart, pos, offset);
         baseRunStart = -1;
@@ -59,21 +54,15 @@ export class CopyOnWriteBlockBackend implements BlockBackend {
       } else if (baseRunStart < 0) {
         baseRunStart = pos;
       }
-      pos += n;
-    }
-    if (baseRunStart >= 0) this.readBase(target, baseRunStart, pos, offset);
+    });
+    if (baseRunStart >= 0) this.readBase(target, baseRunStart, target.length, offset);
   }
 
   write(offset: number, data: Uint8Array): void {
     if (this.readOnly) throw new BlockIoError('write to a read-only disk');
     checkRange(this.size, offset, data.length, 'write');
     const size = this.chunkSize;
-    let pos = 0;
-    while (pos < data.length) {
-      const at = offset + pos;
-      const within = at % size;
-      const n = Math.min(size - within, data.length - pos);
-      const index = (at - within) / size;
+    forEachChunk(offset, data.length, size, (index, within, pos, n) => {
       let chunk = this.chunks.get(index);
       if (!chunk) {
         const chunkStart = index * size;
@@ -82,8 +71,7 @@ export class CopyOnWriteBlockBackend implements BlockBackend {
         this.chunks.set(index, chunk);
       }
       chunk.set(data.subarray(pos, pos + n), within);
-      pos += n;
-    }
+    });
   }
 
   flush(): void {}

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import nodePath from 'node:path';
 import { BlockIoError, StateReader, type BlockBackend } from '@unimachine/core';
-import { packChunks, unpackChunks } from './chunks.js';
+import { forEachChunk, packChunks, unpackChunks } from './chunks.js';
 import { openImage } from './image.js';
 import { checkRange, SECTOR_SIZE, serialFrom } from './range.js';
 
@@ -60,16 +60,11 @@ export class MemoryBlockBackend implements BlockBackend {
 
   read(offset: number, target: Uint8Array): void {
     checkRange(this.size, offset, target.length, 'read');
-    let pos = 0;
-    while (pos < target.length) {
-      const at = offset + pos;
-      const within = at % MEMORY_CHUNK_SIZE;
-      const n = Math.min(MEMORY_CHUNK_SIZE - within, target.length - pos);
-      const chunk = this.chunks.get((at - within) / MEMORY_CHUNK_SIZE);
+    forEachChunk(offset, target.length, MEMORY_CHUNK_SIZE, (index, within, pos, n) => {
+      const chunk = this.chunks.get(index);
       if (chunk) chunk.copy(target, pos, within, within + n);
       else target.fill(0, pos, pos + n);
-      pos += n;
-    }
+    });
   }
 
   write(offset: number, data: Uint8Array): void {
@@ -99,18 +94,13 @@ export class MemoryBlockBackend implements BlockBackend {
   }
 
   private store(offset: number, data: Uint8Array): void {
-    let pos = 0;
-    while (pos < data.length) {
-      const at = offset + pos;
-      const within = at % MEMORY_CHUNK_SIZE;
-      const n = Math.min(MEMORY_CHUNK_SIZE - within, data.length - pos);
-      const index = (at - within) / MEMORY_CHUNK_SIZE;
+    forEachChunk(offset, data.length, MEMORY_CHUNK_SIZE, (index, within, pos, n) => {
       let chunk = this.chunks.get(index);
       if (!chunk) this.chunks.set(index, (chunk = Buffer.alloc(MEMORY_CHUNK_SIZE)));
       chunk.set(data.subarray(pos, pos + n), within);
-      pos += n;
-    }
+    });
   }
+
 
   /** Copy the image in, skipping all-zero chunks so a sparse image stays sparse in memory. */
   private preload(fd: number, length: number): void {
