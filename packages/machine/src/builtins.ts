@@ -7,11 +7,12 @@ import { virtioBlkPlugin } from '@unimachine/virtio-blk';
 import { blockBackendPlugins } from '@unimachine/blockdev';
 import { netBackendPlugins } from '@unimachine/netdev';
 import { virtioNetPlugin } from '@unimachine/virtio-net';
+import { firmwarePlugins } from '@unimachine/firmware';
 import { apicPlugins } from './apic-plugins.js';
 
 /** The device types every machine knows without a `plugins:` entry. */
 export function builtinPlugins(): DevicePlugin[] {
-  return [i8259Plugin, ...chipsetPlugins, uart16550Plugin, pciHostPlugin, pciBridgePlugin, virtioBlkPlugin as DevicePlugin, virtioNetPlugin as DevicePlugin, ...apicPlugins];
+  return [i8259Plugin, ...chipsetPlugins, uart16550Plugin, pciHostPlugin, pciBridgePlugin, virtioBlkPlugin as DevicePlugin, virtioNetPlugin as DevicePlugin, ...apicPlugins, ...firmwarePlugins];
 }
 
 /** The backend types (`backend: { type: ... }`) every machine knows. */

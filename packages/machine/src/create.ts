@@ -22,6 +22,8 @@ import { TOKENS } from './tokens.js';
 import { backendKey, validateMachine } from './validate.js';
 import { YamlSource } from './yaml-source.js';
 import { connectApicProcessor, type MachineLocalApic } from './cpu-apic.js';
+import { planFirmware, type MachineFirmware } from './firmware-setup.js';
+import type { E820Range } from './loader/e820.js';
 
 /** What a CPU factory receives; the default factory builds @unimachine/cpu-x86's X86Cpu. */
 export interface CpuServices {
@@ -112,6 +114,8 @@ export async function createMachine(input: MachineSourceInput | MachineSnapshot,
     stop: (reason: string) => machine.stop(reason),
   };
   container.registerInstance(TOKENS.machineControl, control);
+  // The tables SeaBIOS would install, planned once the devices exist (assemble), written at each boot.
+  let firmware!: MachineFirmware;
   const built = await buildDevices(config.devices, {
     container,
     source,
@@ -135,6 +139,7 @@ export async function createMachine(input: MachineSourceInput | MachineSnapshot,
   }
 
   async function assemble(): Promise<Machine> {
+    firmware = planFirmware(config.yaml.acpi === 'on', config.memoryBytes, config.devices, built.devices);
     if (built.interrupts) container.registerInstance(TOKENS.interrupts, built.interrupts);
     installTraceHooks(trace, ports, built.interrupts);
 
@@ -156,7 +161,7 @@ export async function createMachine(input: MachineSourceInput | MachineSnapshot,
     });
 
     if (opts.validateOnly) {
-      loadKernel(kernel, memory, cmdline, initrd);
+      loadKernel(kernel, memory, cmdline, initrd, firmware.install(memory, ports));
       return machine;
     }
     const services: CpuServices = { memory, ports, interrupts: built.interrupts, clock, model: config.yaml.cpu?.model ?? 'westmere', apic: built.apic };
@@ -173,7 +178,9 @@ export async function createMachine(input: MachineSourceInput | MachineSnapshot,
 
   /** Load the kernel and put the CPU at its entry: at power-on and again on each reboot. */
   function boot(cpu: Cpu): void {
-    loadKernel(kernel, memory, cmdline, initrd).enter(cpu);
+    // What SeaBIOS leaves behind (tables, ELCR bits) first: the memory map the kernel gets reserves the tables.
+    const reserved = firmware.install(memory, ports);
+    loadKernel(kernel, memory, cmdline, initrd, reserved).enter(cpu);
   }
 }
 
@@ -264,9 +271,9 @@ function kernelImage(source: YamlSource, baseDir: string, opts: CreateMachineOpt
   return { bytes, name, fail };
 }
 
-function loadKernel(k: KernelImage, memory: GuestMemory, cmdline: string, initrd: Uint8Array | undefined) {
+function loadKernel(k: KernelImage, memory: GuestMemory, cmdline: string, initrd: Uint8Array | undefined, reserved: readonly E820Range[]) {
   try {
-    return loadBootableKernel(k.bytes, memory, { kernelName: k.name, cmdline, initrd });
+    return loadBootableKernel(k.bytes, memory, { kernelName: k.name, cmdline, initrd, reserved });
   } catch (e) {
     if (e instanceof KernelLoadError) throw k.fail(`kernel "${k.name}": ${e.message}`);
     throw e;

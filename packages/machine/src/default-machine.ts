@@ -7,6 +7,7 @@ export const DEFAULT_MACHINE_NAME = 'solo5-virtio';
  * virtio unikernel expects, as QEMU provides it with
  *   qemu-system-x86_64 -cpu Westmere -m 128 -machine acpi=off -nodefaults -no-reboot \
  *     -serial stdio -device isa-debug-exit -kernel app.virtio
+ * (`acpi: off`: no ACPI tables, as that command line says.)
  * It is machines/solo5-virtio.yaml without a kernel, kept here as text so an installed package
  * needs no file from the repository; test/default-machine.test.ts checks the two stay the same.
  */
@@ -16,6 +17,7 @@ memory: 128MiB
 clock: deterministic
 rtc: { base: utc }
 cpu: { type: x86-64, model: westmere }
+acpi: off
 devices:
   pic:  { type: i8259 }
   pit:  { type: i8254, irq: pic.0 }

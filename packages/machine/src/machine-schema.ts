@@ -49,6 +49,13 @@ export const MachineSchema = Type.Object(
         { additionalProperties: false, description: 'the processor' },
       ),
     ),
+    acpi: Type.Optional(
+      Type.Union([Type.Literal('on'), Type.Literal('off')], {
+        description:
+          "on: install QEMU pc's ACPI tables (RSDP in the BIOS area, RSDT, FADT, MADT, DSDT... in the top 128 KiB of RAM, " +
+          'reserved in the e820 map) and offer them through a fw-cfg device; off (default): no ACPI tables, as QEMU -machine acpi=off',
+      }),
+    ),
     devices: Type.Optional(
       Type.Record(Type.String({ pattern: DEVICE_ID_PATTERN }), DeviceEntry, {
         description: 'the devices, by id; other devices refer to them by id (irq: pic.4, bus: pci)',

@@ -74,7 +74,7 @@ describe('YAML errors', () => {
       'm.yaml:3:28: unknown property "prot" in devices.com1; did you mean "port"? known properties: port, irq, console',
     );
     expect(await err(`memroy: 1MiB\n` + pic + boot)).toBe(
-      'm.yaml:1:1: unknown property "memroy" in the machine description; did you mean "memory"? known properties: machine, memory, clock, rtc, cpu, devices, boot, plugins, on-reset',
+      'm.yaml:1:1: unknown property "memroy" in the machine description; did you mean "memory"? known properties: machine, memory, clock, rtc, cpu, acpi, devices, boot, plugins, on-reset',
     );
   });
 });

@@ -1,5 +1,6 @@
 import type { Cpu, GuestMemory } from '@unimachine/core';
-import { e820Map, KernelLoadError } from './multiboot.js';
+import { KernelLoadError } from './multiboot.js';
+import { e820Map, type E820Range } from './e820.js';
 
 /**
  * The Linux/x86 boot protocol (Documentation/arch/x86/boot.rst) for a bzImage, entered through
@@ -83,6 +84,8 @@ export interface LinuxSetupHeader {
 export interface LinuxBootOptions {
   cmdline: string;
   initrd?: Uint8Array;
+  /** Ranges the firmware reserved (ACPI tables): boot_params' e820 marks them, and the initrd stays below. */
+  reserved?: readonly E820Range[];
 }
 
 export interface LoadedLinux {
@@ -144,7 +147,7 @@ export function loadLinux(image: Uint8Array, memory: GuestMemory, opts: LinuxBoo
   const setupBytes = (h.setupSects + 1) * 512;
   if (setupBytes >= image.length) throw new KernelLoadError(`bzImage setup (${h.setupSects} sectors) covers the whole ${image.length}-byte file: no kernel after it`);
   const payload = image.subarray(setupBytes);
-  const ramTop = lowRamTop(memory);
+  const ramTop = lowRamTop(memory, opts.reserved);
 
   // The decompressor works in place from the load address, or from pref_address when it relocates.
   const workBase = h.relocatable ? Math.max(LINUX_KERNEL_ADDRESS, h.prefAddress) : LINUX_KERNEL_ADDRESS;
@@ -168,7 +171,7 @@ export function loadLinux(image: Uint8Array, memory: GuestMemory, opts: LinuxBoo
   const initrd = opts.initrd && opts.initrd.length > 0 ? placeInitrd(opts.initrd, h, kernelEnd, ramTop) : undefined;
   if (initrd && opts.initrd) memory.write(initrd, opts.initrd);
 
-  writeBootParams(memory, image, h, { cmdline: LINUX_CMDLINE_ADDRESS, initrd, initrdSize: opts.initrd?.length ?? 0 });
+  writeBootParams(memory, image, h, { cmdline: LINUX_CMDLINE_ADDRESS, initrd, initrdSize: opts.initrd?.length ?? 0, reserved: opts.reserved });
   memory.writeU16(BDA_EBDA_SEGMENT, EBDA_SEGMENT);
   memory.writeU16(BDA_BASE_MEMORY_KIB, BASE_MEMORY_KIB);
 
@@ -204,13 +207,13 @@ function placeInitrd(initrd: Uint8Array, h: LinuxSetupHeader, kernelEnd: number,
 }
 
 /** Where the last usable RAM below 4 GiB ends, by the same e820 map the kernel is given. */
-function lowRamTop(memory: GuestMemory): number {
+function lowRamTop(memory: GuestMemory, reserved: readonly E820Range[] | undefined): number {
   let top = 0;
-  for (const e of e820Map(memory.size)) if (e.type === 1 && e.base + e.length <= 2 ** 32) top = Math.max(top, e.base + e.length);
+  for (const e of e820Map(memory.size, reserved)) if (e.type === 1 && e.base + e.length <= 2 ** 32) top = Math.max(top, e.base + e.length);
   return top;
 }
 
-function writeBootParams(memory: GuestMemory, image: Uint8Array, h: LinuxSetupHeader, at: { cmdline: number; initrd: number | undefined; initrdSize: number }): void {
+function writeBootParams(memory: GuestMemory, image: Uint8Array, h: LinuxSetupHeader, at: { cmdline: number; initrd: number | undefined; initrdSize: number; reserved?: readonly E820Range[] }): void {
   const bp = LINUX_BOOT_PARAMS_ADDRESS;
   memory.bytes(bp, BOOT_PARAMS.size).fill(0);
   memory.markWritten(bp, BOOT_PARAMS.size);
@@ -221,7 +224,7 @@ function writeBootParams(memory: GuestMemory, image: Uint8Array, h: LinuxSetupHe
   memory.writeU32(bp + HDR.ramdiskImage, at.initrd ?? 0);
   memory.writeU32(bp + HDR.ramdiskSize, at.initrd === undefined ? 0 : at.initrdSize);
 
-  const map = e820Map(memory.size).slice(0, BOOT_PARAMS.e820MaxEntries);
+  const map = e820Map(memory.size, at.reserved).slice(0, BOOT_PARAMS.e820MaxEntries);
   map.forEach((e, i) => {
     const p = bp + BOOT_PARAMS.e820Table + i * E820_ENTRY_SIZE;
     memory.writeU64(p, e.base);

@@ -1,5 +1,8 @@
 import type { GuestMemory } from '@unimachine/core';
 import { EM_X86_64, elfClass, ElfFormatError, isElf, parseElf } from './elf.js';
+import { e820Map, type E820Range } from './e820.js';
+
+export { e820Map } from './e820.js';
 
 /**
  * Multiboot 1 loading as QEMU 7.2 does it for `-kernel` (hw/i386/multiboot.c plus its option ROM),
@@ -45,6 +48,8 @@ export interface MultibootOptions {
   /** The kernel path as the user wrote it: QEMU puts it first on the command line. */
   kernelName: string;
   cmdline: string;
+  /** Ranges the firmware reserved (ACPI tables): the memory map marks them, not usable RAM. */
+  reserved?: readonly E820Range[];
 }
 
 /** The multiboot header: in the first 8192 bytes, 4-byte aligned, with a valid checksum. */
@@ -141,23 +146,12 @@ function ensureInRam(memory: GuestMemory, address: number, length: number, what:
   }
 }
 
-/** The e820 map SeaBIOS reports to QEMU's multiboot option ROM for a pc machine with `size` bytes of RAM. */
-export function e820Map(size: number): { base: number; length: number; type: number }[] {
-  return [
-    { base: 0, length: 0x9fc00, type: 1 },
-    { base: 0x9fc00, length: 0x400, type: 2 },
-    { base: 0xf0000, length: 0x10000, type: 2 },
-    { base: 0x100000, length: size - 0x100000, type: 1 },
-    { base: 0xfffc0000, length: 0x40000, type: 2 },
-  ];
-}
-
 function writeBootInformation(memory: GuestMemory, k: LoadedKernel, opts: MultibootOptions): void {
   const info = MULTIBOOT_INFO_ADDRESS;
   memory.bytes(info, 88).fill(0);
 
   let p = MULTIBOOT_MMAP_ADDRESS;
-  for (const e of e820Map(memory.size)) {
+  for (const e of e820Map(memory.size, opts.reserved)) {
     memory.writeU32(p, 20);
     memory.writeU64(p + 4, e.base);
     memory.writeU64(p + 12, e.length);
