@@ -344,11 +344,9 @@ export class LocalApic implements Device, InterruptSource, BusLocalApic {
         this.accept(message.vector, message.level);
         return;
       case DeliveryMode.SMI:
-        this.processor.smi?.();
-        return;
       case DeliveryMode.NMI:
-        this.processor.nmi();
-        this.changed();
+      case DeliveryMode.EXTINT:
+        this.signal(message.deliveryMode);
         return;
       case DeliveryMode.INIT:
         // INIT level de-assert only resynchronises arbitration IDs.
@@ -363,11 +361,15 @@ export class LocalApic implements Device, InterruptSource, BusLocalApic {
         this.processor.startup(message.vector);
         this.changed();
         return;
-      case DeliveryMode.EXTINT:
-        this.extIntMessage = true;
-        this.changed();
-        return;
     }
+  }
+
+  /** SMI, NMI and ExtINT, whether they come from the bus or a local vector table entry. */
+  private signal(mode: number): void {
+    if (mode === DeliveryMode.SMI) return void this.processor.smi?.();
+    if (mode === DeliveryMode.NMI) this.processor.nmi();
+    else this.extIntMessage = true; // ExtINT: the next acknowledge asks the 8259 for its vector
+    this.changed();
   }
 
   matchesDestination(dest: number, logical: boolean, wide: boolean): boolean {
@@ -395,19 +397,13 @@ export class LocalApic implements Device, InterruptSource, BusLocalApic {
         return;
       }
       case DeliveryMode.SMI:
-        this.processor.smi?.();
-        return;
       case DeliveryMode.NMI:
-        this.processor.nmi();
-        this.changed();
+      case DeliveryMode.EXTINT:
+        this.signal(mode);
         return;
       case DeliveryMode.INIT:
         this.initReset();
         this.processor.init();
-        return;
-      case DeliveryMode.EXTINT:
-        this.extIntMessage = true;
-        this.changed();
         return;
     }
   }

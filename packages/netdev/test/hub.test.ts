@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MachineClock, type HostActivity } from '@unimachine/core';
 import { createHub, findHub, formatMac, HUB_LATENCY_NS, hubNames, joinHub, type Hub } from '../src/index.js';
 import { BROADCAST, ethFrame } from './frames.js';
+import { RecordingHost } from './helpers.js';
 
 const A = '52:54:00:00:00:0a';
 const B = '52:54:00:00:00:0b';
@@ -23,20 +24,6 @@ function station(hub: Hub, label: string, clock?: MachineClock, host?: HostActiv
   const got: Uint8Array[] = [];
   port.attach({ receive: (f) => got.push(Uint8Array.from(f)) });
   return { port, got };
-}
-
-class RecordingHost implements HostActivity {
-  holds = new Set<string>();
-  wakes = 0;
-  private n = 0;
-  hold(reason: string) {
-    const key = `${reason}#${this.n++}`;
-    this.holds.add(key);
-    return { release: () => void this.holds.delete(key) };
-  }
-  wake() {
-    this.wakes++;
-  }
 }
 
 describe('hub switching', () => {
