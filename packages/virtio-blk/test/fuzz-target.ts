@@ -1,5 +1,6 @@
 import { FeatureSet, VirtioPciTransport } from '@unimachine/virtio';
 import type { Buf, FuzzDevice, RefChain, Rng, TestPc } from '@unimachine/virtio/testing';
+import { chainBytes } from '@unimachine/virtio/testing';
 import { BlkRequestType, BlkStatus, VirtioBlk } from '../src/index.js';
 import { MemoryDisk } from './memory-backend.js';
 
@@ -15,16 +16,7 @@ export function buildBlkFuzzTarget(pc: TestPc): { device: FuzzDevice; slot: numb
   pc.attach(4, transport.pci);
   const mem = pc.memory;
 
-  const stream = (segs: Buf[], writable: boolean): Uint8Array => {
-    const parts = segs.filter((s) => !!s.write === writable);
-    const out = new Uint8Array(parts.reduce((n, s) => n + s.len, 0));
-    let at = 0;
-    for (const s of parts) {
-      out.set(mem.u8.subarray(s.addr, s.addr + s.len), at);
-      at += s.len;
-    }
-    return out;
-  };
+  const stream = (segs: Buf[], writable: boolean) => chainBytes(mem, segs, writable);
 
   const device: FuzzDevice = {
     transport,

@@ -1,5 +1,6 @@
 import { FeatureSet, VirtioPciTransport } from '@unimachine/virtio';
 import type { Buf, FuzzDevice, RefChain, TestPc } from '@unimachine/virtio/testing';
+import { chainBytes } from '@unimachine/virtio/testing';
 import { RX_QUEUE, TX_QUEUE, VirtioNet } from '../src/index.js';
 import { FakeNet } from './fake-backend.js';
 
@@ -13,16 +14,7 @@ export function buildNetFuzzTarget(pc: TestPc): { device: FuzzDevice; slot: numb
   let frames: Uint8Array[] = [];
   let rng: import('@unimachine/virtio/testing').Rng;
 
-  const stream = (segs: Buf[], writable: boolean): Uint8Array => {
-    const parts = segs.filter((s) => !!s.write === writable);
-    const out = new Uint8Array(parts.reduce((n, s) => n + s.len, 0));
-    let at = 0;
-    for (const s of parts) {
-      out.set(mem.u8.subarray(s.addr, s.addr + s.len), at);
-      at += s.len;
-    }
-    return out;
-  };
+  const stream = (segs: Buf[], writable: boolean) => chainBytes(mem, segs, writable);
   const hdr = () => net.headerSize;
   const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
   const sentBefore = { n: 0 };

@@ -318,3 +318,15 @@ export class ModernTestDriver implements VirtioTestDriver {
 export function driverFor(kind: 'legacy' | 'modern', pc: TestPc, slot: number, options: { busMaster?: boolean } = {}): VirtioTestDriver {
   return kind === 'legacy' ? new LegacyTestDriver(pc, slot, options) : new ModernTestDriver(pc, slot, options);
 }
+
+/** The device-writable (or device-readable) segments of a chain read back from RAM as one byte stream. */
+export function chainBytes(memory: GuestMemory, segs: readonly Buf[], writable: boolean): Uint8Array {
+  const parts = segs.filter((s) => !!s.write === writable);
+  const out = new Uint8Array(parts.reduce((n, s) => n + s.len, 0));
+  let at = 0;
+  for (const s of parts) {
+    out.set(memory.u8.subarray(s.addr, s.addr + s.len), at);
+    at += s.len;
+  }
+  return out;
+}
