@@ -2,13 +2,17 @@
  * bench:cpu: instructions per second of the interpreter on a fixed guest workload.
  *
  *   node --conditions=source --import tsx bench/cpu/run.ts [--rounds 2] [--runs 3]
- *        [--variants 32,64,64sse] [--skip-kernels] [--skip-qemu] [--profile] [--strict]
+ *        [--variants 32,64,64sse] [--skip-kernels] [--skip-qemu] [--skip-peers] [--profile] [--strict]
+ *        [--peer-pairs 3] [--qemu-rounds 20,200] [--v86-rounds 20,150]
  *
  * Builds bench/build (make), computes the reference output natively, checks it against
  * QEMU running the same kernels, then runs each kernel on the bare CPU (see
  * lib/direct-cpu.ts): one warm-up, then --runs timed runs. Writes results/cpu.json
  * (latest run + history) and results/cpu.md. --profile also records a V8 CPU profile of the
  * timed runs (results/profiles/<variant>.cpuprofile) and prints the top functions by self time.
+ * Then the same images run on QEMU TCG (every variant) and v86 (32-bit) at two sizes, n=small and
+ * n=large, so their start-up cancels out (lib/peer-speed.ts); their instruction counts are our
+ * interpreter's for the same image.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +23,9 @@ import { nativeOutput } from '../lib/native.js';
 import { Profiler } from '../lib/profile.js';
 import { CPU32_ELF, CPU64_ELF, CPU64SSE_ELF, RESULTS_DIR } from '../lib/paths.js';
 import { commitLabel, describeHost, provenance, type Provenance } from '../lib/provenance.js';
-import { runQemu } from '../lib/qemu.js';
+import { measurePeer, type PeerSpeed } from '../lib/peer-speed.js';
+import { QEMU, qemuArgs, runQemu } from '../lib/qemu.js';
+import { ROOT } from '../lib/paths.js';
 import { fmt, log, max, median, positiveInt } from '../lib/stats.js';
 
 let runDirect: typeof RunDirect;
@@ -68,6 +74,14 @@ interface VariantResult {
   medianMips?: number;
   medianCpuMips?: number;
   bestMips?: number;
+  minCpuMips?: number;
+  maxCpuMips?: number;
+  /** Instructions one round of the workload retires on our interpreter: (count(n=rounds) - count(n=0)) / rounds. */
+  instructionsPerRound?: number;
+  /** QEMU TCG on the same image, start-up subtracted (undefined: not measured). */
+  qemuSpeed?: PeerSpeed;
+  /** v86 on the same image (32-bit only). */
+  v86Speed?: PeerSpeed;
   kernels: KernelFigure[];
 }
 
@@ -90,6 +104,9 @@ interface HistoryEntry {
   mips: Partial<Record<VariantKey, number | null>>;
   /** Median MIPS per host CPU second per variant. */
   cpuMips?: Partial<Record<VariantKey, number | null>>;
+  /** Median MIPS per CPU second of QEMU TCG and v86 per variant (start-up subtracted); null when failed. */
+  qemuCpuMips?: Partial<Record<VariantKey, number | null>>;
+  v86CpuMips?: Partial<Record<VariantKey, number | null>>;
 }
 
 interface CpuBenchFile {
@@ -110,6 +127,10 @@ async function main(): Promise<void> {
       variants: { type: 'string', default: Object.keys(VARIANTS).join(',') },
       'skip-kernels': { type: 'boolean', default: false },
       'skip-qemu': { type: 'boolean', default: false },
+      'skip-peers': { type: 'boolean', default: false },
+      'peer-pairs': { type: 'string', default: '3' },
+      'qemu-rounds': { type: 'string', default: '20,200' },
+      'v86-rounds': { type: 'string', default: '20,150' },
       profile: { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
     },
@@ -137,8 +158,17 @@ async function main(): Promise<void> {
     loadProblem = `cannot load the CPU: ${String((e as Error).message).split('\n')[0]}`;
     log(loadProblem);
   }
+  const peers: PeerOptions | undefined = values['skip-peers']
+    ? undefined
+    : {
+        pairs: positiveInt(values['peer-pairs'], 'peer-pairs'),
+        qemu: values['skip-qemu'] ? undefined : roundPair(values['qemu-rounds'], 'qemu-rounds'),
+        v86: roundPair(values['v86-rounds'], 'v86-rounds'),
+      };
   const results: VariantResult[] = [];
   for (const key of variants) results.push(await benchVariant(key, rounds, runs, expected, !values['skip-qemu'], !values['skip-kernels'], loadProblem, values.profile));
+  // The other emulators after all interpreter runs, so their child processes never share the host with them.
+  if (peers) for (const r of results) await benchPeers(r, peers);
 
   const record: CpuBenchRecord = { provenance: started, method: METHOD, cpuBuild: cpuBuild(), rounds, runsPerVariant: runs, referenceChecksum, variants: results };
   save(record);
@@ -210,6 +240,11 @@ async function benchVariant(
   result.medianMips = median(result.runs.map((r) => r.mips));
   result.medianCpuMips = median(result.runs.map((r) => r.cpuMips));
   result.bestMips = max(result.runs.map((r) => r.mips));
+  result.minCpuMips = Math.min(...result.runs.map((r) => r.cpuMips));
+  result.maxCpuMips = max(result.runs.map((r) => r.cpuMips));
+  // Per round, for the other emulators' figures: the count at n=0 is boot and exit alone.
+  const boot = run('n=0');
+  if (boot.end === 'exit') result.instructionsPerRound = (result.instructions - boot.instructions) / rounds;
 
   if (withKernels) {
     for (const kernel of KERNELS) {
@@ -221,6 +256,43 @@ async function benchVariant(
     }
   }
   return result;
+}
+
+interface PeerOptions {
+  pairs: number;
+  /** [n small, n large] for QEMU; undefined: QEMU skipped. */
+  qemu?: [number, number];
+  v86: [number, number];
+}
+
+const V86_SCRIPT = join(ROOT, 'bench/lib/v86-run.mjs');
+
+/** QEMU TCG (every variant) and v86 (32-bit) on the same image, start-up subtracted (lib/peer-speed.ts). */
+async function benchPeers(result: VariantResult, o: PeerOptions): Promise<void> {
+  const v = VARIANTS[result.variant];
+  const perRound = result.instructionsPerRound;
+  if (perRound === undefined) {
+    log(`${v.name}: QEMU/v86 speed not measured: no instruction count from our interpreter`);
+    return;
+  }
+  const common = { pairs: o.pairs, instructionsPerRound: perRound, expected: nativeOutput, timeoutMs: 120_000 };
+  const show = (who: string, s: PeerSpeed) =>
+    log(s.ok ? `${v.name}: ${who}: ${fmt(s.medianCpuMips, 0)} MIPS per CPU s (${fmt(s.minCpuMips, 0)}-${fmt(s.maxCpuMips, 0)}), ${fmt(s.medianMips, 0)} by the wall clock` : `${v.name}: ${who}: failed: ${s.reason}`);
+  if (o.qemu) {
+    result.qemuSpeed = await measurePeer({ ...common, nSmall: o.qemu[0], nLarge: o.qemu[1], cmd: { command: QEMU, args: (a) => qemuArgs(v.elf, a) } });
+    show('QEMU', result.qemuSpeed);
+  }
+  if (result.variant === '32') {
+    result.v86Speed = await measurePeer({ ...common, nSmall: o.v86[0], nLarge: o.v86[1], cmd: { command: process.execPath, args: (a) => [V86_SCRIPT, v.elf, a, '120000'], cwd: ROOT } });
+    show('v86', result.v86Speed);
+  }
+}
+
+/** `--qemu-rounds 20,200`: n small and n large. */
+function roundPair(s: string, name: string): [number, number] {
+  const [a, b] = s.split(',').map((x) => positiveInt(x, name));
+  if (a === undefined || b === undefined || b <= a) throw new Error(`--${name} must be two round counts, small,large (small < large), got ${s}`);
+  return [a, b];
 }
 
 function figure(r: DirectRunResult): RunFigure {
@@ -264,11 +336,16 @@ function save(record: CpuBenchRecord): void {
   }
   const mips: HistoryEntry['mips'] = {};
   const cpuMips: NonNullable<HistoryEntry['cpuMips']> = {};
+  const qemuCpuMips: NonNullable<HistoryEntry['qemuCpuMips']> = {};
+  const v86CpuMips: NonNullable<HistoryEntry['v86CpuMips']> = {};
+  const peer = (s: PeerSpeed | undefined) => (s === undefined ? undefined : s.ok ? Math.round(s.medianCpuMips!) : null);
   for (const v of record.variants) {
     mips[v.variant] = v.ok ? round2(v.medianMips!) : null;
     cpuMips[v.variant] = v.ok ? round2(v.medianCpuMips!) : null;
+    if (v.qemuSpeed) qemuCpuMips[v.variant] = peer(v.qemuSpeed);
+    if (v.v86Speed) v86CpuMips[v.variant] = peer(v.v86Speed);
   }
-  history.push({ commit: commitLabel(record.provenance), date: record.provenance.date, rounds: record.rounds, mips, cpuMips });
+  history.push({ commit: commitLabel(record.provenance), date: record.provenance.date, rounds: record.rounds, mips, cpuMips, qemuCpuMips, v86CpuMips });
   history = history.slice(-HISTORY_LIMIT);
   const file: CpuBenchFile = { latest: record, history };
   writeFileSync(jsonPath, JSON.stringify(file, null, 2) + '\n');
@@ -285,6 +362,29 @@ function latestTable(r: CpuBenchRecord): string {
     const result = v.ok ? (v.deterministic ? 'ok' : 'ok (instruction count varied!)') : `unsupported/failed: ${cell(v.reason ?? '')}`;
     lines.push(
       `| ${v.name} | ${v.mode} | ${result} | ${v.instructions ?? '-'} | ${fmt(v.medianSeconds, 3)} | ${fmt(v.medianMips, 2)} | ${fmt(v.bestMips, 2)} | ${fmt(v.medianCpuMips, 2)} | ${cell(v.qemu)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Unimachine, QEMU and v86 on the same images: MIPS per CPU second, median (min-max). */
+function sideBySideTable(r: CpuBenchRecord): string {
+  const range = (med?: number, lo?: number, hi?: number) => (med === undefined ? '-' : `${fmt(med, med < 100 ? 1 : 0)} (${fmt(lo, med < 100 ? 1 : 0)}–${fmt(hi, med < 100 ? 1 : 0)})`);
+  const peer = (s: PeerSpeed | undefined, what: 'cpu' | 'wall') => {
+    if (!s) return 'not run';
+    if (!s.ok) return `failed: ${cell(s.reason ?? '')}`;
+    return what === 'cpu' ? range(s.medianCpuMips, s.minCpuMips, s.maxCpuMips) : range(s.medianMips, s.minMips, s.maxMips);
+  };
+  const sizes = (s: PeerSpeed | undefined) => (s ? `n=${s.nSmall} / n=${s.nLarge}` : '-');
+  const lines = [
+    '| guest | instructions per round (our count) | Unimachine per CPU s | QEMU TCG per CPU s | QEMU by wall clock | QEMU sizes | v86 per CPU s | v86 by wall clock | v86 sizes |',
+    '|---|---:|---:|---:|---:|---|---:|---:|---|',
+  ];
+  for (const v of r.variants) {
+    const um = v.ok ? range(v.medianCpuMips, v.minCpuMips, v.maxCpuMips) : 'failed';
+    const v86 = v.variant === '32' ? [peer(v.v86Speed, 'cpu'), peer(v.v86Speed, 'wall'), sizes(v.v86Speed)] : ['n/a (32-bit only)', '-', '-'];
+    lines.push(
+      `| ${v.name} | ${v.instructionsPerRound === undefined ? '-' : Math.round(v.instructionsPerRound)} | ${um} | ${peer(v.qemuSpeed, 'cpu')} | ${peer(v.qemuSpeed, 'wall')} | ${sizes(v.qemuSpeed)} | ${v86.join(' | ')} |`,
     );
   }
   return lines.join('\n');
@@ -314,11 +414,14 @@ function markdown(f: CpuBenchFile): string {
   const variantKeys = Object.keys(VARIANTS) as VariantKey[];
   const show = (x: number | null | undefined) => (x === undefined ? '-' : x === null ? 'failed' : String(x));
   const history = [
-    `| date (UTC) | commit | rounds | ${variantKeys.map((k) => `${VARIANTS[k].name} MIPS | per CPU s`).join(' | ')} |`,
-    `|---|---|---:|${variantKeys.map(() => '---:|---:').join('|')}|`,
+    `| date (UTC) | commit | rounds | ${variantKeys.map((k) => `${VARIANTS[k].name} MIPS | per CPU s`).join(' | ')} | QEMU per CPU s (${variantKeys.join('/')}) | v86 per CPU s (32) |`,
+    `|---|---|---:|${variantKeys.map(() => '---:|---:').join('|')}|---:|---:|`,
     ...[...f.history]
       .reverse()
-      .map((h) => `| ${h.date.slice(0, 16).replace('T', ' ')} | ${h.commit} | ${h.rounds} | ${variantKeys.map((k) => `${show(h.mips[k])} | ${show(h.cpuMips?.[k])}`).join(' | ')} |`),
+      .map(
+        (h) =>
+          `| ${h.date.slice(0, 16).replace('T', ' ')} | ${h.commit} | ${h.rounds} | ${variantKeys.map((k) => `${show(h.mips[k])} | ${show(h.cpuMips?.[k])}`).join(' | ')} | ${h.qemuCpuMips ? variantKeys.map((k) => show(h.qemuCpuMips?.[k])).join(' / ') : '-'} | ${show(h.v86CpuMips?.['32'])} |`,
+      ),
   ];
   return [
     '# bench:cpu: interpreter speed',
@@ -329,6 +432,19 @@ function markdown(f: CpuBenchFile): string {
     `Method: ${r.method}. ${r.runsPerVariant} timed runs per variant after one warm-up run; MIPS = instructions retired / host seconds / 10^6.`,
     '',
     latestTable(r),
+    '',
+    '## Side by side: Unimachine, QEMU 7.2 TCG, v86 (same images)',
+    '',
+    'MIPS per host CPU second, median (min–max) over the runs. Unimachine: the timed runs above (warm process, no start-up in the figure). ' +
+      'QEMU and v86 do not count instructions, so their figures use our interpreter\'s count for the same image (the same guest code; ' +
+      'a REP string instruction counts once per chunk of iterations, as our interpreter retires it): instructions per round = ' +
+      '(count(n=rounds) − count(n=0)) / rounds (rounds differ by about 0.3 % in count, data-dependent: the figures are good to that). ' +
+      'Each pair is one run at n=small and one at n=large as whole processes (`' + QEMU + ' ' + qemuArgs('ELF', 'n=N').join(' ') + '`; v86: `node bench/lib/v86-run.mjs ELF n=N`); ' +
+      'MIPS = (large − small) × instructions per round / (time(large) − time(small)), so boot, BIOS, process start-up and the JIT warm-up of the first rounds drop out. ' +
+      'CPU time is the child\'s user + system time of all its threads (from /proc/self/stat cutime/cstime, 10 ms ticks). ' +
+      'v86 runs the 32-bit image only.',
+    '',
+    sideBySideTable(r),
     '',
     '## Per workload kernel (one run each, same rounds; indicative)',
     '',

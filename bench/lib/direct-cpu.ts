@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { GuestMemory, PortBus, type AccessSize } from '@unimachine/core';
-import { X86Cpu } from '@unimachine/cpu-x86';
+import { X86Cpu, type JitStats } from '@unimachine/cpu-x86';
 import { loadMultiboot } from '@unimachine/machine';
 
 const COM1 = 0x3f8;
@@ -21,6 +21,8 @@ export interface DirectRunOptions {
   maxInstructions?: number;
   /** Give up after this many host milliseconds (default 120 s). */
   timeoutMs?: number;
+  /** The WebAssembly tier (X86CpuOptions.jit); default: as UNIMACHINE_JIT says. */
+  jit?: false | { threshold: number };
 }
 
 export interface DirectRunResult {
@@ -35,6 +37,8 @@ export interface DirectRunResult {
   /** Host CPU seconds (user + system) of this process over the same span: less sensitive to other load. */
   cpuSeconds: number;
   reason?: string;
+  /** What the WebAssembly tier did, when it was on. */
+  jit?: JitStats;
 }
 
 /** A COM1 that only transmits: enough for polled output (LSR.THRE) and the divisor latch. */
@@ -79,7 +83,7 @@ export function runDirect(elfPath: string, opts: DirectRunOptions): DirectRunRes
   const deadline = started + (opts.timeoutMs ?? 120_000);
   const cpuStarted = process.cpuUsage();
   try {
-    cpu = new X86Cpu({ memory, ports });
+    cpu = new X86Cpu({ memory, ports, ...(opts.jit !== undefined ? { jit: opts.jit } : {}) });
     const loaded = loadMultiboot(image, memory, { kernelName: elfPath, cmdline: opts.append });
     cpu.enterMultiboot(loaded.entry, loaded.infoAddress);
     for (;;) {
@@ -104,6 +108,7 @@ export function runDirect(elfPath: string, opts: DirectRunOptions): DirectRunRes
       instructions: cpu?.instructionsRetired ?? 0,
       seconds: (performance.now() - started) / 1000,
       reason,
+      ...(cpu?.jit ? { jit: { ...cpu.jit.stats } } : {}),
     };
   }
 }

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  checkDiskImage, createDiskImage, diskPattern, exitStatus, fnv1a32Hex, loadGuestCases, matchExpected, qemuHardwareArgs,
+  checkDiskImage, createDiskImage, diskPattern, exitStatus, fnv1a32Hex, GUEST_DIR, loadGuestCases, matchExpected, qemuHardwareArgs,
+  unimachineMachineFile,
 } from './expected.js';
 import {
   icmpEcho, inetChecksum, IP_PROTO_ICMP, IP_PROTO_UDP, ipv4Packet, parseIcmpEcho, parseIpv4, parseUdp, udpDatagram,
@@ -140,6 +141,21 @@ describe('cases.json hardware', () => {
     expect(devices[3]).toBe('virtio-blk-pci,disable-modern=on,drive=disk0,addr=0x4');
     expect(devices[4]).toBe('virtio-blk-pci,disable-modern=on,drive=disk1,bus=br1,addr=0x1');
     expect(args).toContain('if=none,id=disk6,format=raw,file=/tmp/d6.img');
+  });
+
+  it('turns cpus into -smp and resolves machine files by name or by path', () => {
+    const smp4 = cases.find((c) => c.app === 'smp' && c.name === 'smp4')!;
+    expect(smp4.cpus).toBe(4);
+    expect(qemuHardwareArgs(smp4, []).slice(0, 2)).toEqual(['-smp', '4']);
+    expect(unimachineMachineFile(smp4)).toBe(join(GUEST_DIR, '..', 'machines', 'pc-smp.yaml'));
+    const x2 = cases.find((c) => c.app === 'apic' && c.name === 'apic-x2')!;
+    expect(x2.onlyOn).toBe('unimachine');
+    expect(unimachineMachineFile(x2)).toBe(join(GUEST_DIR, 'test', 'machines', 'pc-apic-x2.yaml'));
+    expect(existsSync(unimachineMachineFile(x2))).toBe(true);
+    const hello = cases.find((c) => c.app === 'hello')!;
+    expect(hello.cpus).toBeUndefined();
+    expect(qemuHardwareArgs(hello, [])).not.toContain('-smp');
+    expect(unimachineMachineFile(hello)).toBe(join(GUEST_DIR, '..', 'machines', 'hello.yaml'));
   });
 
   it('gives a net case a dgram netdev between the two ports', () => {

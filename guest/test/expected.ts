@@ -296,6 +296,10 @@ export interface GuestCase {
   netPeer?: NetPeerSpec;
   /** The Unimachine machine it boots on, machines/<machine>.yaml (hello when absent); QEMU's PC has it all. */
   machine?: string;
+  /** How many CPUs the machine has (QEMU -smp N; Unimachine `cpus: N`); absent: the machine's own (1). */
+  cpus?: number;
+  /** Set when only Unimachine can boot the case (hardware QEMU 7.2 cannot emulate): QEMU does not run it. */
+  onlyOn?: 'unimachine';
 }
 
 interface CaseSpec {
@@ -303,8 +307,14 @@ interface CaseSpec {
   append: string;
   expected: string;
   exitCode: number;
-  /** machines/<machine>.yaml instead of hello.yaml on Unimachine (e.g. pc-apic for the APIC). */
+  /**
+   * machines/<machine>.yaml instead of hello.yaml on Unimachine (e.g. pc-apic for the APIC), or a
+   * path ending in .yaml relative to guest/ (e.g. test/machines/pc-apic-x2.yaml).
+   */
   machine?: string;
+  /** CPUs: QEMU -smp N, Unimachine `cpus: N` (set over the machine file's). */
+  cpus?: number;
+  onlyOn?: 'unimachine';
   /** One disk (shorthand for disks: [disk]). */
   disk?: Partial<DiskSpec> & { sizeBytes: number };
   disks?: (Partial<DiskSpec> & { sizeBytes: number })[];
@@ -342,10 +352,21 @@ export function loadGuestCases(guestDir: string = GUEST_DIR): GuestCase[] {
         ...(disks[0] ? { disk: disks[0] } : {}),
         ...(netPeer ? { net: true, netPeer } : {}),
         ...(spec.machine ? { machine: spec.machine } : {}),
+        ...(spec.cpus !== undefined ? { cpus: spec.cpus } : {}),
+        ...(spec.onlyOn ? { onlyOn: spec.onlyOn } : {}),
       });
     }
   }
   return cases;
+}
+
+/**
+ * The machine file a case boots on Unimachine: machines/<machine>.yaml (hello when absent), or, for a
+ * `machine` ending in .yaml, that file relative to guest/ (machine variants only the guest tests use).
+ */
+export function unimachineMachineFile(c: Pick<GuestCase, 'machine'>, guestDir: string = GUEST_DIR): string {
+  const machine = c.machine ?? 'hello';
+  return machine.endsWith('.yaml') ? join(guestDir, machine) : join(guestDir, '..', 'machines', `${machine}.yaml`);
 }
 
 /** Where a case's virtio-net link goes on the host: UDP ports on 127.0.0.1. */
@@ -366,11 +387,11 @@ function qemuBus(bus: string | undefined, slot: number | undefined): string {
 }
 
 /**
- * QEMU arguments for a case's hardware: bridges, then disks (legacy virtio-blk-pci, one
+ * QEMU arguments for a case's hardware: -smp for `cpus`, bridges, then disks (legacy virtio-blk-pci, one
  * image file each, in diskPaths), then the virtio-net device on a dgram netdev.
  */
 export function qemuHardwareArgs(c: GuestCase, diskPaths: string[], net?: NetEndpoints): string[] {
-  const args: string[] = [];
+  const args: string[] = c.cpus !== undefined ? ['-smp', String(c.cpus)] : [];
   for (const b of c.bridges) args.push('-device', `pci-bridge,id=${b.id},chassis_nr=${b.chassis}${qemuBus(b.bus, b.slot)}`);
   c.disks.forEach((d, i) => {
     const path = diskPaths[i];

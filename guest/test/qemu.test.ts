@@ -86,7 +86,8 @@ describe('guest apps on QEMU', () => {
 
   // One boot at a time: `time` checks its sleeps against host time, and QEMU's
   // TCG is CPU-bound, so parallel boots on a small CI machine gain little.
-  describe.each(cases)('$app $name', (c) => {
+  // Cases marked onlyOn "unimachine" need hardware QEMU 7.2 cannot emulate (apic's x2APIC case).
+  describe.each(cases.filter((c) => c.onlyOn !== 'unimachine'))('$app $name', (c) => {
     it(`prints ${c.app}/${basename(c.expectedPath)} and exits with status ${c.status}`, () => runCase(c, scratch), RUN_TIMEOUT_MS + 10_000);
   });
 });

@@ -13,6 +13,7 @@ export { APIC_TIMER_HZ, LapicTimer, type LapicTimerState, type TimerOwner } from
 export { LocalApic } from './local-apic.js';
 export type { LocalApicOptions, LocalApicState } from './lapic-types.js';
 export { LapicMmioWindow } from './lapic-window.js';
+export { ProcessorApics } from './processor-apics.js';
 export { IoApic, type IoApicState } from './ioapic.js';
 export { FanOutIrqLine, isaIrqToGsi, ISA_IRQS, PcIrqRouter, PIRQ_FIRST_GSI } from './irq-routing.js';
 export {

@@ -86,8 +86,11 @@ export class LocalApic implements Device, InterruptSource, BusLocalApic {
   private readonly tscNow: () => number;
   private readonly firmwareState: boolean;
   private readonly baseOut: [number, number] = [0, 0];
+  /** What this APIC was made with, for sibling(). */
+  private readonly options: LocalApicOptions;
 
   constructor(options: LocalApicOptions) {
+    this.options = options;
     this.initialId = options.id >>> 0;
     this.id = this.initialId & 0xff;
     this.bsp = options.bsp ?? options.id === 0;
@@ -158,6 +161,15 @@ export class LocalApic implements Device, InterruptSource, BusLocalApic {
   dispose(): void {
     this.timer.reset();
     this.bus.detach(this);
+  }
+
+  /**
+   * The local APIC of another CPU of the same machine (SMP): the same options (clock, TSC rate,
+   * x2APIC and TSC-deadline offers, firmware state, the 8259 on LINT0), on this APIC's bus, with
+   * APIC ID `id`; never the BSP, so it starts waiting for a SIPI with every LVT entry masked.
+   */
+  sibling(id: number): LocalApic {
+    return new LocalApic({ ...this.options, id, bsp: false, bus: this.bus, processor: undefined });
   }
 
   /** IA32_APIC_BASE.EN. */

@@ -15,6 +15,7 @@ import { IoApic } from './ioapic.js';
 import { PcIrqRouter } from './irq-routing.js';
 import { LocalApic } from './local-apic.js';
 import { LapicMmioWindow } from './lapic-window.js';
+import { rememberWindow } from './processor-apics.js';
 import { DEFAULT_IOAPIC_BASE, IOAPIC_WINDOW_SIZE } from './registers.js';
 
 /** A device that has an APIC bus I/O APICs can join (a `lapic`). */
@@ -52,8 +53,9 @@ function interruptSourceOf(device: unknown): InterruptSource | undefined {
 }
 
 /**
- * YAML `type: lapic`: the local APIC of the (single) CPU, its xAPIC window at IA32_APIC_BASE,
- * and the APIC bus. The machine gives the CPU its `interruptSource` instead of the 8259's, and
+ * YAML `type: lapic`: the local APIC of the CPU, its xAPIC window at IA32_APIC_BASE, and the APIC
+ * bus. With `cpus: N` the machine gives every further CPU an identical sibling (ProcessorApics):
+ * this entry describes the local APIC of every CPU. The machine gives the CPU its `interruptSource` instead of the 8259's, and
  * routes the APIC MSRs (`handlesMsr`/`rdmsr`/`wrmsr`) and CR8 (`cr8`) to it.
  */
 export const lapicPlugin: DevicePlugin<typeof lapicSchema> = defineDevice({
@@ -79,6 +81,7 @@ export const lapicPlugin: DevicePlugin<typeof lapicSchema> = defineDevice({
       extInt,
     });
     const window = new LapicMmioWindow(ctx.mmio, lapic, ctx.id);
+    rememberWindow(lapic, window);
     const disposeApic = lapic.dispose.bind(lapic);
     lapic.dispose = () => {
       window.release();

@@ -85,6 +85,20 @@ describe('device plugins', () => {
     m.ctx('com1').irq('irqs.4').pulse();
     expect(lapic.interruptSource.acknowledge()).toBe(0x41);
 
+
+    // pc-irq is wiring only: it saves an empty, versioned state, so a machine using it can be snapshotted,
+    // and the levels it carried stay with the controllers (a level pin still asserted after a restore).
+    m.mmio.write(0xfec00000, 4, 0x1a);
+    m.mmio.write(0xfec00010, 4, 0xa051); // pin 5 level, vector 0x51
+    m.ctx('dev').irq('irqs.5').raise();
+    expect(lapic.interruptSource.acknowledge()).toBe(0x51);
+    const saved = { irqs: irqs.snapshot(), io: io.snapshot() };
+    expect(saved.irqs).toEqual({ version: 1 });
+    irqs.restore(JSON.parse(JSON.stringify(saved.irqs)));
+    expect(() => irqs.restore({ version: 2 })).toThrow(/version/);
+    io.restore(saved.io);
+    m.mmio.write(0xfee000b0, 4, 0); // EOI: remote IRR clears, the pin is still high, so it comes again
+    expect(lapic.interruptSource.acknowledge()).toBe(0x51);
     await lapic.dispose();
     expect(m.mmio.isMapped(0xfee00000)).toBe(false);
   });

@@ -10,6 +10,14 @@ export class GuestMemoryFault extends Error {
 }
 
 const PAGE = 65536;
+/**
+ * Bytes after guest RAM in the same WebAssembly.Memory for host-side state that generated code must
+ * address: each CPU's registers, lazy flags and TLB, and the code-page bitmap (cpu-x86 allocates them
+ * with allocateHostArea). The guest never sees it: physical addresses at or above `size` are MMIO.
+ */
+export const HOST_AREA_BYTES = 4 * 1024 * 1024;
+/** The largest RAM, 4088 MiB: a 32-bit WebAssembly memory (4 GiB) less the host area, rounded down to a round MiB figure. */
+export const MAX_GUEST_MEMORY = 4088 * 1024 * 1024;
 
 /**
  * Guest RAM: one WebAssembly.Memory allocated at full size and never grown, so the
@@ -23,17 +31,35 @@ export class GuestMemory {
   readonly u8: Uint8Array;
   readonly view: DataView;
   private readonly writeObservers: ((address: number, length: number) => void)[] = [];
+  /** Start of the host area (64 KiB-aligned, after RAM) and the next free byte in it. */
+  readonly hostAreaStart: number;
+  private hostAreaNext: number;
 
   constructor(sizeBytes: number, readonly mmio?: MmioBus) {
-    if (!Number.isInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes > 4 * 1024 * 1024 * 1024 - PAGE) {
-      throw new RangeError(`guest memory size must be between 64 KiB and 4 GiB, got ${sizeBytes}`);
+    if (!Number.isInteger(sizeBytes) || sizeBytes <= 0 || sizeBytes > MAX_GUEST_MEMORY) {
+      throw new RangeError(`guest memory size must be between 64 KiB and ${MAX_GUEST_MEMORY} bytes (4 GiB less the host area), got ${sizeBytes}`);
     }
-    const pages = Math.ceil(sizeBytes / PAGE);
+    const ramPages = Math.ceil(sizeBytes / PAGE);
+    const pages = ramPages + HOST_AREA_BYTES / PAGE;
     this.wasm = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    this.hostAreaStart = this.hostAreaNext = ramPages * PAGE;
     this.buffer = this.wasm.buffer;
     this.size = sizeBytes;
     this.u8 = new Uint8Array(this.buffer, 0, sizeBytes);
     this.view = new DataView(this.buffer, 0, sizeBytes);
+  }
+
+  /**
+   * Reserve `bytes` of the host area (aligned to `align`), zeroed; returns the byte offset into
+   * `buffer`. Throws when the area is used up (more CPUs than it was sized for).
+   */
+  allocateHostArea(bytes: number, align = 8): number {
+    const at = Math.ceil(this.hostAreaNext / align) * align;
+    if (at + bytes > this.hostAreaStart + HOST_AREA_BYTES) {
+      throw new RangeError(`host area exhausted: ${bytes} more bytes needed, ${HOST_AREA_BYTES} in all`);
+    }
+    this.hostAreaNext = at + bytes;
+    return at;
   }
 
   /** True when [address, address+length) lies wholly inside RAM. */

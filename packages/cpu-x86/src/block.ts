@@ -16,6 +16,12 @@ import { OP_COUNT, OP_LZCNT, OP_RDRAND, OP_TZCNT, OP_VEX_0F38, OP_XSAVE } from '
  * that raises an IRQ, a store into decoded code, a TLB flush) sets X86Cpu.events, which ends the block
  * right after it. Blocks live in the decode cache's page and are dropped with it.
  */
+/** A compiled region entered at a block (jit/tier.ts). */
+export interface CompiledRegion {
+  run: (n: number, rip: number) => number;
+  key: number;
+}
+
 export class Block {
   readonly insns: Insn[] = [];
   /** The handler of each instruction, chosen when the block was built. */
@@ -23,6 +29,15 @@ export class Block {
   count = 0;
   /** Bytes from the first instruction's first byte to the end of the last one. */
   bytes = 0;
+  /** Times run by the interpreter (the WebAssembly tier compiles a block at its threshold). */
+  hits = 0;
+  /**
+   * The compiled forms (jit/tier.ts), one per CPU sharing this block (by its tier's `id`: compiled
+   * code addresses that CPU's state block), each with the environment key it was compiled for.
+   */
+  compiled: (CompiledRegion | undefined)[] | undefined = undefined;
+  /** Byte offset of each instruction from the start, then the end (set when first compiled). */
+  offsets: number[] | undefined = undefined;
   constructor(readonly mode: number) {}
 }
 

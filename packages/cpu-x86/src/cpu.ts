@@ -15,6 +15,10 @@ import { CHK_FETCH, checkFetchEnd, checkFetchStart, fetchPageWithinLimit, refres
 import { DebugState, debugAfter, debugBefore, noteDataAccess, resetDebugRegisters, updateDebugState } from './debug.js';
 import { HostDebug } from './host-debug.js';
 import type { CpuLocalApic } from './apic-hook.js';
+import { initReset, startFromSipi, StartupState } from './startup.js';
+import { REGS, SEG_BASE, SEG_CHECKED, STATE_BYTES, XMM, XMM_BYTES } from './jit/state-layout.js';
+import { allocateCpuArea } from './jit/cpu-area.js';
+import { JitTier, jitFromEnvironment } from './jit/tier.js';
 
 export interface X86CpuOptions {
   memory: GuestMemory;
@@ -31,6 +35,21 @@ export interface X86CpuOptions {
    * advertises it. Without it the CPU keeps its own IA32_APIC_BASE copy and CR8 (no APIC bit).
    */
   apic?: CpuLocalApic;
+  /**
+   * SMP: the decode cache of the machine's other CPUs (same model), so a store by any CPU drops what
+   * any of them decoded (startup.ts). Default: a cache of this CPU's own.
+   */
+  decodeCache?: DecodeCache;
+  /** Logical processors in this CPU's package, as CPUID reports them (QEMU -smp N: N cores, one socket). Default 1. */
+  packageCpus?: number;
+  /** An application processor: it starts in wait-for-SIPI (not run until a start-up IPI). Default false. */
+  waitForSipi?: boolean;
+  /**
+   * The WebAssembly tier (jit/tier.ts): compile a block after it ran `threshold` times in the
+   * interpreter (0: every block at once), or `false` for the interpreter alone. Default: the
+   * UNIMACHINE_JIT environment variable (`off`, or a threshold), else off.
+   */
+  jit?: false | { threshold: number };
 }
 
 /** Thrown (one shared object, never allocated) to unwind an instruction that raised an exception. */
@@ -55,16 +74,21 @@ export class X86Cpu implements Cpu {
   readonly view: DataView;
   readonly u8: Uint8Array;
 
-  /** CPU register block (one buffer, so a WebAssembly tier could address it). */
-  readonly stateBuffer = new ArrayBuffer(512);
+  /**
+   * The buffer holding this CPU's state block (registers, segment bases, TLB: jit/state-layout.ts) and
+   * the block's offset in it: the machine's WebAssembly.Memory, after guest RAM, so compiled code and
+   * the interpreter share one copy.
+   */
+  readonly stateBuffer: ArrayBuffer;
+  readonly stateBase: number;
   /** General registers as 32-bit halves: r[2n] = low, r[2n+1] = high, n = 0..15. */
-  readonly r = new Int32Array(this.stateBuffer, 0, 32);
+  readonly r: Int32Array;
   /** XMM0-15, 16 bytes each, plus scratch slots (16: memory source, 17: temporary, 18: saved destination). */
-  readonly xmmU8 = new Uint8Array(this.stateBuffer, 128, 304);
-  readonly xmm16 = new Uint16Array(this.stateBuffer, 128, 152);
-  readonly xmm32 = new Int32Array(this.stateBuffer, 128, 76);
-  readonly xmmF32 = new Float32Array(this.stateBuffer, 128, 76);
-  readonly xmmF64 = new Float64Array(this.stateBuffer, 128, 38);
+  readonly xmmU8: Uint8Array;
+  readonly xmm16: Uint16Array;
+  readonly xmm32: Int32Array;
+  readonly xmmF32: Float32Array;
+  readonly xmmF64: Float64Array;
   /** x87 control word (masks, precision and rounding control); the rest of the x87 state is in `x87`. */
   fpuCw = 0x37f;
   readonly x87 = new X87();
@@ -88,12 +112,12 @@ export class X86Cpu implements Cpu {
 
   // Segment registers (0=ES 1=CS 2=SS 3=DS 4=FS 5=GS): selector and descriptor cache.
   readonly segSel = new Uint16Array(6);
-  readonly segBase = new Float64Array(6);
+  readonly segBase: Float64Array;
   readonly segLimit = new Float64Array(6);
   /** Descriptor attributes: bits 0-7 = access byte (type,S,DPL,P), bits 12-15 = AVL,L,D/B,G. */
   readonly segAttr = new Uint16Array(6);
   /** Per segment: 0 = no limit/type checks needed (flat or 64-bit mode), else CHK_* bits (segment-check.ts). */
-  readonly segChecked = new Uint8Array(6);
+  readonly segChecked: Uint8Array;
 
   cr0 = 0x60000010;
   cr2 = 0;
@@ -159,8 +183,10 @@ export class X86Cpu implements Cpu {
   /** High half of the last 64-bit value returned by a read helper. */
   hi = 0;
   nextRip = 0;
-  readonly tlb = new Tlb();
+  readonly tlb: Tlb;
   readonly decodeCache: DecodeCache;
+  /** The WebAssembly tier, when on. */
+  readonly jit: JitTier | undefined;
   private readonly scratch = new Insn();
   /** The code page of the last fetch: linear base, physical base, its decoded-instruction array. */
   private fetchBase = -1; // -1: none (never a page base; a Smi, unlike NaN)
@@ -208,10 +234,30 @@ export class X86Cpu implements Cpu {
     this.ramSize = this.memory.size;
     this.view = this.memory.view;
     this.u8 = this.memory.u8;
-    this.decodeCache = new DecodeCache(this.ramSize, modelIsa(this.model));
+    const area = allocateCpuArea(this.memory, opts.decodeCache === undefined);
+    this.stateBuffer = area.buffer;
+    const base = this.stateBase = area.base;
+    const buf = area.buffer;
+    this.r = new Int32Array(buf, base + REGS, 32);
+    this.xmmU8 = new Uint8Array(buf, base + XMM, XMM_BYTES);
+    this.xmm16 = new Uint16Array(buf, base + XMM, XMM_BYTES / 2);
+    this.xmm32 = new Int32Array(buf, base + XMM, XMM_BYTES / 4);
+    this.xmmF32 = new Float32Array(buf, base + XMM, XMM_BYTES / 4);
+    this.xmmF64 = new Float64Array(buf, base + XMM, XMM_BYTES / 8);
+    this.segBase = new Float64Array(buf, base + SEG_BASE, 6);
+    this.segChecked = new Uint8Array(buf, base + SEG_CHECKED, 6);
+    this.tlb = new Tlb(buf, base);
+    this.decodeCache = opts.decodeCache ?? new DecodeCache(this.ramSize, modelIsa(this.model), area.codePages);
+    const jit = opts.jit ?? jitFromEnvironment();
+    const codePages = this.decodeCache.codePages;
+    if (jit !== false && area.wasm && codePages.buffer === this.memory.buffer) {
+      const blockAt = (off: number): Block | undefined => this.fetchBlocks[off] ?? this.decodeCache.buildBlock(this.fetchPage, this.fetchBlocks, off, this.codeSize, this.u8, this.fetchPhys);
+      this.jit = new JitTier(this, this.memory.wasm, codePages.byteOffset, jit.threshold, blockAt);
+    }
     // Any TLB flush or code-page invalidation drops the cached fetch page.
     this.tlb.onFlush = () => { this.fetchBase = -1; this.events = 1; };
-    this.decodeCache.onInvalidate = () => { this.fetchBase = -1; this.events = 1; };
+    this.decodeCache.onInvalidate(() => { this.fetchBase = -1; this.events = 1; });
+    this.startState = new StartupState(opts.packageCpus ?? 1, opts.waitForSipi ?? false);
     this.reset();
   }
 
@@ -365,19 +411,29 @@ export class X86Cpu implements Cpu {
     this.events = 1;
   }
 
-  /** INIT signals received from the APIC (recorded only: INIT reset belongs to the SMP work). */
-  initSignals = 0;
-  /** The vector of the last start-up IPI received, or -1 (recorded only, as for INIT). */
-  lastStartupVector = -1;
-
-  /** ApicProcessor: an INIT arrived. Recorded; a single-CPU machine has no AP to park. */
-  init(): void {
-    this.initSignals++;
+  /** INIT / start-up state (startup.ts): wait-for-SIPI, the signals seen, the package size CPUID reports. */
+  readonly startState: StartupState;
+  /** INIT signals received from the APIC. */
+  get initSignals(): number {
+    return this.startState.initSignals;
+  }
+  /** The vector of the last start-up IPI that started this CPU, or -1. */
+  get lastStartupVector(): number {
+    return this.startState.lastStartupVector;
+  }
+  /** In wait-for-SIPI (an AP after power-on or INIT): the machine does not run it. */
+  get waitingForSipi(): boolean {
+    return this.startState.waitingForSipi;
   }
 
-  /** ApicProcessor: a start-up IPI arrived. Recorded; starting an AP is the SMP work's. */
+  /** ApicProcessor: an INIT arrived: INIT reset (SDM Vol. 3 §9.1), then an AP waits for a SIPI. */
+  init(): void {
+    initReset(this);
+  }
+
+  /** ApicProcessor: a start-up IPI arrived: a waiting CPU starts in real mode at vector << 12. */
   startup(vector: number): void {
-    this.lastStartupVector = vector & 0xff;
+    startFromSipi(this, vector);
   }
 
   requestStop(): void {
@@ -466,6 +522,11 @@ export class X86Cpu implements Cpu {
     // 16/32-bit IP wraps at 64 KiB / 4 GiB: a block that would wrap runs one instruction at a time.
     if (mode !== 64 && rip + block.bytes >= (mode === 32 ? TWO32 : 0x10000)) { this.step(); return; }
     let n = end - this.instructionsRetired;
+    const jit = this.jit;
+    if (jit !== undefined && mode !== 16 && !this.alignCheck && (block.compiled?.[jit.id] !== undefined || ++block.hits >= jit.threshold)) {
+      jit.run(block, rip, n, off); // a compiled region chains on to further blocks within the budget
+      return;
+    }
     if (n > block.count) n = block.count;
     const insns = block.insns;
     const fns = block.fns;
@@ -987,7 +1048,7 @@ export class X86Cpu implements Cpu {
     this.fl.materialize();
     return {
       version: CPU_SNAPSHOT_VERSION,
-      state: new Uint8Array(this.stateBuffer.slice(0)),
+      state: new Uint8Array(this.stateBuffer.slice(this.stateBase, this.stateBase + STATE_BYTES)),
       rip: this.rip,
       rflags: this.fl.bits,
       seg: { sel: Array.from(this.segSel), base: Array.from(this.segBase), limit: Array.from(this.segLimit), attr: Array.from(this.segAttr) },
@@ -1014,8 +1075,8 @@ export class X86Cpu implements Cpu {
 
   /** Checks the whole state (readCpuSnapshot: SnapshotError naming the field) before changing anything. */
   restore(state: unknown): void {
-    const s = readCpuSnapshot(state, this.stateBuffer.byteLength);
-    new Uint8Array(this.stateBuffer).set(s.state);
+    const s = readCpuSnapshot(state, STATE_BYTES);
+    new Uint8Array(this.stateBuffer, this.stateBase, STATE_BYTES).set(s.state);
     this.rip = s.rip;
     this.fl.set(s.rflags);
     this.segSel.set(s.seg.sel); this.segBase.set(s.seg.base); this.segLimit.set(s.seg.limit); this.segAttr.set(s.seg.attr);

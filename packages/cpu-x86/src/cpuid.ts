@@ -1,5 +1,6 @@
 import type { X86Cpu } from './cpu.js';
 import type { CpuLocalApic } from './apic-hook.js';
+import { idBits } from './startup.js';
 import { ISA_BMI1, ISA_BMI2, ISA_LZCNT, ISA_MOVBE, ISA_RDRAND, ISA_RDSEED, ISA_XSAVE } from './isa.js';
 
 /** CPUID results, written to this shared array: [eax, ebx, ecx, edx]. */
@@ -111,6 +112,9 @@ export function modelIsa(model: string): number {
   return (PROFILES[model] ?? PROFILES.westmere).isa;
 }
 
+/** CPUID.1:EDX[28]: the package holds several logical processors (EBX[23:16]). */
+const HTT = bit(28);
+
 const LEAF_B = [
   [0, 1, 0x100, 0], // SMT level: one thread
   [0, 1, 0x201, 0], // core level: one core
@@ -140,6 +144,8 @@ function put(o: Uint32Array, v: readonly number[]): void {
 export function cpuid(c: X86Cpu, leaf: number, sub: number): void {
   const o = CPUID_OUT;
   const p = PROFILES[c.model] ?? PROFILES.westmere;
+  // QEMU -smp N: one socket of N single-thread cores (QEMU 7.2's default topology for pc machines).
+  const cores = c.startState.packageCpus;
   o[0] = o[1] = o[2] = o[3] = 0;
   leaf >>>= 0;
   if ((leaf > p.maxLeaf && leaf < 0x40000000) || (leaf > 0x40000001 && leaf < 0x80000000) || leaf > p.maxExtLeaf) {
@@ -161,9 +167,19 @@ export function cpuid(c: X86Cpu, leaf: number, sub: number): void {
       if (p.isa & ISA_XSAVE) o[2] = (o[2] | bit(26) | (c.cr4 & CR4_OSXSAVE ? bit(27) : 0)) >>> 0;
       o[3] = p.l1edx;
       if (c.apic !== undefined) apicLeaf1(c.apic, o);
+      if (cores > 1) {
+        o[1] = (o[1] & 0xff00ffff) | (cores << 16); // logical processors per package
+        o[3] = (o[3] | HTT) >>> 0;
+      }
       break;
     case 2: put(o, p.leaf2); break;
-    case 4: if (sub >>> 0 < p.leaf4.length) put(o, p.leaf4[sub]); break;
+    case 4:
+      if (sub >>> 0 < p.leaf4.length) {
+        put(o, p.leaf4[sub]);
+        // EAX[31:26] cores per package - 1; the L3 (shared by the package) EAX[25:14] its APIC IDs - 1.
+        o[0] = (o[0] | ((cores - 1) << 26) | (sub === 3 ? ((1 << idBits(cores)) - 1) << 14 : 0)) >>> 0;
+      }
+      break;
     case 6: o[0] = p.leaf6eax; break;
     case 7: // structured extended features: subleaf 0 only (EAX = highest subleaf = 0)
       if (sub === 0) o[1] = (p.isa & ISA_BMI1 ? bit(3) : 0) | (p.isa & ISA_BMI2 ? bit(8) : 0) | (p.isa & ISA_RDSEED ? bit(18) : 0);
@@ -179,11 +195,17 @@ export function cpuid(c: X86Cpu, leaf: number, sub: number): void {
     case 0xb:
       if (sub >>> 0 < LEAF_B.length) put(o, LEAF_B[sub]);
       else o[2] = sub & 0xff; // invalid level: only ECX[7:0] echoed
+      if (sub === 1) {
+        o[0] = idBits(cores); // the core level: APIC ID bits below the package, and its logical processors
+        o[1] = cores;
+      }
       if (c.apic !== undefined) o[3] = c.apic.initialId >>> 0; // EDX: x2APIC ID, every sub-leaf
       break;
     case 0x80000001:
       o[0] = p.signature;
       o[2] = p.x1ecx | (p.isa & ISA_LZCNT ? bit(5) : 0);
+      // CmpLegacy, as QEMU sets it for several cores on any vendor but Intel.
+      if (cores > 1 && p.vendor !== 'GenuineIntel') o[2] |= bit(1);
       o[3] = p.x1edx;
       // AMD mirrors the leaf 1 EDX bits here, APIC included.
       if (c.apic !== undefined && p.vendor === 'AuthenticAMD' && c.apic.globallyEnabled) o[3] = (o[3] | bit(9)) >>> 0;
@@ -198,6 +220,8 @@ export function cpuid(c: X86Cpu, leaf: number, sub: number): void {
     case 0x80000006: put(o, p.l80000006); break;
     case 0x80000008:
       o[0] = 0x3028; // 40 physical, 48 linear address bits
+      // ECX: APIC ID bits for the cores (15:12) and cores - 1 (7:0), as QEMU reports them.
+      if (cores > 1) o[2] = (idBits(cores) << 12) | (cores - 1);
       break;
     default:
       // 3, 5, 8-0xa, 0xc, 0x40000000-1, 0x80000007, 0x8000000a: zeros.

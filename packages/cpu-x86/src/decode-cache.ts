@@ -9,7 +9,7 @@ import { BLOCK_MAX, Block, LAST_CACHED_OFFSET, fallsThrough, handlerFor } from '
  * page's array, a store elsewhere on the page (data sharing a page with code) does not. Writers that
  * bypass the CPU (DMA, loaders) drop whole pages. An entry decoded in another mode is simply re-decoded.
  * The optional extensions decoded (`isa`, from the CPU model) are fixed per cache: a cache belongs to
- * one CPU, whose model never changes, so entries cannot leak between models.
+ * one CPU model (CPUs sharing it must have the same model), so entries cannot leak between models.
  * Each page also has an array of decoded blocks (block.ts) by start offset, dropped with the page.
  */
 export class DecodeCache {
@@ -18,12 +18,31 @@ export class DecodeCache {
   readonly chunks: Int32Array;
   private pages: (Insn[] | undefined)[];
   private blockPages: ((Block | undefined)[] | undefined)[];
-  /** Called whenever any page is dropped, so holders of a page array re-fetch it. */
-  onInvalidate: () => void = () => {};
+  /**
+   * Told whenever any page is dropped, so holders of a page array re-fetch it. A list: CPUs of one
+   * model may share a cache (SMP), so a store by one drops what another decoded.
+   */
+  private readonly invalidateListeners: (() => void)[] = [];
+  /** WebAssembly tiers of the CPUs using this cache, numbered for Block.compiled. */
+  tiers = 0;
 
-  constructor(ramSize: number, readonly isa = 0) {
+  /** Call `listener` whenever any page is dropped (each CPU using this cache registers one). */
+  onInvalidate(listener: () => void): void {
+    this.invalidateListeners.push(listener);
+  }
+
+  private invalidated(): void {
+    const ls = this.invalidateListeners;
+    for (let i = 0; i < ls.length; i++) ls[i]();
+  }
+
+  /**
+   * `codePages` may be given as a view the WebAssembly tier can read (one byte per RAM page, plus one):
+   * compiled stores test it inline to take the slow path on pages holding code.
+   */
+  constructor(ramSize: number, readonly isa = 0, codePages?: Uint8Array) {
     const n = Math.ceil(ramSize / 4096);
-    this.codePages = new Uint8Array(n + 1);
+    this.codePages = codePages ?? new Uint8Array(n + 1);
     this.chunks = new Int32Array(2 * (n + 1));
     this.pages = new Array(n + 1).fill(undefined);
     this.blockPages = new Array(n + 1).fill(undefined);
@@ -109,7 +128,7 @@ export class DecodeCache {
     this.codePages[p] = 0;
     this.chunks[2 * p] = 0;
     this.chunks[2 * p + 1] = 0;
-    this.onInvalidate();
+    this.invalidated();
   }
 
   clear(): void {
@@ -117,6 +136,6 @@ export class DecodeCache {
     this.blockPages.fill(undefined);
     this.codePages.fill(0);
     this.chunks.fill(0);
-    this.onInvalidate();
+    this.invalidated();
   }
 }

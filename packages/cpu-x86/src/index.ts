@@ -2,6 +2,7 @@ export { X86Cpu, type X86CpuOptions, type CpuSnapshot } from './cpu.js';
 export type { CpuLocalApic } from './apic-hook.js';
 export { CPU_SNAPSHOT_VERSION, readCpuSnapshot } from './cpu-snapshot.js';
 export { Insn } from './insn.js';
+export { JitTier, jitFromEnvironment, type JitStats } from './jit/tier.js';
 export { HostDebug, type HostStopReason, type HostWatchpoint, type HostWatchType } from './host-debug.js';
 import { Insn } from './insn.js';
 import { decodeInto } from './decoder.js';
@@ -58,3 +59,5 @@ export const CPUID_FEATURES_BY_MODEL: Readonly<Record<CpuModel, readonly string[
   qemu64: SUPPORTED_CPUID_FEATURES,
   max: [...SUPPORTED_CPUID_FEATURES, 'MOVBE', 'LZCNT', 'BMI1', 'BMI2', 'RDRAND', 'RDSEED', 'XSAVE', 'XSAVEOPT'],
 };
+export { StartupState, initReset, startFromSipi } from './startup.js';
+export type { DecodeCache } from './decode-cache.js';

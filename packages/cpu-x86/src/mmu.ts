@@ -1,4 +1,5 @@
 import type { X86Cpu } from './cpu.js';
+import { TLB_ENTRIES, TLB_PERM, TLB_PHYS, TLB_TAG } from './jit/state-layout.js';
 
 /** Access kinds (bit flags) passed to translate(). */
 export const ACC_WRITE = 1;
@@ -10,15 +11,21 @@ const P_SR = 1, P_SW = 2, P_UR = 4, P_UW = 8, P_SX = 16, P_UX = 32;
 /** need-bit by access kind (index = ACC_* combination). */
 export const NEED = new Uint8Array([P_SR, P_SW, P_UR, P_UW, P_SX, P_SX, P_UX, P_UX]);
 
-export const TLB_SIZE = 4096;
+export const TLB_SIZE = TLB_ENTRIES;
 const PHYS_BITS_HI_RESERVED = 0x000fff00; // bits 40..51 (MAXPHYADDR = 40)
 const TWO32 = 4294967296;
 
 /** A direct-mapped software TLB keyed by linear page number. */
 export class Tlb {
-  tag = new Float64Array(TLB_SIZE).fill(NaN);
-  phys = new Float64Array(TLB_SIZE);
-  perm = new Uint8Array(TLB_SIZE);
+  readonly tag: Float64Array;
+  readonly phys: Float64Array;
+  readonly perm: Uint8Array;
+  /** The arrays live in `buffer` at the CPU state block `base` (jit/state-layout.ts), for compiled code. */
+  constructor(buffer: ArrayBuffer, base: number) {
+    this.tag = new Float64Array(buffer, base + TLB_TAG, TLB_SIZE).fill(NaN);
+    this.phys = new Float64Array(buffer, base + TLB_PHYS, TLB_SIZE);
+    this.perm = new Uint8Array(buffer, base + TLB_PERM, TLB_SIZE);
+  }
   /** Called on every flush so cached translations elsewhere (the fetch page) are dropped. */
   onFlush: () => void = () => {};
 

@@ -3,6 +3,7 @@ import { resolveTarget } from './cli-target.js';
 import { createMachine } from './create.js';
 import { MachineConfigError } from './errors.js';
 import type { Machine } from './machine.js';
+import { markPhase } from './phases.js';
 import type { CliOutput } from './cli-main.js';
 import { checkSnapshotFlags, machineFromSnapshotFile, runToSnapshot, type SnapshotCliOptions } from './cli-snapshot.js';
 
@@ -64,6 +65,7 @@ async function runWithTrace(target: string | undefined, o: RunCommandOptions, ou
   const machine = o.restore !== undefined
     ? await machineFromSnapshotFile(target, o as RunCommandOptions & Record<string, unknown>, { trace: o.trace, traceTo, console: 'as-configured' })
     : await createRun(target, o, out, traceTo);
+  markPhase('machine-built');
   const gdb = o.gdb ? await machine.gdbServer(o.gdb).catch(async (e: unknown) => {
     await machine.dispose();
     throw new MachineConfigError(`cannot listen on ${o.gdb!.host}:${o.gdb!.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, undefined, `--gdb tcp:${o.gdb!.host}:${o.gdb!.port}`);
@@ -72,6 +74,7 @@ async function runWithTrace(target: string | undefined, o: RunCommandOptions, ou
   const detach = attachHost(machine);
   try {
     const result = o.snapshotTo !== undefined ? await runToSnapshot(machine, o, out) : await machine.run({ timeoutMs: o.timeout });
+    markPhase('guest-run', machine.cpu.instructionsRetired);
     if (!result) return 0; // the snapshot was taken where --snapshot-on asked
     if (result.end !== 'exit' && result.message) out.stderr(`\nunimachine: ${result.end}: ${result.message}\n`);
     if (o.successCode !== undefined && result.end === 'exit' && result.exitCode === o.successCode) return 0;
@@ -80,6 +83,7 @@ async function runWithTrace(target: string | undefined, o: RunCommandOptions, ou
     detach();
     await gdb?.close(); // after gdb has read the guest's exit (W)
     await machine.dispose();
+    markPhase('disposed');
   }
 }
 

@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 import { loadBundledCli, type CliModule } from './fast-start.js';
+import { markPhase, reportPhases } from './phases.js';
 
+markPhase('cli-start');
 // The bundled CLI when it is built and up to date (fast start-up), else the modules themselves.
 const cli: CliModule = loadBundledCli() ?? (await import('./cli-main.js'));
+markPhase('cli-loaded');
 const code = await cli.main(process.argv.slice(2));
+markPhase('main-done');
 // Let stdout drain (a piped `unimachine schema` is larger than a pipe buffer) before exiting.
-process.stdout.write('', () => process.exit(code));
+process.stdout.write('', () => {
+  markPhase('exit');
+  reportPhases();
+  process.exit(code);
+});

@@ -22,6 +22,7 @@ import { TOKENS } from './tokens.js';
 import { backendKey, validateMachine } from './validate.js';
 import { YamlSource } from './yaml-source.js';
 import { connectApicProcessor, type MachineLocalApic } from './cpu-apic.js';
+import { LocalApic, ProcessorApics } from '@unimachine/apic';
 import { planFirmware, type MachineFirmware } from './firmware-setup.js';
 import type { E820Range } from './loader/e820.js';
 
@@ -34,6 +35,11 @@ export interface CpuServices {
   model: string;
   /** The local APIC, when the machine has one as its interrupt controller (APIC MSRs, CR8, CPUID). */
   apic?: MachineLocalApic;
+  /** Which CPU (0 = the BSP, which boots the kernel; the others start waiting for a SIPI) of how many (`cpus:`). */
+  index: number;
+  count: number;
+  /** CPU 0, when building another CPU: the default factory shares its decoded-code cache. */
+  first?: Cpu;
 }
 
 export interface CreateMachineOptions {
@@ -139,7 +145,7 @@ export async function createMachine(input: MachineSourceInput | MachineSnapshot,
   }
 
   async function assemble(): Promise<Machine> {
-    firmware = planFirmware(config.yaml.acpi === 'on', config.memoryBytes, config.devices, built.devices);
+    firmware = planFirmware(config.yaml.acpi === 'on', config.memoryBytes, config.devices, built.devices, config.yaml.cpus ?? 1);
     if (built.interrupts) container.registerInstance(TOKENS.interrupts, built.interrupts);
     installTraceHooks(trace, ports, built.interrupts);
 
@@ -164,13 +170,24 @@ export async function createMachine(input: MachineSourceInput | MachineSnapshot,
       loadKernel(kernel, memory, cmdline, initrd, firmware.install(memory, ports));
       return machine;
     }
-    const services: CpuServices = { memory, ports, interrupts: built.interrupts, clock, model: config.yaml.cpu?.model ?? 'westmere', apic: built.apic };
-    const cpu = opts.cpu ? opts.cpu(services) : await defaultCpu(services);
-    connectApicProcessor(built.apic, cpu);
+    const count = config.yaml.cpus ?? 1;
+    const apics = count > 1 ? processorApics(built.apic, count) : undefined;
+    const cpus: Cpu[] = [];
+    for (let index = 0; index < count; index++) {
+      const apic = apics ? (apics.apics[index] as unknown as MachineLocalApic) : built.apic;
+      const interrupts = apics ? apics.apics[index].interruptSource : built.interrupts;
+      const services: CpuServices = { memory, ports, interrupts, clock, model: config.yaml.cpu?.model ?? 'westmere', apic, index, count, first: cpus[0] };
+      const cpu = opts.cpu ? opts.cpu(services) : await defaultCpu(services);
+      connectApicProcessor(apic, cpu);
+      cpus.push(cpu);
+    }
+    const cpu = cpus[0];
     container.registerInstance(TOKENS.cpu, cpu);
-    // Device DMA and loaders write RAM behind the CPU: it drops decoded code for those ranges.
-    if (cpu.invalidateDecodedCode) memory.observeWrites((address, length) => cpu.invalidateDecodedCode!(address, length));
-    machine.attachCpu(cpu);
+    // Device DMA and loaders write RAM behind the CPUs: they drop decoded code for those ranges
+    // (CPUs built by the default factory share one cache, so CPU 0's covers them all).
+    const decoders = opts.cpu ? cpus : [cpu];
+    for (const c of decoders) if (c.invalidateDecodedCode) memory.observeWrites((address, length) => c.invalidateDecodedCode!(address, length));
+    machine.attachCpus(cpus, apics);
     if (snapshot) machine.restoreFresh(snapshot);
     else boot(cpu);
     return machine;
@@ -280,10 +297,22 @@ function loadKernel(k: KernelImage, memory: GuestMemory, cmdline: string, initrd
   }
 }
 
+/** The local APICs of every CPU: the lapic device's (CPU 0) and a sibling for each other CPU. */
+function processorApics(bsp: MachineLocalApic | undefined, count: number): ProcessorApics {
+  // Validation requires a lapic for cpus > 1; it must also be the CPU's interrupt controller.
+  if (!(bsp instanceof LocalApic)) throw new Error(`cpus: ${count} needs the lapic device to be the CPU's interrupt controller`);
+  return new ProcessorApics(bsp, count);
+}
+
 async function defaultCpu(s: CpuServices): Promise<Cpu> {
   const mod = (await import('@unimachine/cpu-x86')) as Record<string, unknown>;
   const X86Cpu = mod.X86Cpu as (new (opts: object) => Cpu) | undefined;
   if (typeof X86Cpu !== 'function') throw new Error('@unimachine/cpu-x86 does not export X86Cpu yet');
   // With a local APIC the TSC runs at the APIC's rate, so TSC-deadline timers fire when RDTSC says.
-  return new X86Cpu({ memory: s.memory, ports: s.ports, interrupts: s.interrupts, clock: s.clock, model: s.model, apic: s.apic, tscHz: s.apic?.tscHz });
+  // SMP: one package of `count` cores (QEMU -smp N), one decode cache so a store by any CPU drops
+  // code any other decoded, and the APs wait for a start-up IPI.
+  return new X86Cpu({
+    memory: s.memory, ports: s.ports, interrupts: s.interrupts, clock: s.clock, model: s.model, apic: s.apic, tscHz: s.apic?.tscHz,
+    packageCpus: s.count, waitForSipi: s.index > 0, decodeCache: (s.first as { decodeCache?: unknown } | undefined)?.decodeCache,
+  });
 }

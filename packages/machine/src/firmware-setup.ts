@@ -15,8 +15,6 @@ import { markLevelTriggered, PciHost } from '@unimachine/pci';
 import type { BuiltDevices } from './build-devices.js';
 import type { ValidatedDevice } from './validate.js';
 
-/** The machine has one processor (APIC ID 0). */
-const MACHINE_CPUS = 1;
 /** PCI config space: the interrupt line the firmware wrote, and the pin (1 = INTA) the function uses. */
 const CFG_INTERRUPT_LINE = 0x3c;
 const CFG_INTERRUPT_PIN = 0x3d;
@@ -28,12 +26,12 @@ export interface MachineFirmware {
 }
 
 /**
- * Plan the firmware tables from the machine description: ACPI (when `acpi: on`) for one CPU, the
+ * Plan the firmware tables from the machine description: ACPI (when `acpi: on`) for `cpus` CPUs (APIC IDs 0..cpus-1), the
  * RAM, the I/O APIC and the PM block the machine has; the MP table when it has an I/O APIC (as
  * SeaBIOS always writes one; PIC-only machines stay table-less, as before). A `fw-cfg` device
  * also offers the ACPI files, as QEMU's does.
  */
-export function planFirmware(acpiOn: boolean, memoryBytes: number, devices: readonly ValidatedDevice[], built: BuiltDevices['devices']): MachineFirmware {
+export function planFirmware(acpiOn: boolean, memoryBytes: number, devices: readonly ValidatedDevice[], built: BuiltDevices['devices'], cpus = 1): MachineFirmware {
   const ioapicDevice = devices.find((d) => d.plugin.type === 'ioapic');
   const ioapic = ioapicDevice ? { id: (ioapicDevice.props.id as number | undefined) ?? 0, address: (ioapicDevice.props.address as number | undefined) ?? IOAPIC_ADDRESS } : undefined;
   const pmDevice = devices.find((d) => d.plugin.type === 'acpi-pm');
@@ -42,7 +40,7 @@ export function planFirmware(acpiOn: boolean, memoryBytes: number, devices: read
 
   let acpi: AcpiBlobs | undefined;
   if (acpiOn) {
-    acpi = buildAcpiTables({ memoryBytes, cpus: MACHINE_CPUS, ioapic, pm, fwCfg: fwCfgIds.size > 0 });
+    acpi = buildAcpiTables({ memoryBytes, cpus, ioapic, pm, fwCfg: fwCfgIds.size > 0 });
     for (const d of built) if (fwCfgIds.has(d.id)) addAcpiFiles(d.instance as unknown as FwCfg, acpi);
   }
   const pciHost = built.find((d) => d.instance instanceof PciHost)?.instance as PciHost | undefined;
@@ -50,7 +48,7 @@ export function planFirmware(acpiOn: boolean, memoryBytes: number, devices: read
   return {
     install(memory, ports) {
       const installed = acpi ? installAcpiTables(memory, acpi) : undefined;
-      if (ioapic) installMpTable(memory, { cpus: MACHINE_CPUS, ioapic, pciInterrupts: pciHost ? bus0Interrupts(pciHost) : [] }, installed?.fsegNext);
+      if (ioapic) installMpTable(memory, { cpus, ioapic, pciInterrupts: pciHost ? bus0Interrupts(pciHost) : [] }, installed?.fsegNext);
       // The SCI is a level-triggered, shared PCI-style interrupt: SeaBIOS sets its ELCR bit.
       if (pmDevice) markLevelTriggered(ports, [pm.sciIrq]);
       return installed?.reserved ?? [];

@@ -2,6 +2,9 @@ import { ByteSize, Type, type Static, type TSchema } from '@unimachine/core';
 import type { DevicePlugin } from '@unimachine/core';
 import { RtcBaseSchema } from '@unimachine/chipset';
 
+/** The most processors a machine may have (`cpus:`). */
+export const MAX_CPUS = 16;
+
 export const DEVICE_ID_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';
 
 const DeviceEntry = Type.Object(
@@ -48,6 +51,16 @@ export const MachineSchema = Type.Object(
         },
         { additionalProperties: false, description: 'the processor' },
       ),
+    ),
+    cpus: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_CPUS,
+        description:
+          'number of processors, as QEMU -smp N (one socket of N cores; default 1). CPU 0 boots the kernel; the others ' +
+          'wait for INIT and start-up IPIs. Needs a lapic device, which then describes the local APIC of every CPU ' +
+          '(APIC IDs 0..N-1, one APIC bus); the MP/ACPI tables and fw-cfg report N',
+      }),
     ),
     acpi: Type.Optional(
       Type.Union([Type.Literal('on'), Type.Literal('off')], {

@@ -18,6 +18,8 @@ const INHERITED: InheritedSetting[] = [
     property: 'base',
     problem: (v) => (typeof v === 'string' && !isRtcBase(v) ? `rtc.base "${v}" is not a date; ${RTC_BASE_HINT}` : undefined),
   },
+  // `cpus: N` is the CPU count QEMU's fw_cfg reports (FW_CFG_NB_CPUS, FW_CFG_MAX_CPUS).
+  { from: ['cpus'], deviceType: 'fw-cfg', property: 'cpus', problem: () => undefined },
 ];
 
 /**

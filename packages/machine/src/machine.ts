@@ -10,6 +10,7 @@ import { backendToken, deviceToken } from './tokens.js';
 import type { X86Cpu } from '@unimachine/cpu-x86';
 import type { GdbArch, GdbServer, GdbServerOptions } from '@unimachine/gdbstub';
 import { MachineGdbTarget } from './gdb-target.js';
+import { SmpRunner, type SmpCpu } from './smp-runner.js';
 import { captureParts, checkConsoleState, MachineSnapshotError, restoreParts } from './machine-snapshot.js';
 import { checkSnapshotHeader, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type MachineDescription, type MachineSnapshot } from './snapshot.js';
 
@@ -129,6 +130,11 @@ export class Machine implements MachineControl {
   inputPossible = false;
 
   private cpuInstance: Cpu | undefined;
+  private cpuList: Cpu[] = [];
+  /** Several CPUs: runs them interleaved (smp-runner.ts); undefined on a one-CPU machine. */
+  private smp: SmpRunner | undefined;
+  /** The application processors' local APICs (the BSP's is a device): reset and disposed with the machine. */
+  private apApics: { reset(): void; dispose(): void } | undefined;
   private readonly parts: MachineParts;
   private request: ControlRequest | undefined;
   private wake: (() => void) | undefined;
@@ -152,7 +158,7 @@ export class Machine implements MachineControl {
     for (const c of parts.consoles.values()) {
       // While run() watches an `until` condition, output ends the slice so it is checked at once.
       c.onOutput = () => {
-        if (this.watchingOutput) this.cpuInstance?.requestStop();
+        if (this.watchingOutput) this.runningCpu()?.requestStop();
       };
       c.onSend = () => this.paceInput(c);
     }
@@ -164,16 +170,47 @@ export class Machine implements MachineControl {
     return this.cpuInstance;
   }
 
+  /** Every CPU, CPU 0 (the BSP) first. */
+  get cpus(): readonly Cpu[] {
+    return this.cpuList;
+  }
+
   /** @internal Called once by the builder when the CPU exists. */
   attachCpu(cpu: Cpu): void {
-    this.cpuInstance = cpu;
-    if (this.clock.mode !== 'deterministic') return; // realtime: the host clock, nothing to charge
-    this.clock.countInstructions(() => cpu.instructionsRetired, NS_PER_INSTRUCTION);
+    this.attachCpus([cpu]);
+  }
+
+  /**
+   * @internal Called once by the builder with every CPU (CPU 0 boots the kernel) and, with several,
+   * what selects the running CPU's local APIC and the APs' APICs.
+   */
+  attachCpus(cpus: Cpu[], apics?: { select(index: number): void; reset(): void; dispose(): void }): void {
+    this.cpuInstance = cpus[0];
+    this.cpuList = cpus;
+    const deterministic = this.clock.mode === 'deterministic';
+    if (cpus.length > 1) {
+      this.smp = new SmpRunner(cpus as SmpCpu[], this.clock, deterministic, (i) => apics?.select(i));
+      this.apApics = apics;
+    }
+    if (!deterministic) return; // realtime: the host clock, nothing to charge
+    const smp = this.smp;
+    const cpu = cpus[0];
+    this.clock.countInstructions(smp ? () => smp.virtualInstructions() : () => cpu.instructionsRetired, NS_PER_INSTRUCTION);
     this.ports.onAccess = () => {
       this.clock.advance(NS_PER_PORT_ACCESS);
       // An access may carry time past a deadline: end the slice so the timer fires on time.
-      if (this.clock.now() >= this.clock.nextDeadline()) cpu.requestStop();
+      if (this.clock.now() >= this.clock.nextDeadline()) this.runningCpu()?.requestStop();
     };
+  }
+
+  /** The CPU executing now (SMP: the one whose turn it is), else CPU 0: where a stop request goes. */
+  private runningCpu(): Cpu | undefined {
+    return this.smp?.current ?? this.cpuInstance;
+  }
+
+  /** Instructions retired by every CPU. */
+  private retired(): number {
+    return this.smp ? this.smp.totalRetired() : this.cpu.instructionsRetired;
   }
 
   /** A device by its YAML id. */
@@ -296,6 +333,7 @@ export class Machine implements MachineControl {
    */
   snapshot(): MachineSnapshot {
     if (this.running) throw new MachineSnapshotError(`machine ${this.name} is running; take a snapshot between runs (after run() or waitForLine() returns)`);
+    this.refuseSmpSnapshot();
     if (this.result) throw new MachineSnapshotError(`machine ${this.name} has ended (${this.result.end}, status ${this.result.exitCode}); there is nothing to continue`);
     const description = this.parts.description;
     if (!description) throw new MachineSnapshotError(`machine ${this.name} was not built by createMachine(), so a snapshot could not rebuild it`);
@@ -328,6 +366,7 @@ export class Machine implements MachineControl {
 
   private restoreFrom(snapshot: MachineSnapshot, ramIsZero: boolean): void {
     if (this.running) throw new MachineSnapshotError(`machine ${this.name} is running; restore between runs`);
+    this.refuseSmpSnapshot();
     const s = checkSnapshotHeader(snapshot);
     const consoles = (s.consoles as unknown[]).map(checkConsoleState);
     const request = checkRequest(s.request);
@@ -346,10 +385,17 @@ export class Machine implements MachineControl {
     this.exitCode = undefined;
   }
 
+  /** Snapshots save one CPU; a machine with several refuses rather than lose the others. */
+  private refuseSmpSnapshot(): void {
+    if (this.cpuList.length > 1) {
+      throw new MachineSnapshotError(`machine ${this.name} has ${this.cpuList.length} CPUs; snapshots support cpus: 1 only`);
+    }
+  }
+
   private post(r: ControlRequest): void {
     // The first request wins: an exit followed by a reset in the same slice is still an exit.
     this.request ??= r;
-    this.cpuInstance?.requestStop();
+    this.runningCpu()?.requestStop();
     this.wake?.();
   }
 
@@ -389,12 +435,17 @@ export class Machine implements MachineControl {
         }
         const sliceStart = deterministic ? 0 : performance.now();
         const retiredBefore = cpu.instructionsRetired;
+        const allBefore = this.retired();
         if (this.gdb) budget = this.gdb.budget(budget);
-        const exit = cpu.run(budget);
-        if (!deterministic) this.measureSpeed(cpu.instructionsRetired - retiredBefore, performance.now() - sliceStart);
+        const exit = this.smp ? this.smp.run(budget) : cpu.run(budget);
+        if (!deterministic) this.measureSpeed(this.retired() - allBefore, performance.now() - sliceStart);
+        // gdb drives CPU 0 only: it counts CPU 0's instructions.
         this.gdb?.afterSlice(exit, cpu.instructionsRetired - retiredBefore);
 
-        if (exit === 'dead') return this.finish({ end: 'dead', exitCode: EXIT_MACHINE_STOPPED, message: cpu.deathReason ?? 'the CPU stopped' });
+        if (exit === 'dead') {
+          const message = (this.smp ? this.smp.deathReason : cpu.deathReason) ?? 'the CPU stopped';
+          return this.finish({ end: 'dead', exitCode: EXIT_MACHINE_STOPPED, message });
+        }
         if (this.gdb?.held) continue; // a breakpoint, watchpoint or step: the loop's top waits for gdb
         if (exit === 'halted' && !this.request) {
           const idle = quantumEnd ? (this.clock.advanceTo(this.clock.nextDeadline()), undefined) : await this.waitWhileHalted(deterministic, hostDeadline);
@@ -489,11 +540,14 @@ export class Machine implements MachineControl {
     }
   }
 
-  /** Power-cycle: devices back to their reset state, RAM cleared, kernel loaded again. */
+  /** Power-cycle: devices back to their reset state, RAM cleared, kernel loaded again (by CPU 0; APs wait for a SIPI). */
   private reboot(cpu: Cpu): void {
     for (const d of this.parts.devices) d.instance.reset?.();
+    this.apApics?.reset();
     this.memory.u8.fill(0);
-    cpu.reset?.();
+    for (const c of this.cpuList) c.reset?.();
+    for (const ap of this.cpuList.slice(1)) (ap as Cpu & { init?(): void }).init?.();
+    this.smp?.restart();
     this.parts.boot(cpu);
   }
 
@@ -514,6 +568,7 @@ export class Machine implements MachineControl {
     await this.gdbListener?.close();
     this.flushConsoles();
     for (const c of this.parts.consoles.values()) c.close();
+    this.apApics?.dispose();
     for (const d of [...this.parts.devices].reverse()) await d.instance.dispose?.();
     for (const b of [...this.parts.backends].reverse()) await b.instance.dispose?.();
     this.container.clearInstances();

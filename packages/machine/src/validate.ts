@@ -1,8 +1,9 @@
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import {
-  BACKEND_KEYWORD, CAPABILITY_KEYWORD, parseByteSize, REF_KEYWORD, SIZE_PATTERN, type BackendKind, type BackendPlugin, type DevicePlugin,
+  BACKEND_KEYWORD, CAPABILITY_KEYWORD, MAX_GUEST_MEMORY, parseByteSize, REF_KEYWORD, SIZE_PATTERN, type BackendKind, type BackendPlugin, type DevicePlugin,
 } from '@unimachine/core';
 import { didYouMean } from './edit-distance.js';
+import { checkProcessorCount } from './smp-settings.js';
 import { DEVICE_ID_PATTERN, MachineSchema, type MachineYaml } from './machine-schema.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
@@ -50,7 +51,8 @@ export interface ValidatedMachine {
 }
 
 const MIN_MEMORY = 2 * 1024 * 1024;
-const MAX_MEMORY = 4 * 1024 * 1024 * 1024 - 65536;
+/** 4 GiB less the CPUs' host area (core's MAX_GUEST_MEMORY, 4088 MiB). */
+const MAX_MEMORY = MAX_GUEST_MEMORY;
 
 /** One compiled schema: ajv's ValidateFunction shape (a precompiled one has the same). */
 type Validator = ValidateFunction;
@@ -114,7 +116,7 @@ export async function validateMachine(
     throw source.error(`memory ${JSON.stringify(yaml.memory)} is not a whole number of bytes; give e.g. 128MiB, 3MiB or 3276800`, ['memory']);
   }
   if (memoryBytes < MIN_MEMORY || memoryBytes > MAX_MEMORY) {
-    throw source.error(`memory ${JSON.stringify(yaml.memory)} is out of range; give between 2MiB and 4GiB minus 64KiB, e.g. 128MiB`, ['memory']);
+    throw source.error(`memory ${JSON.stringify(yaml.memory)} is out of range; give between 2MiB and 4088MiB, e.g. 128MiB`, ['memory']);
   }
 
   const devices: ValidatedDevice[] = [];
@@ -155,6 +157,7 @@ export async function validateMachine(
       if (r.capability) checkCapability(r, d, devices, source);
     }
   }
+  checkProcessorCount(yaml.cpus, devices, source);
   return { yaml, memoryBytes, devices };
 }
 

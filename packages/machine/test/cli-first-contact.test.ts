@@ -95,7 +95,7 @@ describe('a kernel without YAML boots on the built-in solo5-virtio machine', () 
     const v = await cli('validate', '--kernel', hello);
     expect(v.stdout).toBe(`${hello} on the built-in solo5-virtio machine: ok\n`);
     expect(v.status).toBe(0);
-    expectBadInput(await cli('run', '--kernel', hello, '-m', '1'), '-m 1MiB: memory "1MiB" is out of range; give between 2MiB and 4GiB minus 64KiB, e.g. 128MiB');
+    expectBadInput(await cli('run', '--kernel', hello, '-m', '1'), '-m 1MiB: memory "1MiB" is out of range; give between 2MiB and 4088MiB, e.g. 128MiB');
   });
 
   it('a YAML argument is still a machine description; nothing to boot, or two kernels, is bad input', async () => {

@@ -56,7 +56,7 @@ describe('YAML errors', () => {
     expect(await err(pic + `  bus: { type: test-bus }\n  card: { type: test-card, bus: bus, slot: 1, buffer: 12 apples }\n` + boot)).toBe(
       'm.yaml:4:55: devices.card.buffer: "12 apples" is not a size; write a byte count or a number with a unit, e.g. 64KiB, 128MiB, 1GiB',
     );
-    expect(await err(`memory: 1MiB\n` + pic + boot)).toBe('m.yaml:1:9: memory "1MiB" is out of range; give between 2MiB and 4GiB minus 64KiB, e.g. 128MiB');
+    expect(await err(`memory: 1MiB\n` + pic + boot)).toBe('m.yaml:1:9: memory "1MiB" is out of range; give between 2MiB and 4088MiB, e.g. 128MiB');
   });
 
   it('bad enum value', async () => {
@@ -74,7 +74,7 @@ describe('YAML errors', () => {
       'm.yaml:3:28: unknown property "prot" in devices.com1; did you mean "port"? known properties: port, irq, console',
     );
     expect(await err(`memroy: 1MiB\n` + pic + boot)).toBe(
-      'm.yaml:1:1: unknown property "memroy" in the machine description; did you mean "memory"? known properties: machine, memory, clock, rtc, cpu, acpi, devices, boot, plugins, on-reset',
+      'm.yaml:1:1: unknown property "memroy" in the machine description; did you mean "memory"? known properties: machine, memory, clock, rtc, cpu, cpus, acpi, devices, boot, plugins, on-reset',
     );
   });
 });

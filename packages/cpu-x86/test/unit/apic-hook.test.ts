@@ -120,11 +120,13 @@ describe('local APIC hook', () => {
     expect(c.lastException?.vector).toBe(13);
   });
 
-  it('INIT and start-up are recorded', () => {
+  it('INIT resets the BSP, which does not wait for a start-up IPI (startup.ts; APs: smp-startup.test.ts)', () => {
     const c = run('nop', new FakeApic());
     c.init();
     c.startup(0x9a);
     expect(c.initSignals).toBe(1);
-    expect(c.lastStartupVector).toBe(0x9a);
+    expect(c.waitingForSipi).toBe(false);
+    expect(c.lastStartupVector).toBe(-1); // a SIPI to a CPU that is not waiting is ignored
+    expect(c.segBase[1]).toBe(0xffff0000); // the reset vector
   });
 });

@@ -1,0 +1,260 @@
+import type { X86Cpu } from '../cpu.js';
+import { fallsThrough, type Block, type CompiledRegion } from '../block.js';
+import { FAULT } from '../cpu.js';
+import { IMPORTS, ST_EVENT, ST_FAULT, ST_OK, compileRegion, type RegionBlock } from './compile.js';
+import { buildModule } from './wasm-writer.js';
+import { FLAGS, HI, RIP_OUT, STATUS } from './state-layout.js';
+
+/**
+ * The part of the WebAssembly JS API the tier uses. Node has it at run time; neither @types/node 20
+ * nor the ES lib declares Module/Instance, and a global declaration would clash with lib.dom's in
+ * consumers that have it, so the tier reaches it through this local type.
+ */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+}
+const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** Most blocks and instructions compiled into one region (one function). */
+const REGION_MAX_BLOCKS = 32;
+const REGION_MAX_INSNS = 256;
+
+/** Flags-record slots (state-layout.ts F_*), as indices into int32 views at FLAGS. */
+const OP = 0, SIZE = 1, A = 2, B = 3, R = 4, AH = 5, BH = 6, RH = 7, CIN = 8, BITS = 9;
+
+/** Counters a benchmark reports. */
+export interface JitStats {
+  /** Regions compiled, and the blocks in them. */
+  compiled: number;
+  blocks: number;
+  compileMs: number;
+  /** Instructions retired inside compiled blocks (call-outs included). */
+  retired: number;
+}
+
+/**
+ * The WebAssembly tier: compiles blocks the interpreter found hot (block.ts `hits`) into WebAssembly
+ * functions (compile.ts) over the CPU's state block and guest RAM in the machine's memory, and runs
+ * them. Exact: a compiled block retires the same instructions with the same results as the
+ * interpreter, stops at the same budget and after the same events, and faults at the same place.
+ */
+export class JitTier {
+  readonly stats: JitStats = { compiled: 0, blocks: 0, compileMs: 0, retired: 0 };
+  private readonly flagsI32: Int32Array;
+  private readonly flagsU32: Uint32Array;
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly memPages: number;
+  /** The linear rip the running region was entered at, and the retired count then, for the call-outs. */
+  private rip = 0;
+  private startCount = 0;
+
+  /** This CPU's slot in Block.compiled (CPUs sharing a decode cache share blocks). */
+  readonly id: number;
+
+  constructor(
+    private readonly cpu: X86Cpu,
+    private readonly memory: WebAssembly.Memory,
+    private readonly codePages: number,
+    readonly threshold: number,
+    /** The decoded block at a page offset of the current code page (building it if needed). */
+    private readonly blockAt: (pageOffset: number) => Block | undefined,
+  ) {
+    this.id = cpu.decodeCache.tiers++;
+    const buf = cpu.stateBuffer;
+    const base = cpu.stateBase;
+    this.flagsI32 = new Int32Array(buf, base + FLAGS, 10);
+    this.flagsU32 = new Uint32Array(buf, base + FLAGS, 10);
+    this.i32 = new Int32Array(buf, base, 1024 / 4);
+    this.f64 = new Float64Array(buf, base, 1024 / 8);
+    this.memPages = buf.byteLength / 65536;
+  }
+
+  /** The environment a compiled block depends on beyond its mode: paging on, CPL 3. */
+  key(): number {
+    return (this.cpu.paging ? 1 : 0) | this.cpu.accUser;
+  }
+
+  /** Run `block` at linear `rip` for at most `n` instructions (compiling it first if needed). */
+  run(block: Block, rip: number, n: number, pageOffset: number): void {
+    const key = this.key();
+    let compiled = block.compiled?.[this.id];
+    if (compiled === undefined || compiled.key !== key) compiled = this.compile(block, key, pageOffset);
+    const c = this.cpu;
+    this.flagsToMemory();
+    this.i32[STATUS >> 2] = ST_OK;
+    c.events = 0;
+    this.rip = rip;
+    const start = this.startCount = c.instructionsRetired;
+    const retired = compiled.run(n, rip);
+    c.instructionsRetired = start + retired;
+    this.stats.retired += retired;
+    c.rip = this.f64[RIP_OUT >> 3];
+    this.memoryToFlags();
+    if (this.i32[STATUS >> 2] === ST_FAULT) throw FAULT;
+  }
+
+  private compile(entry: Block, key: number, pageOffset: number): CompiledRegion {
+    const t0 = performance.now();
+    const c = this.cpu;
+    const region = this.regionFrom(entry, pageOffset);
+    const bodies = compileRegion(region, {
+      base: c.stateBase, codePages: this.codePages, ramSize: c.ramSize, paging: (key & 1) !== 0, accUser: key & 2,
+    });
+    const bytes = buildModule(this.memPages, IMPORTS, bodies);
+    const mod = new Wasm.Module(bytes);
+    const instance = new Wasm.Instance(mod, {
+      env: { mem: this.memory },
+      x: { co: (i: number, k: number, before: number) => this.callout(region[i], k, before),
+        rd: (lin: number, size: number, acc: number, before: number) => this.read(lin, size, acc, before),
+        wr: (lin: number, size: number, lo: number, hi: number, acc: number, before: number) => this.write(lin, size, lo, hi, acc, before),
+        cc: (cc: number) => this.cond(cc) },
+    });
+    const compiled: CompiledRegion = { run: instance.exports.f0 as CompiledRegion['run'], key };
+    (entry.compiled ??= [])[this.id] = compiled;
+    this.stats.compiled++;
+    this.stats.blocks += region.length;
+    this.stats.compileMs += performance.now() - t0;
+    return compiled;
+  }
+
+  /**
+   * The blocks reachable from `entry` inside its code page by fall-through and direct branches (Jcc,
+   * JMP), decoding them as needed: compiled together, they run as one loop nest without returning to
+   * the interpreter between blocks.
+   */
+  private regionFrom(entry: Block, pageOffset: number): RegionBlock[] {
+    const region: RegionBlock[] = [];
+    const seen = new Set<number>();
+    const queue = [pageOffset];
+    let insns = 0;
+    while (queue.length > 0 && region.length < REGION_MAX_BLOCKS && insns < REGION_MAX_INSNS) {
+      const off = queue.shift()!;
+      if (seen.has(off)) continue;
+      seen.add(off);
+      const block = off === pageOffset ? entry : this.blockAt(off);
+      if (block === undefined || block.mode !== entry.mode) continue;
+      const offsets = offsetsOf(block);
+      region.push({ block, offsets, delta: off - pageOffset });
+      insns += block.count;
+      for (let k = 0; k < block.count; k++) {
+        const ins = block.insns[k];
+        const op = ins.op;
+        const branch = (op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || op === 0xe9 || op === 0xeb;
+        if (branch && ins.size !== 2) {
+          const to = off + offsets[k + 1] + ins.imm;
+          if (to >= 0 && to < 4096) queue.push(to);
+        }
+      }
+      // The block's fall-through, when its last instruction can fall through.
+      const next = off + block.bytes;
+      const last = block.insns[block.count - 1];
+      if (next < 4096 && fallsThrough(last) && last.op !== 0xe9 && last.op !== 0xeb) queue.push(next);
+    }
+    return region;
+  }
+
+  /** Run instruction k of a region block in the interpreter: -1 to go on, else the count to return. */
+  private callout(r: RegionBlock, k: number, before: number): number {
+    const c = this.cpu;
+    c.instructionsRetired = this.startCount + before;
+    const block = r.block;
+    const off = r.offsets;
+    const start = this.rip + r.delta;
+    const fall = start + off[k + 1];
+    c.rip = start + off[k];
+    c.nextRip = fall;
+    this.memoryToFlags();
+    try {
+      block.fns[k](c, block.insns[k]);
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      this.flagsToMemory();
+      this.i32[STATUS >> 2] = ST_FAULT;
+      this.f64[RIP_OUT >> 3] = c.rip;
+      return k;
+    }
+    this.flagsToMemory();
+    if (c.nextRip !== fall || c.events !== 0) {
+      this.f64[RIP_OUT >> 3] = c.nextRip;
+      return k + 1;
+    }
+    return -1;
+  }
+
+  /** A data read the inline path could not do (TLB miss, page crossing, MMIO). */
+  private read(lin: number, size: number, acc: number, before: number): number {
+    const c = this.cpu;
+    c.instructionsRetired = this.startCount + before;
+    c.events = 0;
+    try {
+      let v: number;
+      if (size === 8) {
+        v = c.readLin(lin, 4, acc);
+        this.i32[HI >> 2] = c.readLin(c.codeSize === 64 ? lin + 4 : (lin + 4) >>> 0, 4, acc);
+      } else v = c.readLin(lin, size, acc);
+      this.i32[STATUS >> 2] = c.events !== 0 ? ST_EVENT : ST_OK;
+      return v;
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      this.i32[STATUS >> 2] = ST_FAULT;
+      return 0;
+    }
+  }
+
+  /** A data write the inline path could not do (TLB miss, page crossing, MMIO, a page holding code). */
+  private write(lin: number, size: number, lo: number, hi: number, acc: number, before: number): number {
+    const c = this.cpu;
+    c.instructionsRetired = this.startCount + before;
+    c.events = 0;
+    try {
+      if (size === 8) {
+        // Both pages are checked before either half is written, as for the interpreter's wr64.
+        if (c.paging && (lin & 0xfff) > 4088) { c.translate(lin, acc); c.translate(c.nextPage(lin), acc); }
+        c.writeLin(lin, 4, lo >>> 0, acc);
+        c.writeLin(c.codeSize === 64 ? lin + 4 : (lin + 4) >>> 0, 4, hi >>> 0, acc);
+      } else c.writeLin(lin, size, size === 4 ? lo >>> 0 : lo & (size === 1 ? 0xff : 0xffff), acc);
+      this.i32[STATUS >> 2] = c.events !== 0 ? ST_EVENT : ST_OK;
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      this.i32[STATUS >> 2] = ST_FAULT;
+    }
+    return 0;
+  }
+
+  private cond(cc: number): number {
+    this.memoryToFlags();
+    return this.cpu.fl.cond(cc) ? 1 : 0;
+  }
+
+  private flagsToMemory(): void {
+    const f = this.cpu.fl, m = this.flagsI32;
+    m[OP] = f.op; m[SIZE] = f.size; m[A] = f.a; m[B] = f.b; m[R] = f.r;
+    m[AH] = f.ah; m[BH] = f.bh; m[RH] = f.rh; m[CIN] = f.cin; m[BITS] = f.bits;
+  }
+
+  private memoryToFlags(): void {
+    const f = this.cpu.fl, m = this.flagsI32, u = this.flagsU32;
+    f.op = m[OP]; f.size = m[SIZE]; f.a = u[A]; f.b = u[B]; f.r = u[R];
+    f.ah = u[AH]; f.bh = u[BH]; f.rh = u[RH]; f.cin = m[CIN]; f.bits = m[BITS];
+  }
+}
+
+/** Byte offset of each instruction from the block start, and the end (count + 1 entries). */
+function offsetsOf(block: Block): number[] {
+  if (block.offsets === undefined) {
+    const o = [0];
+    for (const ins of block.insns) o.push(o[o.length - 1] + ins.len);
+    block.offsets = o;
+  }
+  return block.offsets;
+}
+
+/** UNIMACHINE_JIT: unset or `off` for the interpreter alone, else the compile threshold (0 = at once). */
+export function jitFromEnvironment(): false | { threshold: number } {
+  const v = typeof process === 'undefined' ? undefined : process.env.UNIMACHINE_JIT;
+  if (v === undefined || v === '' || v === 'off' || v === '0ff') return false;
+  const t = Number(v);
+  return Number.isInteger(t) && t >= 0 ? { threshold: t } : false;
+}
