@@ -15,8 +15,17 @@ import { newcArchive, S_IFCHR, S_IFDIR, S_IFLNK, S_IFREG, type CpioEntry } from 
 
 export const LINUX_BUILD_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/linux');
 
-/** The kernel command line both machines boot with: serial console, PIC and PIT only, no ACPI. */
-export const LINUX_APPEND = 'console=ttyS0 earlyprintk=serial,ttyS0 noapic nolapic acpi=off nokaslr panic=-1 tsc=reliable';
+/**
+ * The kernel command line both machines boot with (ACPI, local APIC and I/O APIC all on):
+ * - console=ttyS0: the console is COM1, where the tests read and type;
+ * - earlyprintk=serial,ttyS0: messages before the 8250 driver starts (ACPI table parsing, APIC and
+ *   timer setup, early panics) reach COM1 too;
+ * - nokaslr: the kernel runs at the addresses QEMU's /proc/kallsyms shows, so a RIP seen on
+ *   Unimachine (traces, boot-probe, restore-probe's boot_command_line patch) can be looked up;
+ * - panic=-1: a panic reboots at once, which ends the run on both machines (QEMU -no-reboot,
+ *   Unimachine's pc-reset) instead of hanging until a timeout.
+ */
+export const LINUX_APPEND = 'console=ttyS0 earlyprintk=serial,ttyS0 nokaslr panic=-1';
 
 /** What /init prints just before starting the shell. */
 export const INIT_READY_LINE = 'unimachine-init: shell on console';

@@ -1,9 +1,9 @@
-import type { IrqLine, IrqProvider } from '@unimachine/core';
+import { StateReader, type IrqLine, type IrqProvider } from '@unimachine/core';
 import { IOAPIC_PINS } from './registers.js';
 
 /** ISA IRQs 0..15 (what the 8259 pair sees). */
 export const ISA_IRQS = 16;
-/** QEMU's PC routes PCI PIRQA..D to I/O APIC pins 16..19 (and, through PIIX's PIRQRC registers, to the 8259). */
+/** The first I/O APIC pin above the ISA IRQs (QEMU's q35 routes PIRQE..H there; its i440FX PC routes PIRQA..D to ISA IRQs 10/11 through PIIX's PIRQRC registers). */
 export const PIRQ_FIRST_GSI = 16;
 
 /**
@@ -35,8 +35,10 @@ export class FanOutIrqLine implements IrqLine {
 /**
  * The PC's interrupt wiring as QEMU's `-machine pc` has it: line n < 16 is ISA IRQ n, driving
  * the 8259 pair's input n and the I/O APIC pin isaIrqToGsi(n), so a guest can switch from the
- * 8259 to the I/O APIC without the devices knowing; lines 16..23 drive I/O APIC pins only
- * (PCI PIRQA..D are 16..19).
+ * 8259 to the I/O APIC without the devices knowing; lines 16..23 drive I/O APIC pins only.
+ * On QEMU's i440FX PC, PCI PIRQA..D reach ISA IRQs 10, 10, 11, 11 (SeaBIOS's PIRQRC setting), so
+ * a pci-host wires them to lines 10 and 11 (machines/linux.yaml); pins 16..23 are for devices wired
+ * to the I/O APIC alone (q35 puts PIRQE..H there).
  */
 export class PcIrqRouter implements IrqProvider {
   private readonly lines: IrqLine[] = [];
@@ -52,8 +54,17 @@ export class PcIrqRouter implements IrqProvider {
     }
   }
 
-  /** Wires have no state of their own. */
+  /** Wires have no state of their own: the controllers keep their inputs' levels. */
   reset(): void {}
+
+  /** Nothing to save (the levels live in the 8259 and the I/O APIC), but a machine with it can be snapshotted. */
+  snapshot(): { version: 1 } {
+    return { version: 1 };
+  }
+
+  restore(state: unknown): void {
+    StateReader.open('pc-irq', state, 1);
+  }
 
   line(n: number): IrqLine {
     if (!Number.isInteger(n) || n < 0 || n >= this.lines.length) throw new RangeError(`pc-irq has lines 0..${this.lines.length - 1}, not ${n}`);

@@ -4,6 +4,10 @@ const KBC_STATUS_OBF = 0x01;
 const KBC_STATUS_SYSTEM = 0x04; // set after a successful self-test (POST)
 const KBC_STATUS_COMMAND = 0x08; // last write went to 0x64
 const KBC_STATUS_UNLOCKED = 0x10;
+const KBC_STATUS_AUX_DATA = 0x20; // the byte in the output buffer came from the auxiliary (mouse) side
+/** Command byte bits the enable/disable commands change. */
+const KBC_CTR_KBD_DISABLED = 0x10;
+const KBC_CTR_AUX_DISABLED = 0x20;
 
 export const PC_RESET_STATE_VERSION = 1;
 
@@ -18,6 +22,8 @@ export interface PcResetState {
   kbcOutput: number | null;
   kbcLastOutput: number;
   kbcCommandByte: number;
+  /** Added later within version 1: absent means false. */
+  kbcOutputAux?: boolean;
 }
 
 /**
@@ -27,7 +33,10 @@ export interface PcResetState {
  * - 0x92, System Control Port A: bit 0 rising is a fast reset, bit 1 is the A20 gate;
  * - the 8042 keyboard controller at 0x60/0x64, only as far as resets and A20 go: the pulse
  *   commands 0xF0-0xFE (0xFE pulses the reset line), the output port (0xD0/0xD1), the command
- *   byte and self-test. Its input buffer always reads empty, so polling loops finish.
+ *   byte, self-test, the interface tests and loopbacks (0xA9, 0xAB, 0xD2, 0xD3) and the port
+ *   enable/disable commands, so that a driver probing it (Linux's i8042) gets an answer to every
+ *   command instead of spinning on a timeout. No keyboard or mouse is attached and no IRQ is
+ *   raised. Its input buffer always reads empty, so polling loops finish.
  * A20 is only recorded: guest memory is never wrapped at 1 MiB.
  */
 export class PcReset implements Device, PortHandler {
@@ -40,6 +49,8 @@ export class PcReset implements Device, PortHandler {
   private kbcOutput: number | undefined;
   private kbcLastOutput = 0;
   private kbcCommandByte = 0x45;
+  /** The output buffer's byte is auxiliary-port data (status bit 5). */
+  private kbcOutputAux = false;
 
   constructor(private readonly machine: MachineControl) {}
 
@@ -51,6 +62,7 @@ export class PcReset implements Device, PortHandler {
     this.kbcPending = undefined;
     this.kbcOutput = undefined;
     this.kbcCommandByte = 0x45;
+    this.kbcOutputAux = false;
   }
 
   snapshot(): PcResetState {
@@ -58,7 +70,7 @@ export class PcReset implements Device, PortHandler {
       version: PC_RESET_STATE_VERSION,
       cf9: this.cf9, fastResetBit: this.fastResetBit, a20: this.a20, kbcStatusCommand: this.kbcStatusCommand,
       kbcPending: this.kbcPending ?? null, kbcOutput: this.kbcOutput ?? null, kbcLastOutput: this.kbcLastOutput,
-      kbcCommandByte: this.kbcCommandByte,
+      kbcCommandByte: this.kbcCommandByte, kbcOutputAux: this.kbcOutputAux,
     };
   }
 
@@ -74,6 +86,7 @@ export class PcReset implements Device, PortHandler {
       kbcOutput: r.intOrNull('kbcOutput', 0, 0xff),
       kbcLastOutput: r.uint('kbcLastOutput', 8),
       kbcCommandByte: r.uint('kbcCommandByte', 8),
+      kbcOutputAux: r.has('kbcOutputAux') ? r.bool('kbcOutputAux') : false,
     };
     this.cf9 = s.cf9;
     this.fastResetBit = s.fastResetBit;
@@ -83,6 +96,7 @@ export class PcReset implements Device, PortHandler {
     this.kbcOutput = s.kbcOutput ?? undefined;
     this.kbcLastOutput = s.kbcLastOutput;
     this.kbcCommandByte = s.kbcCommandByte;
+    this.kbcOutputAux = s.kbcOutputAux ?? false;
   }
 
   read(port: number, _size: AccessSize): number {
@@ -93,7 +107,7 @@ export class PcReset implements Device, PortHandler {
         return (this.a20 ? 0x02 : 0) | (this.fastResetBit ? 0x01 : 0);
       case 0x64:
         return (
-          (this.kbcOutput !== undefined ? KBC_STATUS_OBF : 0) |
+          (this.kbcOutput !== undefined ? KBC_STATUS_OBF | (this.kbcOutputAux ? KBC_STATUS_AUX_DATA : 0) : 0) |
           KBC_STATUS_SYSTEM |
           (this.kbcStatusCommand ? KBC_STATUS_COMMAND : 0) |
           KBC_STATUS_UNLOCKED
@@ -134,6 +148,12 @@ export class PcReset implements Device, PortHandler {
     }
   }
 
+  /** A byte for the guest to read at 0x60, from the keyboard side or the auxiliary side. */
+  private kbcAnswer(value: number, aux = false): void {
+    this.kbcOutput = value;
+    this.kbcOutputAux = aux;
+  }
+
   private kbcCommand(cmd: number): void {
     this.kbcPending = undefined;
     if (cmd >= 0xf0) {
@@ -143,26 +163,36 @@ export class PcReset implements Device, PortHandler {
     }
     switch (cmd) {
       case 0x20: // read command byte
-        this.kbcOutput = this.kbcCommandByte;
+        this.kbcAnswer(this.kbcCommandByte);
         break;
       case 0x60: // write command byte (next data byte)
       case 0xd1: // write output port (next data byte)
+      case 0xd2: // keyboard loopback: the next data byte comes back as keyboard data
+      case 0xd3: // auxiliary loopback: the next data byte comes back as auxiliary data
+      case 0xd4: // the next data byte goes to the auxiliary device (none attached: dropped)
         this.kbcPending = cmd;
         break;
-      case 0xaa: // self-test: passed
-        this.kbcOutput = 0x55;
+      case 0xa7: // disable the auxiliary port
+        this.kbcCommandByte |= KBC_CTR_AUX_DISABLED;
         break;
+      case 0xa8: // enable the auxiliary port
+        this.kbcCommandByte &= ~KBC_CTR_AUX_DISABLED;
+        break;
+      case 0xa9: // auxiliary interface test: no error (the clock and data lines are fine, nothing is plugged in)
       case 0xab: // keyboard interface test: no error
-        this.kbcOutput = 0x00;
+        this.kbcAnswer(0x00);
+        break;
+      case 0xaa: // self-test: passed
+        this.kbcAnswer(0x55);
         break;
       case 0xad:
-        this.kbcCommandByte |= 0x10;
+        this.kbcCommandByte |= KBC_CTR_KBD_DISABLED;
         break;
       case 0xae:
-        this.kbcCommandByte &= ~0x10;
+        this.kbcCommandByte &= ~KBC_CTR_KBD_DISABLED;
         break;
       case 0xd0: // read output port: reset line inactive (bit 0 high), A20 in bit 1
-        this.kbcOutput = 0x01 | (this.a20 ? 0x02 : 0);
+        this.kbcAnswer(0x01 | (this.a20 ? 0x02 : 0));
         break;
       case 0xdd:
         this.a20 = false;
@@ -183,6 +213,8 @@ export class PcReset implements Device, PortHandler {
     } else if (pending === 0xd1) {
       this.a20 = (value & 0x02) !== 0;
       if (!(value & 0x01)) this.machine.reset('keyboard controller output port');
+    } else if (pending === 0xd2 || pending === 0xd3) {
+      this.kbcAnswer(value, pending === 0xd3);
     }
     // Otherwise a byte for a keyboard that is not there: dropped.
   }
