@@ -1,9 +1,11 @@
 /**
- * bench:cpu: instructions per second of the interpreter on a fixed guest workload.
+ * bench:cpu: instructions per second of our CPU (interpreter, and with the WebAssembly tier) on a
+ * fixed guest workload, side by side with QEMU TCG and v86.
  *
  *   node --conditions=source --import tsx bench/cpu/run.ts [--rounds 2] [--runs 3]
  *        [--variants 32,64,64sse] [--skip-kernels] [--skip-qemu] [--skip-peers] [--profile] [--strict]
  *        [--peer-pairs 3] [--qemu-rounds 20,200] [--v86-rounds 20,150]
+ *        [--skip-jit] [--jit-rounds 40] [--jit-threshold 50]
  *
  * Builds bench/build (make), computes the reference output natively, checks it against
  * QEMU running the same kernels, then runs each kernel on the bare CPU (see
@@ -12,7 +14,8 @@
  * timed runs (results/profiles/<variant>.cpuprofile) and prints the top functions by self time.
  * Then the same images run on QEMU TCG (every variant) and v86 (32-bit) at two sizes, n=small and
  * n=large, so their start-up cancels out (lib/peer-speed.ts); their instruction counts are our
- * interpreter's for the same image.
+ * interpreter's for the same image. The WebAssembly tier runs each image for --jit-rounds rounds
+ * (long enough that compiling is a small part), compiling a block after --jit-threshold runs.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,7 +85,66 @@ interface VariantResult {
   qemuSpeed?: PeerSpeed;
   /** v86 on the same image (32-bit only). */
   v86Speed?: PeerSpeed;
+  /** Our CPU with the WebAssembly tier on, on a longer run (undefined: not measured). */
+  jit?: JitResult;
   kernels: KernelFigure[];
+}
+
+interface JitOptions {
+  rounds: number;
+  threshold: number;
+  runs: number;
+}
+
+interface JitResult {
+  rounds: number;
+  threshold: number;
+  ok: boolean;
+  reason?: string;
+  runs: RunFigure[];
+  medianCpuMips?: number;
+  minCpuMips?: number;
+  maxCpuMips?: number;
+  medianMips?: number;
+  /** Regions compiled and the host milliseconds compiling took (the median run's). */
+  compiled?: number;
+  compileMs?: number;
+}
+
+/**
+ * The same image with the WebAssembly tier on (packages/cpu-x86/src/jit), `rounds` rounds so
+ * compiling is a small part of the run; the output must still be the native build's.
+ */
+function benchJit(key: VariantKey, o: JitOptions): JitResult {
+  const v = VARIANTS[key];
+  const append = `n=${o.rounds}`;
+  const expected = nativeOutput(append);
+  const result: JitResult = { rounds: o.rounds, threshold: o.threshold, ok: false, runs: [] };
+  const stats: { compiled: number; compileMs: number }[] = [];
+  for (let i = 0; i <= o.runs; i++) {
+    const r = runDirect(v.elf, { append, maxInstructions: 100_000_000 * o.rounds, jit: { threshold: o.threshold } });
+    const problem = problemOf(r, expected);
+    if (problem) {
+      result.reason = problem;
+      log(`${v.name} + WebAssembly tier: failed: ${problem}`);
+      return result;
+    }
+    if (i === 0) continue; // warm-up
+    const fig = figure(r);
+    result.runs.push(fig);
+    stats.push({ compiled: r.jit?.compiled ?? 0, compileMs: r.jit?.compileMs ?? 0 });
+    log(`${v.name} + WebAssembly tier: run ${i}/${o.runs}: ${fig.instructions} instructions, ${fig.cpuMips.toFixed(1)} MIPS per CPU second, ${r.jit?.compiled} regions compiled in ${r.jit?.compileMs.toFixed(0)} ms`);
+  }
+  const cpu = result.runs.map((r) => r.cpuMips);
+  result.ok = true;
+  result.medianCpuMips = median(cpu);
+  result.minCpuMips = Math.min(...cpu);
+  result.maxCpuMips = max(cpu);
+  result.medianMips = median(result.runs.map((r) => r.mips));
+  const mid = stats.map((s, i) => ({ s, m: cpu[i] })).sort((a, b) => a.m - b.m)[Math.floor(stats.length / 2)].s;
+  result.compiled = mid.compiled;
+  result.compileMs = Math.round(mid.compileMs);
+  return result;
 }
 
 interface CpuBenchRecord {
@@ -107,6 +169,8 @@ interface HistoryEntry {
   /** Median MIPS per CPU second of QEMU TCG and v86 per variant (start-up subtracted); null when failed. */
   qemuCpuMips?: Partial<Record<VariantKey, number | null>>;
   v86CpuMips?: Partial<Record<VariantKey, number | null>>;
+  /** Median MIPS per CPU second with the WebAssembly tier on. */
+  jitCpuMips?: Partial<Record<VariantKey, number | null>>;
 }
 
 interface CpuBenchFile {
@@ -132,6 +196,9 @@ async function main(): Promise<void> {
       'qemu-rounds': { type: 'string', default: '20,200' },
       'v86-rounds': { type: 'string', default: '20,150' },
       profile: { type: 'boolean', default: false },
+      'skip-jit': { type: 'boolean', default: false },
+      'jit-rounds': { type: 'string', default: '40' },
+      'jit-threshold': { type: 'string', default: '50' },
       strict: { type: 'boolean', default: false },
     },
   });
@@ -166,7 +233,14 @@ async function main(): Promise<void> {
         v86: roundPair(values['v86-rounds'], 'v86-rounds'),
       };
   const results: VariantResult[] = [];
-  for (const key of variants) results.push(await benchVariant(key, rounds, runs, expected, !values['skip-qemu'], !values['skip-kernels'], loadProblem, values.profile));
+  const jit: JitOptions | undefined = values['skip-jit']
+    ? undefined
+    : { rounds: positiveInt(values['jit-rounds'], 'jit-rounds'), threshold: Number(values['jit-threshold']), runs };
+  for (const key of variants) {
+    const result = await benchVariant(key, rounds, runs, expected, !values['skip-qemu'], !values['skip-kernels'], loadProblem, values.profile);
+    if (jit && result.ok) result.jit = benchJit(key, jit);
+    results.push(result);
+  }
   // The other emulators after all interpreter runs, so their child processes never share the host with them.
   if (peers) for (const r of results) await benchPeers(r, peers);
 
@@ -201,7 +275,7 @@ async function benchVariant(
   // A run that retires far more instructions than the workload has (about 8 million per
   // round) is a guest gone astray: stop it rather than wait.
   const maxInstructions = 100_000_000 * rounds;
-  const run = (a: string) => runDirect(v.elf, { append: a, maxInstructions });
+  const run = (a: string) => runDirect(v.elf, { append: a, maxInstructions, jit: false });
 
   // Warm-up: let V8 compile the interpreter's hot paths before anything is timed.
   const warm = run(append);
@@ -338,14 +412,16 @@ function save(record: CpuBenchRecord): void {
   const cpuMips: NonNullable<HistoryEntry['cpuMips']> = {};
   const qemuCpuMips: NonNullable<HistoryEntry['qemuCpuMips']> = {};
   const v86CpuMips: NonNullable<HistoryEntry['v86CpuMips']> = {};
+  const jitCpuMips: NonNullable<HistoryEntry['jitCpuMips']> = {};
   const peer = (s: PeerSpeed | undefined) => (s === undefined ? undefined : s.ok ? Math.round(s.medianCpuMips!) : null);
   for (const v of record.variants) {
     mips[v.variant] = v.ok ? round2(v.medianMips!) : null;
     cpuMips[v.variant] = v.ok ? round2(v.medianCpuMips!) : null;
     if (v.qemuSpeed) qemuCpuMips[v.variant] = peer(v.qemuSpeed);
     if (v.v86Speed) v86CpuMips[v.variant] = peer(v.v86Speed);
+    if (v.jit) jitCpuMips[v.variant] = v.jit.ok ? Math.round(v.jit.medianCpuMips!) : null;
   }
-  history.push({ commit: commitLabel(record.provenance), date: record.provenance.date, rounds: record.rounds, mips, cpuMips, qemuCpuMips, v86CpuMips });
+  history.push({ commit: commitLabel(record.provenance), date: record.provenance.date, rounds: record.rounds, mips, cpuMips, qemuCpuMips, v86CpuMips, jitCpuMips });
   history = history.slice(-HISTORY_LIMIT);
   const file: CpuBenchFile = { latest: record, history };
   writeFileSync(jsonPath, JSON.stringify(file, null, 2) + '\n');
@@ -377,14 +453,16 @@ function sideBySideTable(r: CpuBenchRecord): string {
   };
   const sizes = (s: PeerSpeed | undefined) => (s ? `n=${s.nSmall} / n=${s.nLarge}` : '-');
   const lines = [
-    '| guest | instructions per round (our count) | Unimachine per CPU s | QEMU TCG per CPU s | QEMU by wall clock | QEMU sizes | v86 per CPU s | v86 by wall clock | v86 sizes |',
-    '|---|---:|---:|---:|---:|---|---:|---:|---|',
+    '| guest | instructions per round (our count) | Unimachine per CPU s | Unimachine + WebAssembly tier per CPU s | QEMU TCG per CPU s | QEMU by wall clock | QEMU sizes | v86 per CPU s | v86 by wall clock | v86 sizes |',
+    '|---|---:|---:|---:|---:|---:|---|---:|---:|---|',
   ];
   for (const v of r.variants) {
     const um = v.ok ? range(v.medianCpuMips, v.minCpuMips, v.maxCpuMips) : 'failed';
+    const j = v.jit;
+    const tier = !j ? 'not run' : !j.ok ? `failed: ${cell(j.reason ?? '')}` : `${range(j.medianCpuMips, j.minCpuMips, j.maxCpuMips)} (n=${j.rounds}, threshold ${j.threshold}, ${j.compiled} regions in ${j.compileMs} ms)`;
     const v86 = v.variant === '32' ? [peer(v.v86Speed, 'cpu'), peer(v.v86Speed, 'wall'), sizes(v.v86Speed)] : ['n/a (32-bit only)', '-', '-'];
     lines.push(
-      `| ${v.name} | ${v.instructionsPerRound === undefined ? '-' : Math.round(v.instructionsPerRound)} | ${um} | ${peer(v.qemuSpeed, 'cpu')} | ${peer(v.qemuSpeed, 'wall')} | ${sizes(v.qemuSpeed)} | ${v86.join(' | ')} |`,
+      `| ${v.name} | ${v.instructionsPerRound === undefined ? '-' : Math.round(v.instructionsPerRound)} | ${um} | ${tier} | ${peer(v.qemuSpeed, 'cpu')} | ${peer(v.qemuSpeed, 'wall')} | ${sizes(v.qemuSpeed)} | ${v86.join(' | ')} |`,
     );
   }
   return lines.join('\n');
@@ -414,17 +492,17 @@ function markdown(f: CpuBenchFile): string {
   const variantKeys = Object.keys(VARIANTS) as VariantKey[];
   const show = (x: number | null | undefined) => (x === undefined ? '-' : x === null ? 'failed' : String(x));
   const history = [
-    `| date (UTC) | commit | rounds | ${variantKeys.map((k) => `${VARIANTS[k].name} MIPS | per CPU s`).join(' | ')} | QEMU per CPU s (${variantKeys.join('/')}) | v86 per CPU s (32) |`,
-    `|---|---|---:|${variantKeys.map(() => '---:|---:').join('|')}|---:|---:|`,
+    `| date (UTC) | commit | rounds | ${variantKeys.map((k) => `${VARIANTS[k].name} MIPS | per CPU s`).join(' | ')} | WebAssembly tier per CPU s (${variantKeys.join('/')}) | QEMU per CPU s (${variantKeys.join('/')}) | v86 per CPU s (32) |`,
+    `|---|---|---:|${variantKeys.map(() => '---:|---:').join('|')}|---:|---:|---:|`,
     ...[...f.history]
       .reverse()
       .map(
         (h) =>
-          `| ${h.date.slice(0, 16).replace('T', ' ')} | ${h.commit} | ${h.rounds} | ${variantKeys.map((k) => `${show(h.mips[k])} | ${show(h.cpuMips?.[k])}`).join(' | ')} | ${h.qemuCpuMips ? variantKeys.map((k) => show(h.qemuCpuMips?.[k])).join(' / ') : '-'} | ${show(h.v86CpuMips?.['32'])} |`,
+          `| ${h.date.slice(0, 16).replace('T', ' ')} | ${h.commit} | ${h.rounds} | ${variantKeys.map((k) => `${show(h.mips[k])} | ${show(h.cpuMips?.[k])}`).join(' | ')} | ${h.jitCpuMips ? variantKeys.map((k) => show(h.jitCpuMips?.[k])).join(' / ') : '-'} | ${h.qemuCpuMips ? variantKeys.map((k) => show(h.qemuCpuMips?.[k])).join(' / ') : '-'} | ${show(h.v86CpuMips?.['32'])} |`,
       ),
   ];
   return [
-    '# bench:cpu: interpreter speed',
+    '# bench:cpu: CPU speed (interpreter, WebAssembly tier, QEMU TCG, v86)',
     '',
     `Latest: commit ${commitLabel(p)}, ${p.date}, ${describeHost(p)}.`,
     `Workload: bench/cpu (crc32, sort, sieve, memcpy, div), \`n=${r.rounds}\`, reference checksum ${r.referenceChecksum} (native build).`,

@@ -18,8 +18,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface TierRun { bytes: number[]; instructions: number[]; guestNs: number; end: string }
 
-/** One deterministic boot of `c` with the tier set by UNIMACHINE_JIT (read when the CPUs are made). */
-async function boot(c: GuestCase, jit: string | undefined, label: string): Promise<TierRun> {
+/** One deterministic boot of `c` with the tier set by UNIMACHINE_JIT (`off` or a threshold; read when the CPUs are made). */
+async function boot(c: GuestCase, jit: string, label: string): Promise<TierRun> {
   const diskPaths = c.disks.map((d, i) => {
     const path = join(dir, `${c.name}-${label}-${i}.img`);
     createDiskImage(d, path);
@@ -29,8 +29,7 @@ async function boot(c: GuestCase, jit: string | undefined, label: string): Promi
   if (c.cpus !== undefined) set.cpus = c.cpus;
   for (const [id, entry] of Object.entries(unimachineHardware(c, diskPaths))) set[`devices.${id}`] = entry;
   const saved = process.env.UNIMACHINE_JIT;
-  if (jit === undefined) delete process.env.UNIMACHINE_JIT;
-  else process.env.UNIMACHINE_JIT = jit;
+  process.env.UNIMACHINE_JIT = jit;
   let m;
   try {
     m = await createMachine(unimachineMachineFile(c), { set, kernel: c.elfPath, append: c.append });
@@ -57,7 +56,7 @@ const cases = loadGuestCases().filter((c) => !c.net);
 describe('the WebAssembly tier retires exactly what the interpreter retires', () => {
   for (const c of cases) {
     it(`${c.name}: same console bytes, instruction counts and virtual time with the tier on`, async () => {
-      const off = await boot(c, undefined, 'off');
+      const off = await boot(c, 'off', 'off');
       const on = await boot(c, '0', 'on');
       expect(on.end).toBe(off.end);
       expect(Buffer.from(on.bytes).toString('latin1')).toBe(Buffer.from(off.bytes).toString('latin1'));

@@ -1,5 +1,6 @@
 // Differential fuzzing of the interpreter against the host CPU (see test/conformance/README.md).
-//   node --conditions=source --import tsx packages/cpu-x86/scripts/fuzz-cpu.ts --cases 100000 --seed 7 [--family alu] [--bits 32|16]
+//   node --conditions=source --import tsx packages/cpu-x86/scripts/fuzz-cpu.ts --cases 100000 --seed 7 [--family alu] [--bits 32|16] [--jit]
+// --jit runs every case through the WebAssembly tier (every block compiled at once, UNIMACHINE_JIT=0).
 // Prints a summary per family and a reproducer (bytes, disassembly, initial state, both results, the
 // differences) for each mismatch, up to --max-repro. Exits 1 when any implemented instruction disagrees.
 import { Command } from 'commander';
@@ -17,8 +18,12 @@ const opts = new Command()
   .option('--family <name>', `one family: ${FAMILIES.map((f) => f.name).join(', ')}`)
   .option('--max-repro <n>', 'reproducers to print per family', '10')
   .option('--bits <n>', '64 (long mode, on the host CPU), 32 or 16 (protected mode at CPL 3, on QEMU)', '64')
+  .option('--jit', 'run the cases through the WebAssembly tier (every block compiled at once)')
   .parse()
-  .opts<{ cases: string; seed: string; family?: string; maxRepro: string; bits: string }>();
+  .opts<{ cases: string; seed: string; family?: string; maxRepro: string; bits: string; jit?: boolean }>();
+
+// The CPU reads UNIMACHINE_JIT when it is made: every case's CPU gets the tier.
+if (opts.jit) process.env.UNIMACHINE_JIT = '0';
 
 const bits: 16 | 32 | 64 = opts.bits === '32' ? 32 : opts.bits === '16' ? 16 : 64;
 const unavailable = bits !== 64 ? qemuUnavailableReason() : nativeUnavailableReason(); // 32- and 16-bit cases run on QEMU

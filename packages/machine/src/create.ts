@@ -8,6 +8,7 @@ import { createTracer, HostEvents } from './host-events.js';
 import { installTraceHooks } from './trace-hooks.js';
 import type { ConsoleMode } from './console.js';
 import { MachineConfigError } from './errors.js';
+import { DEFAULT_JIT_THRESHOLD } from './machine-schema.js';
 import { KernelLoadError } from './loader/multiboot.js';
 import { loadBootableKernel } from './loader/kernel.js';
 import { readInitrd } from './loader/initrd-file.js';
@@ -40,6 +41,8 @@ export interface CpuServices {
   count: number;
   /** CPU 0, when building another CPU: the default factory shares its decoded-code cache. */
   first?: Cpu;
+  /** The WebAssembly tier (machineJit): off, or the compile threshold. */
+  jit: false | { threshold: number };
 }
 
 export interface CreateMachineOptions {
@@ -176,7 +179,9 @@ export async function createMachine(input: MachineSourceInput | MachineSnapshot,
     for (let index = 0; index < count; index++) {
       const apic = apics ? (apics.apics[index] as unknown as MachineLocalApic) : built.apic;
       const interrupts = apics ? apics.apics[index].interruptSource : built.interrupts;
-      const services: CpuServices = { memory, ports, interrupts, clock, model: config.yaml.cpu?.model ?? 'westmere', apic, index, count, first: cpus[0] };
+      const services: CpuServices = {
+        memory, ports, interrupts, clock, model: config.yaml.cpu?.model ?? 'westmere', apic, index, count, first: cpus[0], jit: machineJit(config.yaml.cpu?.jit),
+      };
       const cpu = opts.cpu ? opts.cpu(services) : await defaultCpu(services);
       connectApicProcessor(apic, cpu);
       cpus.push(cpu);
@@ -314,5 +319,19 @@ async function defaultCpu(s: CpuServices): Promise<Cpu> {
   return new X86Cpu({
     memory: s.memory, ports: s.ports, interrupts: s.interrupts, clock: s.clock, model: s.model, apic: s.apic, tscHz: s.apic?.tscHz,
     packageCpus: s.count, waitForSipi: s.index > 0, decodeCache: (s.first as { decodeCache?: unknown } | undefined)?.decodeCache,
+    jit: s.jit,
   });
+}
+
+/**
+ * The WebAssembly tier for the machine's CPUs: `cpu.jit` from the YAML, else UNIMACHINE_JIT (`off`
+ * or a threshold), else on at DEFAULT_JIT_THRESHOLD.
+ */
+export function machineJit(yaml: 'off' | number | undefined): false | { threshold: number } {
+  if (yaml === 'off') return false;
+  if (yaml !== undefined) return { threshold: yaml };
+  const env = process.env.UNIMACHINE_JIT;
+  if (env === undefined || env === '') return { threshold: DEFAULT_JIT_THRESHOLD };
+  const t = Number(env);
+  return env !== 'off' && Number.isInteger(t) && t >= 0 ? { threshold: t } : false;
 }

@@ -2,6 +2,8 @@ import { ByteSize, Type, type Static, type TSchema } from '@unimachine/core';
 import type { DevicePlugin } from '@unimachine/core';
 import { RtcBaseSchema } from '@unimachine/chipset';
 
+/** Runs of a block before the WebAssembly tier compiles it, unless `cpu.jit` or UNIMACHINE_JIT says otherwise. */
+export const DEFAULT_JIT_THRESHOLD = 50;
 /** The most processors a machine may have (`cpus:`). */
 export const MAX_CPUS = 16;
 
@@ -46,6 +48,14 @@ export const MachineSchema = Type.Object(
               description:
                 'CPUID profile: westmere (default, as QEMU -cpu Westmere), qemu64 (QEMU\'s default CPU), or max ' +
                 '(westmere plus everything the interpreter implements: MOVBE, LZCNT, BMI1, BMI2, RDRAND, RDSEED)',
+            }),
+          ),
+          jit: Type.Optional(
+            Type.Union([Type.Literal('off'), Type.Integer({ minimum: 0 })], {
+              description:
+                'the WebAssembly tier: compile a block of guest code to WebAssembly after it ran this many times in the ' +
+                `interpreter (0: at once; default ${DEFAULT_JIT_THRESHOLD}, or the UNIMACHINE_JIT environment variable), or off ` +
+                'for the interpreter alone. Either way the machine retires the same instructions and prints the same bytes',
             }),
           ),
         },

@@ -57,6 +57,10 @@ const P_N = 0, P_RIP = 1;
 
 /** What the last flag-setting instruction inside the block left in the flag locals (not yet stored). */
 interface Pending { op: number; size: number }
+/** Gen.pending at a block's start: known at run time only (the `kind` local). */
+const DYNAMIC = 'dynamic';
+/** A producer as the `kind` value flush() takes: op * 16 + size (never 0). */
+const kindOf = (p: Pending): number => p.op * 16 + p.size;
 
 class Gen {
   readonly f = new FunctionBody(BLOCK_TYPE);
@@ -80,12 +84,21 @@ class Gen {
   /** Instructions retired in the region's earlier blocks this call, and the block to run next. */
   readonly done = this.f.local(I32);
   readonly cur = this.f.local(I32);
+  /** Instructions the budget still allows at the current block's start. */
+  readonly left = this.f.local(I32);
+  /** The flags producer at a block's start (see `pending`): 0 at the region's entry. */
+  readonly kind = this.f.local(I32);
   /** What exitAt hands the shared exit: instructions retired in this block, rip offset from the entry. */
   readonly exitRetired = this.f.local(I32);
   readonly exitRip = this.f.local(F64);
   /** The instruction being emitted took a slow memory path that may report an event. */
   slowPath = false;
-  pending: Pending | undefined;
+  /**
+   * Where the flags are: a producer in the flag locals (known here), `undefined` (the record in
+   * memory), or DYNAMIC at a block's start: the `kind` local says (0: memory; else the producer's
+   * kind, its values in the flag locals), so a branch between region blocks needs no write-back.
+   */
+  pending: Pending | undefined | typeof DYNAMIC;
   /** Index of the instruction being emitted and byte offsets of each instruction from the block start. */
   k = 0;
   offsets: number[] = [];
@@ -160,7 +173,9 @@ class Gen {
   flush(): void {
     const p = this.pending;
     if (p === undefined) return;
-    this.f.i32(p.op * 16 + p.size).get(this.fa).get(this.fb).get(this.fr).call(FLUSH);
+    if (p === DYNAMIC) this.f.get(this.kind);
+    else this.f.i32(kindOf(p));
+    this.f.get(this.fa).get(this.fb).get(this.fr).call(FLUSH);
   }
 
   /** Load the flags record the interpreter wrote for a `p`-kind operation back into the flag locals. */
@@ -213,7 +228,9 @@ class Gen {
     const j = this.blockAt.get(targetDelta);
     if (j === undefined) return false;
     const f = this.f;
-    this.flush();
+    // The target starts DYNAMIC: say in `kind` where the flags are.
+    const p = this.pending;
+    if (p !== DYNAMIC) f.i32(p === undefined ? 0 : kindOf(p)).set(this.kind);
     f.get(this.done).i32(retired).op(Op.i32Add).set(this.done);
     f.i32(j).set(this.cur).brTo(this.top);
     return true;
@@ -428,7 +445,7 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
   f.get(g.cur).brTable(region.map((_, i) => i), region.length - 1);
   for (const r of region) {
     f.end();
-    g.pending = undefined;
+    g.pending = DYNAMIC;
     g.delta = r.delta;
     g.offsets = r.offsets;
     emitBlock(g, r.block);
@@ -442,10 +459,11 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
   return [f, flushFunction(env.base)];
 }
 
-/** flush(kind = op*16 + size, a, b, r): write a pending ALU result into the flags record. */
+/** flush(kind = op*16 + size, a, b, r): write a pending ALU result into the flags record (kind 0: none). */
 function flushFunction(base: number): FunctionBody {
   const f = new FunctionBody(FLUSH_TYPE);
   const KIND = 0, FA = 1, FB = 2, FR = 3;
+  f.get(KIND).op(Op.i32Eqz).if().op(Op.return).end();
   const lo = (l: number, at: number): void => { f.i32(0).get(l).op(Op.i32WrapI64).mem(Op.i32Store, base + at, 2); };
   const hi = (l: number, at: number): void => { f.i32(0).get(l).i64(32).op(Op.i64ShrU).op(Op.i32WrapI64).mem(Op.i32Store, base + at, 2); };
   f.i32(0).get(KIND).i32(4).op(Op.i32ShrU).mem(Op.i32Store, base + F_OP, 2);
@@ -468,10 +486,11 @@ function emitBlock(g: Gen, block: Block): void {
   const f = g.f;
   const offsets = g.offsets;
   let lastInline = false;
+  // Budget: at most n instructions in all (`left` is what remains at the block's start).
+  f.get(P_N).get(g.done).op(Op.i32Sub).set(g.left);
   for (let k = 0; k < block.count; k++) {
     g.k = k;
-    // Budget: at most n instructions in all.
-    f.get(P_N).get(g.done).i32(k).op(Op.i32Add).op(Op.i32LeS).if();
+    f.get(g.left).i32(k).op(Op.i32LeS).if();
     g.exitAt(k, offsets[k]);
     f.end();
     const ins = block.insns[k];
@@ -932,8 +951,10 @@ function cond(g: Gen, cc: number): void {
   const f = g.f;
   const p = g.pending;
   const k = cc >> 1;
-  if (p === undefined || (k === 5)) {
+  if (p === undefined || p === DYNAMIC || k === 5) {
     g.flush();
+    // From here the record in memory is current (on this path, which is the instruction's only one).
+    if (p === DYNAMIC) { f.i32(0).set(g.kind); g.pending = undefined; }
     f.i32(cc).call(CC);
     return;
   }
