@@ -550,6 +550,9 @@ function emitInline(g: Gen, ins: Insn): boolean {
   if (op === 0xff && (ins.reg & 7) <= 1 && wide && !ins.isMem) return incDec(g, ins, ins.rm, (ins.reg & 7) === 1);
   if (op >= 0x40 && op <= 0x4f && g.mode !== 64 && size === 4) return incDec(g, ins, op & 7, op >= 0x48);
   if (op >= 0x190 && op <= 0x19f) return setcc(g, ins, fallback);
+  if ((op === 0xf7) && ((ins.reg & 7) === 2 || (ins.reg & 7) === 3) && wide) return negNot(g, ins, fallback);
+  if (op === 0x98 && wide) { g.setReg(0, size, () => { g.reg(0, size / 2); f.i64(64 - 4 * size).op(Op.i64Shl).i64(64 - 4 * size).op(Op.i64ShrS); }); return true; }
+  if (op === 0x99 && wide) { g.setReg(2, size, () => { g.reg(0, size); f.i64(64 - 8 * size).op(Op.i64Shl).i64(63).op(Op.i64ShrS); }); return true; }
   switch (op) {
     case 0x89: case 0x8b: case 0x88: case 0x8a: return mov(g, ins, fallback);
     case 0xc7: case 0xc6: return movImm(g, ins, fallback);
@@ -571,7 +574,10 @@ function emitInline(g: Gen, ins: Insn): boolean {
   }
   if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) return jcc(g, ins);
   if (op >= 0x140 && op <= 0x14f && wide) return cmov(g, ins, fallback);
-  if (g.mode === 64 && op >= 0x50 && op <= 0x57 && size === 8) return push(g, opReg, fallback);
+  if (g.mode === 64 && op >= 0x50 && op <= 0x57 && size === 8) return push(g, () => g.reg(opReg, 8), fallback);
+  if (g.mode === 64 && (op === 0x68 || op === 0x6a) && size === 8) return push(g, () => f.i64(ins.imm), fallback);
+  if (g.mode === 64 && op === 0xc9 && size === 8) return leave(g, fallback);
+  if (g.mode === 64 && op === 0xff && ((ins.reg & 7) === 2 || (ins.reg & 7) === 4) && size === 8) return indirect(g, ins, (ins.reg & 7) === 2, fallback);
   if (g.mode === 64 && op >= 0x58 && op <= 0x5f && size === 8) return pop(g, opReg, fallback);
   return false;
 }
@@ -797,9 +803,10 @@ function ret(g: Gen, fallback: () => void): boolean {
   return true;
 }
 
-function push(g: Gen, n: number, fallback: () => void): boolean {
+/** PUSH of the 64-bit value `value` pushes (a register, a sign-extended immediate). */
+function push(g: Gen, value: () => void, fallback: () => void): boolean {
   const f = g.f;
-  g.reg(n, 8); f.set(g.t);
+  value(); f.set(g.t);
   g.reg(4, 8); f.i64(8).op(Op.i64Sub).tee(g.lin);
   f.get(g.lin).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne).if();
   fallback();
@@ -943,6 +950,65 @@ function setcc(g: Gen, ins: Insn, fallback: () => void): boolean {
   }
   const [n, h] = g.byteReg(ins, ins.rm);
   g.setReg(n, 1, () => { cond(g, ins.op & 15); f.op(Op.i64ExtendI32U); }, h);
+  return true;
+}
+
+/** NOT (flags alone) and NEG (flags of 0 - x) of a 32/64-bit register or memory operand. */
+function negNot(g: Gen, ins: Insn, fallback: () => void): boolean {
+  const f = g.f;
+  const size = ins.size;
+  const neg = (ins.reg & 7) === 3;
+  if (ins.isMem) {
+    if (!g.address(ins, neg ? () => { fallback(); g.reload({ op: LF_SUB, size }); } : fallback)) return false;
+    g.load(size, g.u, true);
+  } else { g.reg(ins.rm, size); f.set(g.u); }
+  if (neg) f.i64(0).get(g.u).op(Op.i64Sub);
+  else f.get(g.u).i64(-1).op(Op.i64Xor);
+  mask(f, size);
+  f.set(g.v);
+  if (ins.isMem) g.store(size, g.v);
+  else g.setReg(ins.rm, size, () => { f.get(g.v); });
+  if (neg) {
+    f.i64(0).set(g.fa);
+    f.get(g.u).set(g.fb);
+    f.get(g.v).set(g.fr);
+    g.pending = { op: LF_SUB, size };
+  }
+  return true;
+}
+
+/** LEAVE (64-bit): RSP = RBP, then POP RBP; a faulting pop leaves RSP as it was. */
+function leave(g: Gen, fallback: () => void): boolean {
+  const f = g.f;
+  g.reg(5, 8); f.tee(g.lin);
+  f.get(g.lin).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne).if();
+  fallback();
+  f.brTo(g.instr).end();
+  g.load(8, g.t);
+  g.setReg(4, 8, () => { f.get(g.lin).i64(8).op(Op.i64Add); });
+  g.setReg(5, 8, () => { f.get(g.t); });
+  return true;
+}
+
+/** CALL / JMP near indirect, 64-bit: the target is checked (#GP) before anything is pushed. */
+function indirect(g: Gen, ins: Insn, isCall: boolean, fallback: () => void): boolean {
+  const f = g.f;
+  if (!g.readE(ins, 8, g.v, fallback)) return false;
+  f.get(g.v).get(g.v).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne);
+  if (isCall) {
+    g.reg(4, 8); f.i64(8).op(Op.i64Sub).tee(g.lin);
+    f.get(g.lin).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne).op(Op.i32Or);
+  }
+  f.if();
+  fallback();
+  f.brTo(g.instr).end();
+  if (isCall) {
+    f.get(g.rip64).i64(g.ripAfter()).op(Op.i64Add).set(g.t);
+    g.store(8, g.t);
+    g.setReg(4, 8, () => { f.get(g.lin); });
+  }
+  f.get(g.v);
+  g.exitTo();
   return true;
 }
 
