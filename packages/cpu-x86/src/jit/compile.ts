@@ -282,9 +282,8 @@ class Gen {
         if (ins.index >= 0) { this.reg(ins.index, 8); if (ins.scale) f.i64(ins.scale).op(Op.i64Shl); f.op(Op.i64Add); }
       }
       if (ins.seg >= 4) { f.i32(0).mem(Op.f64Load, this.env.base + SEG_BASE + 8 * ins.seg, 3).op(Op.i64TruncF64S).op(Op.i64Add); }
-      f.tee(this.lin);
-      // Canonical: bits 63..47 all equal.
-      f.get(this.lin).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne);
+      f.set(this.lin);
+      this.nonCanonical(this.lin);
       return this.guard(fallback);
     }
     if (ins.asize !== 4) return false;
@@ -319,8 +318,25 @@ class Gen {
     return true;
   }
 
+  /** Push whether the i64 local `l` is not a canonical address (bits 63..47 not all equal). */
+  nonCanonical(l: number): void {
+    this.f.get(l).get(l).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne);
+  }
+
+  /**
+   * The quadword at register `n` (a stack top: RSP, or RBP for LEAVE) into `t`, its address left in
+   * `lin`; a non-canonical address goes to the interpreter (`fallback`), which raises the fault.
+   */
+  popFrom(n: number, fallback: () => void): void {
+    this.reg(n, 8);
+    this.f.set(this.lin);
+    this.nonCanonical(this.lin);
+    this.guard(fallback);
+    this.load(8, this.t);
+  }
+
   /** Condition on the stack: when true, run `fallback` and skip the rest of the instruction. */
-  private guard(fallback: () => void): true {
+  guard(fallback: () => void): true {
     this.f.if();
     fallback();
     this.f.brTo(this.instr); // past the rest of the instruction
@@ -719,13 +735,11 @@ function target(g: Gen, disp: number): void {
 /** Leave through the taken target on the stack, if canonical (else the interpreter raises #GP). */
 function branchOut(g: Gen, fallback?: () => void): void {
   const f = g.f;
-  f.tee(g.u);
+  f.set(g.u);
   if (g.mode === 64) {
-    f.get(g.u).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne).if();
-    if (fallback) fallback();
-    else g.callout(false);
-    f.brTo(g.instr).end();
-  } else f.drop();
+    g.nonCanonical(g.u);
+    g.guard(fallback ?? (() => g.callout(false)));
+  }
   f.get(g.u);
   g.exitTo();
 }
@@ -773,11 +787,12 @@ function call(g: Gen, ins: Insn, fallback: () => void): boolean {
   // As the interpreter: the target is checked (#GP) before anything is pushed, then the new RSP (#SS).
   const to = g.v;
   target(g, ins.imm);
-  f.tee(to).get(to).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne);
-  g.reg(4, 8); f.i64(8).op(Op.i64Sub).tee(g.lin);
-  f.get(g.lin).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne).op(Op.i32Or).if();
-  fallback();
-  f.brTo(g.instr).end();
+  f.set(to);
+  g.nonCanonical(to);
+  g.reg(4, 8); f.i64(8).op(Op.i64Sub).set(g.lin);
+  g.nonCanonical(g.lin);
+  f.op(Op.i32Or);
+  g.guard(fallback);
   f.get(g.rip64).i64(g.ripAfter()).op(Op.i64Add).set(g.t);
   g.store(8, g.t);
   g.setReg(4, 8, () => { f.get(g.lin); });
@@ -788,15 +803,10 @@ function call(g: Gen, ins: Insn, fallback: () => void): boolean {
 
 function ret(g: Gen, fallback: () => void): boolean {
   const f = g.f;
-  g.reg(4, 8); f.tee(g.lin);
-  f.get(g.lin).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne).if();
-  fallback();
-  f.brTo(g.instr).end();
-  g.load(8, g.t);
+  g.popFrom(4, fallback);
   // A non-canonical return address faults before RSP moves.
-  f.get(g.t).get(g.t).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne).if();
-  fallback();
-  f.brTo(g.instr).end();
+  g.nonCanonical(g.t);
+  g.guard(fallback);
   g.setReg(4, 8, () => { f.get(g.lin).i64(8).op(Op.i64Add); });
   f.get(g.t);
   g.exitTo();
@@ -807,10 +817,9 @@ function ret(g: Gen, fallback: () => void): boolean {
 function push(g: Gen, value: () => void, fallback: () => void): boolean {
   const f = g.f;
   value(); f.set(g.t);
-  g.reg(4, 8); f.i64(8).op(Op.i64Sub).tee(g.lin);
-  f.get(g.lin).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne).if();
-  fallback();
-  f.brTo(g.instr).end();
+  g.reg(4, 8); f.i64(8).op(Op.i64Sub).set(g.lin);
+  g.nonCanonical(g.lin);
+  g.guard(fallback);
   g.store(8, g.t);
   g.setReg(4, 8, () => { f.get(g.lin); });
   return true;
@@ -818,11 +827,7 @@ function push(g: Gen, value: () => void, fallback: () => void): boolean {
 
 function pop(g: Gen, n: number, fallback: () => void): boolean {
   const f = g.f;
-  g.reg(4, 8); f.tee(g.lin);
-  f.get(g.lin).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne).if();
-  fallback();
-  f.brTo(g.instr).end();
-  g.load(8, g.t);
+  g.popFrom(4, fallback);
   // RSP moves first, then the register is written (POP RSP loads the popped value).
   g.setReg(4, 8, () => { f.get(g.lin).i64(8).op(Op.i64Add); });
   g.setReg(n, 8, () => { f.get(g.t); });
@@ -912,9 +917,8 @@ function div(g: Gen, ins: Insn, fallback: () => void): boolean {
     g.reg(0, 8); f.set(g.t);
     g.reg(2, 8); f.i64(0).op(Op.i64Ne);
   }
-  f.get(g.u).op(Op.i64Eqz).op(Op.i32Or).if();
-  fallback();
-  f.brTo(g.instr).end();
+  f.get(g.u).op(Op.i64Eqz).op(Op.i32Or);
+  g.guard(fallback);
   g.setReg(0, size, () => { f.get(g.t).get(g.u).op(Op.i64DivU); });
   g.setReg(2, size, () => { f.get(g.t).get(g.u).op(Op.i64RemU); });
   return true;
@@ -980,11 +984,7 @@ function negNot(g: Gen, ins: Insn, fallback: () => void): boolean {
 /** LEAVE (64-bit): RSP = RBP, then POP RBP; a faulting pop leaves RSP as it was. */
 function leave(g: Gen, fallback: () => void): boolean {
   const f = g.f;
-  g.reg(5, 8); f.tee(g.lin);
-  f.get(g.lin).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne).if();
-  fallback();
-  f.brTo(g.instr).end();
-  g.load(8, g.t);
+  g.popFrom(5, fallback);
   g.setReg(4, 8, () => { f.get(g.lin).i64(8).op(Op.i64Add); });
   g.setReg(5, 8, () => { f.get(g.t); });
   return true;
@@ -994,14 +994,13 @@ function leave(g: Gen, fallback: () => void): boolean {
 function indirect(g: Gen, ins: Insn, isCall: boolean, fallback: () => void): boolean {
   const f = g.f;
   if (!g.readE(ins, 8, g.v, fallback)) return false;
-  f.get(g.v).get(g.v).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne);
+  g.nonCanonical(g.v);
   if (isCall) {
-    g.reg(4, 8); f.i64(8).op(Op.i64Sub).tee(g.lin);
-    f.get(g.lin).i64(16).op(Op.i64Shl).i64(16).op(Op.i64ShrS).op(Op.i64Ne).op(Op.i32Or);
+    g.reg(4, 8); f.i64(8).op(Op.i64Sub).set(g.lin);
+    g.nonCanonical(g.lin);
+    f.op(Op.i32Or);
   }
-  f.if();
-  fallback();
-  f.brTo(g.instr).end();
+  g.guard(fallback);
   if (isCall) {
     f.get(g.rip64).i64(g.ripAfter()).op(Op.i64Add).set(g.t);
     g.store(8, g.t);
