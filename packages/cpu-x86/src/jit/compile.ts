@@ -36,7 +36,7 @@ const CO = 0, RD = 1, WR = 2, CC = 3;
 /** Function indices in the module: the region (exported), then the flags-record writer. */
 const FLUSH = IMPORTS.length + 1;
 const FLUSH_TYPE: FuncType = { params: [I32, I64, I64, I64], results: [] };
-export const BLOCK_TYPE: FuncType = { params: [I32, F64], results: [I32] };
+const BLOCK_TYPE: FuncType = { params: [I32, F64], results: [I32] };
 
 /** Status values in STATUS. */
 export const ST_OK = 0;
@@ -572,7 +572,7 @@ function emitInline(g: Gen, ins: Insn): boolean {
   switch (op) {
     case 0x89: case 0x8b: case 0x88: case 0x8a: return mov(g, ins, fallback);
     case 0xc7: case 0xc6: return movImm(g, ins, fallback);
-    case 0x8d: return lea(g, ins, fallback);
+    case 0x8d: return lea(g, ins);
     case 0x90: return ins.rex === 0 || (ins.rex & 1) === 0 ? true : false; // NOP (not XCHG r8, rAX)
     case 0x11f: return true; // NOP Ev
     case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf: return wide && movx(g, ins, fallback);
@@ -673,10 +673,10 @@ function movImm(g: Gen, ins: Insn, fallback: () => void): boolean {
   return true;
 }
 
-function lea(g: Gen, ins: Insn, fallback: () => void): boolean {
+/** LEA: the effective address without segment base or canonical check (it never faults). */
+function lea(g: Gen, ins: Insn): boolean {
   const size = ins.size;
   if (!ins.isMem || (size !== 4 && size !== 8) || (ins.asize !== 8 && ins.asize !== 4)) return false;
-  // The effective address without segment base (and without the canonical check).
   const f = g.f;
   if (ins.asize === 8) {
     if (ins.ripRel) f.get(g.rip64).i64(g.ripAfter()).op(Op.i64Add).i64(ins.disp).op(Op.i64Add);
@@ -695,7 +695,6 @@ function lea(g: Gen, ins: Insn, fallback: () => void): boolean {
     f.i64(-1, 0).op(Op.i64And);
   }
   f.set(g.t);
-  void fallback;
   g.setReg(ins.reg, size, () => { f.get(g.t); });
   return true;
 }
