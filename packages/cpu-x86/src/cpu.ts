@@ -248,7 +248,7 @@ export class X86Cpu implements Cpu {
     this.segChecked = new Uint8Array(buf, base + SEG_CHECKED, 6);
     this.tlb = new Tlb(buf, base);
     this.decodeCache = opts.decodeCache ?? new DecodeCache(this.ramSize, modelIsa(this.model), area.codePages);
-    const jit = opts.jit ?? jitFromEnvironment();
+    const jit = opts.jit ?? jitFromEnvironment() ?? false;
     const codePages = this.decodeCache.codePages;
     if (jit !== false && area.wasm && codePages.buffer === this.memory.buffer) {
       const blockAt = (off: number): Block | undefined => this.fetchBlocks[off] ?? this.decodeCache.buildBlock(this.fetchPage, this.fetchBlocks, off, this.codeSize, this.u8, this.fetchPhys);

@@ -41,8 +41,8 @@ export interface CpuServices {
   count: number;
   /** CPU 0, when building another CPU: the default factory shares its decoded-code cache. */
   first?: Cpu;
-  /** The WebAssembly tier (machineJit): off, or the compile threshold. */
-  jit: false | { threshold: number };
+  /** The WebAssembly tier as the YAML's `cpu.jit` sets it (off, or the compile threshold); undefined when it does not. */
+  jit: false | { threshold: number } | undefined;
 }
 
 export interface CreateMachineOptions {
@@ -180,7 +180,7 @@ export async function createMachine(input: MachineSourceInput | MachineSnapshot,
       const apic = apics ? (apics.apics[index] as unknown as MachineLocalApic) : built.apic;
       const interrupts = apics ? apics.apics[index].interruptSource : built.interrupts;
       const services: CpuServices = {
-        memory, ports, interrupts, clock, model: config.yaml.cpu?.model ?? 'westmere', apic, index, count, first: cpus[0], jit: machineJit(config.yaml.cpu?.jit),
+        memory, ports, interrupts, clock, model: config.yaml.cpu?.model ?? 'westmere', apic, index, count, first: cpus[0], jit: yamlJit(config.yaml.cpu?.jit),
       };
       const cpu = opts.cpu ? opts.cpu(services) : await defaultCpu(services);
       connectApicProcessor(apic, cpu);
@@ -319,19 +319,12 @@ async function defaultCpu(s: CpuServices): Promise<Cpu> {
   return new X86Cpu({
     memory: s.memory, ports: s.ports, interrupts: s.interrupts, clock: s.clock, model: s.model, apic: s.apic, tscHz: s.apic?.tscHz,
     packageCpus: s.count, waitForSipi: s.index > 0, decodeCache: (s.first as { decodeCache?: unknown } | undefined)?.decodeCache,
-    jit: s.jit,
+    // Not set in the YAML: UNIMACHINE_JIT, else on at the machine default.
+    jit: s.jit ?? (mod.jitFromEnvironment as () => false | { threshold: number } | undefined)() ?? { threshold: DEFAULT_JIT_THRESHOLD },
   });
 }
 
-/**
- * The WebAssembly tier for the machine's CPUs: `cpu.jit` from the YAML, else UNIMACHINE_JIT (`off`
- * or a threshold), else on at DEFAULT_JIT_THRESHOLD.
- */
-export function machineJit(yaml: 'off' | number | undefined): false | { threshold: number } {
-  if (yaml === 'off') return false;
-  if (yaml !== undefined) return { threshold: yaml };
-  const env = process.env.UNIMACHINE_JIT;
-  if (env === undefined || env === '') return { threshold: DEFAULT_JIT_THRESHOLD };
-  const t = Number(env);
-  return env !== 'off' && Number.isInteger(t) && t >= 0 ? { threshold: t } : false;
+/** `cpu.jit` from the YAML as an X86Cpu option (undefined: not set; defaultCpu applies the rest). */
+function yamlJit(yaml: 'off' | number | undefined): false | { threshold: number } | undefined {
+  return yaml === undefined ? undefined : yaml === 'off' ? false : { threshold: yaml };
 }

@@ -428,6 +428,12 @@ function mask(f: FunctionBody, size: number): void {
   else if (size === 1) f.i64(0xff, 0).op(Op.i64And);
 }
 
+/** Sign-extend the low `bytes` bytes of the i64 on the stack to 64 bits (nothing to do for 8). */
+function signExtend(f: FunctionBody, bytes: number): void {
+  const s = 64 - 8 * bytes;
+  if (s) f.i64(s).op(Op.i64Shl).i64(s).op(Op.i64ShrS);
+}
+
 /** Sign bit of an i64 holding a `size`-byte value, as i32 0/1. */
 function signOf(f: FunctionBody, size: number): void {
   f.i64(size * 8 - 1).op(Op.i64ShrU).op(Op.i32WrapI64).i32(1).op(Op.i32And);
@@ -567,7 +573,7 @@ function emitInline(g: Gen, ins: Insn): boolean {
   if (op >= 0x40 && op <= 0x4f && g.mode !== 64 && size === 4) return incDec(g, ins, op & 7, op >= 0x48);
   if (op >= 0x190 && op <= 0x19f) return setcc(g, ins, fallback);
   if ((op === 0xf7) && ((ins.reg & 7) === 2 || (ins.reg & 7) === 3) && wide) return negNot(g, ins, fallback);
-  if (op === 0x98 && wide) { g.setReg(0, size, () => { g.reg(0, size / 2); f.i64(64 - 4 * size).op(Op.i64Shl).i64(64 - 4 * size).op(Op.i64ShrS); }); return true; }
+  if (op === 0x98 && wide) { g.setReg(0, size, () => { g.reg(0, size / 2); signExtend(f, size / 2); }); return true; }
   if (op === 0x99 && wide) { g.setReg(2, size, () => { g.reg(0, size); f.i64(64 - 8 * size).op(Op.i64Shl).i64(63).op(Op.i64ShrS); }); return true; }
   switch (op) {
     case 0x89: case 0x8b: case 0x88: case 0x8a: return mov(g, ins, fallback);
@@ -712,7 +718,7 @@ function movx(g: Gen, ins: Insn, fallback: () => void): boolean {
   }
   g.setReg(ins.reg, ins.size, () => {
     f.get(g.t);
-    if (signed) { const s = 64 - 8 * src; f.i64(s).op(Op.i64Shl).i64(s).op(Op.i64ShrS); }
+    if (signed) signExtend(f, src);
   });
   return true;
 }
@@ -720,7 +726,7 @@ function movx(g: Gen, ins: Insn, fallback: () => void): boolean {
 function movsxd(g: Gen, ins: Insn, fallback: () => void): boolean {
   const f = g.f;
   if (!g.readE(ins, 4, g.t, fallback)) return false;
-  g.setReg(ins.reg, 8, () => { f.get(g.t).i64(32).op(Op.i64Shl).i64(32).op(Op.i64ShrS); });
+  g.setReg(ins.reg, 8, () => { f.get(g.t); signExtend(f, 4); });
   return true;
 }
 
@@ -853,7 +859,7 @@ function shiftOp(g: Gen, ins: Insn): boolean {
   f.brTo(g.instr).end();
   // Result.
   f.get(g.t);
-  if (op === 7) { const s = 64 - bits; if (s) f.i64(s).op(Op.i64Shl).i64(s).op(Op.i64ShrS); }
+  if (op === 7) signExtend(f, size);
   f.get(cnt).op(op === 5 ? Op.i64ShrU : op === 7 ? Op.i64ShrS : Op.i64Shl);
   mask(f, size);
   f.set(g.u);
@@ -863,7 +869,7 @@ function shiftOp(g: Gen, ins: Insn): boolean {
     f.get(g.u); signOf(f, size); f.get(g.cf).op(Op.i32Xor).set(g.of);
   } else {
     f.get(g.t);
-    if (op === 7) { const s = 64 - bits; if (s) f.i64(s).op(Op.i64Shl).i64(s).op(Op.i64ShrS); }
+    if (op === 7) signExtend(f, size);
     f.get(cnt).i64(1).op(Op.i64Sub).op(op === 7 ? Op.i64ShrS : Op.i64ShrU).op(Op.i32WrapI64).i32(1).op(Op.i32And).set(g.cf);
     if (op === 5) { f.get(g.t); signOf(f, size); } else f.i32(0);
     f.set(g.of);
@@ -881,10 +887,9 @@ function imul(g: Gen, ins: Insn, fallback: () => void): boolean {
   if (ins.op === 0x1af) g.reg(ins.reg, size);
   else f.i64(ins.imm);
   f.set(g.u);
-  const sx32 = (): void => { f.i64(32).op(Op.i64Shl).i64(32).op(Op.i64ShrS); };
   if (size === 4) {
-    f.get(g.t); sx32(); f.get(g.u); sx32(); f.op(Op.i64Mul).tee(g.v);
-    f.get(g.v); sx32(); f.op(Op.i64Ne).set(g.cf);
+    f.get(g.t); signExtend(f, 4); f.get(g.u); signExtend(f, 4); f.op(Op.i64Mul).tee(g.v);
+    f.get(g.v); signExtend(f, 4); f.op(Op.i64Ne).set(g.cf);
     f.get(g.v).i64(-1, 0).op(Op.i64And).set(g.v);
   } else {
     // Overflow iff the 128-bit product does not fit: a != 0 and p / a != b (a = -1: b is the minimum).
@@ -1027,7 +1032,7 @@ function cond(g: Gen, cc: number): void {
   const B = (): void => { f.get(g.fb); };
   const R = (): void => { f.get(g.fr); };
   /** Sign-extend an i64 holding a `size`-byte value (for signed compares). */
-  const sx = (): void => { if (size !== 8) f.i64(64 - 8 * size).op(Op.i64Shl).i64(64 - 8 * size).op(Op.i64ShrS); };
+  const sx = (): void => signExtend(f, size);
   const incDec = p.op === LF_INC || p.op === LF_DEC;
   const sf = (): void => { R(); signOf(f, size); };
   const zf = (): void => { R(); f.op(Op.i64Eqz); };

@@ -251,10 +251,13 @@ function offsetsOf(block: Block): number[] {
   return block.offsets;
 }
 
-/** UNIMACHINE_JIT: unset or `off` for the interpreter alone, else the compile threshold (0 = at once). */
-export function jitFromEnvironment(): false | { threshold: number } {
+/**
+ * UNIMACHINE_JIT: a compile threshold (0 = at once), or `off` (or anything else) for the interpreter
+ * alone; undefined when it is not set, so each caller applies its own default.
+ */
+export function jitFromEnvironment(): false | { threshold: number } | undefined {
   const v = typeof process === 'undefined' ? undefined : process.env.UNIMACHINE_JIT;
-  if (v === undefined || v === '' || v === 'off' || v === '0ff') return false;
+  if (v === undefined || v === '') return undefined;
   const t = Number(v);
-  return Number.isInteger(t) && t >= 0 ? { threshold: t } : false;
+  return v !== 'off' && Number.isInteger(t) && t >= 0 ? { threshold: t } : false;
 }
