@@ -16,10 +16,15 @@ import { OP_COUNT, OP_LZCNT, OP_RDRAND, OP_TZCNT, OP_VEX_0F38, OP_XSAVE } from '
  * that raises an IRQ, a store into decoded code, a TLB flush) sets X86Cpu.events, which ends the block
  * right after it. Blocks live in the decode cache's page and are dropped with it.
  */
-/** A compiled region entered at a block (jit/tier.ts). */
-export interface CompiledRegion {
-  run: (n: number, rip: number) => number;
+/** Where a block starts in a compiled region (jit/tier.ts): a region is entered at any of its blocks. */
+export interface CompiledEntry {
+  /** The region's function: (budget, rip of the region's first block, index of the block to start at). */
+  run: (n: number, rip: number, index: number) => number;
+  /** The environment the region was compiled for (JitTier.key). */
   key: number;
+  /** This block's index in the region, and its byte offset from the region's first block. */
+  index: number;
+  delta: number;
 }
 
 export class Block {
@@ -32,10 +37,10 @@ export class Block {
   /** Times run by the interpreter (the WebAssembly tier compiles a block at its threshold). */
   hits = 0;
   /**
-   * The compiled forms (jit/tier.ts), one per CPU sharing this block (by its tier's `id`: compiled
-   * code addresses that CPU's state block), each with the environment key it was compiled for.
+   * Where this block is compiled (jit/tier.ts), one entry per CPU sharing this block (by its tier's
+   * `id`: compiled code addresses that CPU's state block).
    */
-  compiled: (CompiledRegion | undefined)[] | undefined = undefined;
+  compiled: (CompiledEntry | undefined)[] | undefined = undefined;
   /** Byte offset of each instruction from the start, then the end (set when first compiled). */
   offsets: number[] | undefined = undefined;
   constructor(readonly mode: number) {}

@@ -246,7 +246,7 @@ export class X86Cpu implements Cpu {
     this.xmmF64 = new Float64Array(buf, base + XMM, XMM_BYTES / 8);
     this.segBase = new Float64Array(buf, base + SEG_BASE, 6);
     this.segChecked = new Uint8Array(buf, base + SEG_CHECKED, 6);
-    this.tlb = new Tlb(buf, base);
+    this.tlb = new Tlb(buf, base, this.ramSize);
     this.decodeCache = opts.decodeCache ?? new DecodeCache(this.ramSize, modelIsa(this.model), area.codePages);
     const jit = opts.jit ?? jitFromEnvironment() ?? false;
     const codePages = this.decodeCache.codePages;
@@ -524,8 +524,8 @@ export class X86Cpu implements Cpu {
     let n = end - this.instructionsRetired;
     const jit = this.jit;
     if (jit !== undefined && mode !== 16 && !this.alignCheck && (block.compiled?.[jit.id] !== undefined || ++block.hits >= jit.threshold)) {
-      jit.run(block, rip, n, off); // a compiled region chains on to further blocks within the budget
-      return;
+      // A compiled region chains on to further blocks within the budget; 0: interpret this block.
+      if (jit.run(block, rip, n, off) !== 0) return;
     }
     if (n > block.count) n = block.count;
     const insns = block.insns;

@@ -1,5 +1,5 @@
 import type { X86Cpu } from './cpu.js';
-import { TLB_ENTRIES, TLB_PERM, TLB_PHYS, TLB_TAG } from './jit/state-layout.js';
+import { TLB_ENTRIES, TLB_INFO, TLB_ITAG, TLB_NO_TAG, TLB_NOT_RAM, TLB_PERM, TLB_PHYS, TLB_TAG } from './jit/state-layout.js';
 
 /** Access kinds (bit flags) passed to translate(). */
 export const ACC_WRITE = 1;
@@ -20,24 +20,41 @@ export class Tlb {
   readonly tag: Float64Array;
   readonly phys: Float64Array;
   readonly perm: Uint8Array;
+  /** The integer copy compiled code reads (state-layout.ts TLB_ITAG, TLB_INFO). */
+  private readonly itag: Int32Array;
+  private readonly info: Int32Array;
   /** The arrays live in `buffer` at the CPU state block `base` (jit/state-layout.ts), for compiled code. */
-  constructor(buffer: ArrayBuffer, base: number) {
+  constructor(buffer: ArrayBuffer, base: number, private readonly ramSize: number) {
     this.tag = new Float64Array(buffer, base + TLB_TAG, TLB_SIZE).fill(NaN);
     this.phys = new Float64Array(buffer, base + TLB_PHYS, TLB_SIZE);
     this.perm = new Uint8Array(buffer, base + TLB_PERM, TLB_SIZE);
+    this.itag = new Int32Array(buffer, base + TLB_ITAG, TLB_SIZE).fill(TLB_NO_TAG);
+    this.info = new Int32Array(buffer, base + TLB_INFO, TLB_SIZE);
+  }
+
+  /** Enter linear page `vpn` → physical page base `phys` with permission bits `perm`. */
+  fill(vpn: number, phys: number, perm: number): void {
+    const i = vpn & (TLB_SIZE - 1);
+    this.tag[i] = vpn;
+    this.phys[i] = phys;
+    this.perm[i] = perm;
+    this.itag[i] = Math.floor(vpn / TLB_SIZE);
+    this.info[i] = phys + 4096 <= this.ramSize ? phys | perm : TLB_NOT_RAM;
   }
   /** Called on every flush so cached translations elsewhere (the fetch page) are dropped. */
   onFlush: () => void = () => {};
 
   flush(): void {
     this.tag.fill(NaN);
+    this.itag.fill(TLB_NO_TAG);
+    this.info.fill(0);
     this.onFlush();
   }
 
   flushPage(lin: number): void {
     const vpn = Math.floor(lin / 4096);
     const i = vpn & (TLB_SIZE - 1);
-    if (this.tag[i] === vpn) this.tag[i] = NaN;
+    if (this.tag[i] === vpn) { this.tag[i] = NaN; this.itag[i] = TLB_NO_TAG; this.info[i] = 0; }
     this.onFlush();
   }
 }
@@ -145,11 +162,7 @@ export function walk(c: X86Cpu, lin: number, acc: number): number {
   if (dirty && (rw || !wp)) perm |= P_SW;
   if (us) { perm |= P_UR; if (dirty && rw) perm |= P_UW; }
   if (!nx) { perm |= P_SX; if (us) perm |= P_UX; }
-  const vpn = Math.floor(lin / 4096);
-  const i = vpn & (TLB_SIZE - 1);
-  c.tlb.tag[i] = vpn;
-  c.tlb.phys[i] = phys4k;
-  c.tlb.perm[i] = perm;
+  c.tlb.fill(Math.floor(lin / 4096), phys4k, perm);
   return phys4k + (u % 4096);
 }
 

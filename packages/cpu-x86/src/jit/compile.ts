@@ -4,44 +4,42 @@ import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB } from '../flags.js';
 import { NEED } from '../mmu.js';
 import { F64, FunctionBody, I32, I64, Op, type FuncType, type Import } from './wasm-writer.js';
 import {
-  F_A, F_AH, F_B, F_BH, F_BITS, F_CIN, F_OP, F_R, F_RH, F_SIZE, HI, REGS, RIP_OUT, SEG_BASE, SEG_CHECKED, STATUS,
-  TLB_PERM, TLB_PHYS, TLB_TAG,
+  F_A, F_AH, F_B, F_BH, F_BITS, F_CIN, F_OP, F_R, F_RH, F_SIZE, REGS, RIP_OUT, SEG_BASE, SEG_CHECKED,
+  TLB_INFO, TLB_ITAG, TLB_NOT_RAM,
 } from './state-layout.js';
 
 /**
- * The WebAssembly code generator: one decoded block (block.ts) becomes one function
- * `(n: i32, rip: f64) -> i32` that runs at most `n` of the block's instructions starting at linear
- * `rip`, and returns how many retired. Where it stopped is left at RIP_OUT; STATUS says whether the
- * last one faulted (the interpreter's FAULT is re-thrown by the caller, tier.ts).
+ * The WebAssembly code generator: a region of decoded blocks (block.ts) becomes one function
+ * `(n: i32, rip: f64, index: i32) -> i32` that runs at most `n` instructions starting at its block
+ * `index` (`rip` is its first block's), and returns how many retired. Where it stopped is left at RIP_OUT.
  *
  * The common forms (MOV, LEA, the eight ALU operations, TEST, Jcc, CMOVcc, JMP/CALL/RET, PUSH/POP,
  * MOVZX/MOVSX/MOVSXD) are emitted inline with 64-bit registers as i64 and memory accesses through an
  * inline TLB lookup; anything else calls back into the interpreter's handler for that one instruction
- * (import `co`). Flags stay lazy: the last ALU result's operands live in locals and are written to the
- * flags record only where something else may read it (a call-out, an exit).
+ * (import `co`). Whatever the inline form does not cover at run time (a TLB miss, MMIO, a store into
+ * a page holding code, a non-canonical address, a division that would fault) leaves the function
+ * before that instruction, with nothing of it done, and the interpreter runs it: so the generated code
+ * never faults and never calls a device. Flags stay lazy: the last ALU result's operands live in
+ * locals and are written to the flags record only where something else may read it (a call-out, an exit).
  */
 
 /** Call-outs the generated code imports (tier.ts implements them), by index. */
 export const IMPORTS: Import[] = [
-  // The last parameter of co/rd/wr: instructions retired in this call before the current one, so the
-  // interpreter's count (which the clock reads) is exact when a device sees the access.
+  // co's last parameter: instructions retired in this call before the current one, so the
+  // interpreter's count (which the clock reads) is exact when a device sees the instruction.
   { module: 'x', name: 'co', type: { params: [I32, I32, I32], results: [I32] } },
-  { module: 'x', name: 'rd', type: { params: [F64, I32, I32, I32], results: [F64] } },
-  { module: 'x', name: 'wr', type: { params: [F64, I32, I32, I32, I32, I32], results: [I32] } },
   { module: 'x', name: 'cc', type: { params: [I32], results: [I32] } },
 ];
 /** CF PF AF ZF SF OF. */
 const ARITH_BITS = 0x8d5;
-const CO = 0, RD = 1, WR = 2, CC = 3;
-/** Function indices in the module: the region (exported), then the flags-record writer. */
+const CO = 0, CC_IMPORT = 1;
+/** Function indices in the module: the region (exported), the flags-record writer, the condition reader. */
 const FLUSH = IMPORTS.length + 1;
 const FLUSH_TYPE: FuncType = { params: [I32, I64, I64, I64], results: [] };
-const BLOCK_TYPE: FuncType = { params: [I32, F64], results: [I32] };
+const COND = IMPORTS.length + 2;
+const COND_TYPE: FuncType = { params: [I32, I32, I64, I64, I64], results: [I32] };
+const BLOCK_TYPE: FuncType = { params: [I32, F64, I32], results: [I32] };
 
-/** Status values in STATUS. */
-export const ST_OK = 0;
-export const ST_FAULT = 1;
-export const ST_EVENT = 2;
 
 export interface CompileEnv {
   /** Byte offset of the CPU state block in the memory. */
@@ -51,9 +49,11 @@ export interface CompileEnv {
   paging: boolean;
   /** ACC_USER when compiled for CPL 3, else 0. */
   accUser: number;
+  /** ES, SS and DS have base 0 and no limit or type checks (JitTier.key). */
+  flat: boolean;
 }
 
-const P_N = 0, P_RIP = 1;
+const P_N = 0, P_RIP = 1, P_INDEX = 2;
 
 /** What the last flag-setting instruction inside the block left in the flag locals (not yet stored). */
 interface Pending { op: number; size: number }
@@ -66,8 +66,6 @@ class Gen {
   readonly f = new FunctionBody(BLOCK_TYPE);
   readonly rip64 = this.f.local(I64);
   readonly lin = this.f.local(I64);
-  /** The page number of `lin` during a TLB lookup (its own local: t/u/v may hold operands then). */
-  readonly vpn = this.f.local(I64);
   readonly t = this.f.local(I64);
   readonly u = this.f.local(I64);
   readonly fa = this.f.local(I64);
@@ -77,22 +75,22 @@ class Gen {
   readonly v = this.f.local(I64);
   readonly pa = this.f.local(I32);
   readonly st = this.f.local(I32);
-  readonly ev = this.f.local(I32);
   /** CF and OF for setResult. */
   readonly cf = this.f.local(I32);
   readonly of = this.f.local(I32);
   /** Instructions retired in the region's earlier blocks this call, and the block to run next. */
   readonly done = this.f.local(I32);
-  readonly cur = this.f.local(I32);
-  /** Instructions the budget still allows at the current block's start. */
-  readonly left = this.f.local(I32);
-  /** The flags producer at a block's start (see `pending`): 0 at the region's entry. */
+  readonly cur = P_INDEX;
+  /**
+   * Where the flags are at run time when `pending` is DYNAMIC (0: the record in memory; else the
+   * producer's kind, its values in the flag locals); every exit sets it first, the shared exit flushes.
+   */
   readonly kind = this.f.local(I32);
-  /** What exitAt hands the shared exit: instructions retired in this block, rip offset from the entry. */
+  /** What an exit hands the shared exit: instructions retired in its block, and where to go on. */
   readonly exitRetired = this.f.local(I32);
-  readonly exitRip = this.f.local(F64);
-  /** The instruction being emitted took a slow memory path that may report an event. */
-  slowPath = false;
+  /** rip offset from the region entry (the relative exit) or the next rip itself (the absolute one). */
+  readonly exitOff = this.f.local(I64);
+  readonly exitTarget = this.f.local(I64);
   /**
    * Where the flags are: a producer in the flag locals (known here), `undefined` (the record in
    * memory), or DYNAMIC at a block's start: the `kind` local says (0: memory; else the producer's
@@ -104,36 +102,80 @@ class Gen {
   offsets: number[] = [];
   /** Byte offset of the current block from the region's entry (its linear rip is the entry's plus this). */
   delta = 0;
-  /** Labels: the shared exit, the dispatch loop, and the instruction being emitted (a guard skips to its end). */
-  exit = 0;
+  /**
+   * Labels: the shared exits (relative to the entry rip, absolute), the dispatch loop, the end of the
+   * instruction being emitted, and its slow path: leave before it, and let the interpreter run it
+   * (a TLB miss, MMIO, a store into a page holding code, anything that would fault, a rare case).
+   */
+  exitRel = 0;
+  exitAbs = 0;
   top = 0;
   instr = 0;
+  slow = 0;
+  /** The slow path of the current instruction is used; `pending` at its start. */
+  slowUsed = false;
+  pendingAtStart: Pending | undefined | typeof DYNAMIC;
   /** Region blocks by their delta: a branch to one of them continues in this function. */
   readonly blockAt = new Map<number, number>();
+  /** Per region block, the block whose end is its start; the current block's index and its loop label. */
+  readonly entryLabel: number[] = [];
+  index = 0;
+  self = 0;
 
   constructor(readonly env: CompileEnv, readonly mode: number) {}
 
   // ---------------------------------------------------------------- registers
 
+  /**
+   * Registers are written through to the state block and also kept in a local (`cache`) for later
+   * reads in the same block, so a value an instruction just wrote is not loaded back from memory
+   * (WebAssembly cannot know a later store does not alias it). A block starts with nothing cached (it
+   * may be entered from any block), and a call-out forgets everything (the interpreter may write any
+   * register); an exit needs no write-back, memory is always current.
+   */
+  private readonly cache: number[] = [];
+  private readonly cached: boolean[] = new Array<boolean>(16).fill(false);
+
+  forgetRegisters(): void {
+    this.cached.fill(false);
+  }
+
+  /** Push the whole 64-bit register n as i64. */
+  private full(n: number): void {
+    const f = this.f;
+    if (this.cached[n]) { f.get(this.cache[n]); return; }
+    this.cache[n] ??= f.local(I64);
+    f.i32(0).mem(Op.i64Load, this.env.base + REGS + 8 * n, 3).tee(this.cache[n]);
+    this.cached[n] = true;
+  }
+
   /** Push register n (size 1/2/4/8, zero-extended to i64). `high` selects AH..BH. */
   reg(n: number, size: number, high = false): void {
-    const at = this.env.base + REGS + 8 * n + (high ? 1 : 0);
-    const f = this.f.i32(0);
-    if (size === 8) f.mem(Op.i64Load, at, 3);
-    else if (size === 4) f.mem(Op.i64Load32U, at, 2);
-    else if (size === 2) f.mem(Op.i64Load16U, at, 1);
-    else f.mem(Op.i64Load8U, at, 0);
+    this.full(n);
+    if (high) this.f.i64(8).op(Op.i64ShrU);
+    mask(this.f, size);
   }
 
   /** Store the i64 on the stack into register n with x86's write rules (32-bit writes clear the top). */
   setReg(n: number, size: number, value: () => void, high = false): void {
-    const at = this.env.base + REGS + 8 * n + (high ? 1 : 0);
-    const f = this.f.i32(0);
-    value();
-    if (size === 8) f.mem(Op.i64Store, at, 3);
-    else if (size === 4) { f.i64(-1, 0).op(Op.i64And).mem(Op.i64Store, at, 3); }
-    else if (size === 2) f.mem(Op.i64Store16, at, 1);
-    else f.mem(Op.i64Store8, at, 0);
+    const f = this.f;
+    f.i32(0);
+    if (size === 8) value();
+    else if (size === 4) { value(); f.i64(-1, 0).op(Op.i64And); }
+    else {
+      // 8/16-bit: merge into the rest of the register (kept whole, so reads of it stay one load).
+      const shift = high ? 8 : 0;
+      const m = size === 2 ? 0xffff : 0xff;
+      this.full(n);
+      f.i64(~(m << shift), -1).op(Op.i64And);
+      value();
+      f.i64(m, 0).op(Op.i64And);
+      if (shift) f.i64(shift).op(Op.i64Shl);
+      f.op(Op.i64Or);
+    }
+    this.cache[n] ??= f.local(I64);
+    f.tee(this.cache[n]).mem(Op.i64Store, this.env.base + REGS + 8 * n, 3);
+    this.cached[n] = true;
   }
 
   /** r/m or reg operand register number for byte forms: [register, high byte]. */
@@ -178,36 +220,28 @@ class Gen {
     this.f.get(this.fa).get(this.fb).get(this.fr).call(FLUSH);
   }
 
-  /** Load the flags record the interpreter wrote for a `p`-kind operation back into the flag locals. */
-  reload(p: Pending): void {
-    const f = this.f;
-    const b = this.env.base;
-    const load = (l: number, lo: number, hi: number): void => {
-      f.i32(0).mem(Op.i64Load32U, b + lo, 2);
-      if (p.size === 8) f.i32(0).mem(Op.i64Load32U, b + hi, 2).i64(32).op(Op.i64Shl).op(Op.i64Or);
-      f.set(l);
-    };
-    load(this.fr, F_R, F_RH);
-    if (p.op !== LF_LOGIC) { load(this.fa, F_A, F_AH); load(this.fb, F_B, F_BH); }
+  /** Make the `kind` local say where the flags are when they are at `p` (an exit or a chained block reads it). */
+  private setKind(p: Pending | undefined | typeof DYNAMIC): void {
+    if (p !== DYNAMIC) this.f.i32(p === undefined ? 0 : kindOf(p)).set(this.kind);
   }
 
   /** Leave: `retired` instructions of this block done, stopped at `ripOffset` past the block start. */
-  exitAt(retired: number, ripOffset: number): void {
-    this.flush();
-    this.f.f64(this.delta + ripOffset).set(this.exitRip).i32(retired).set(this.exitRetired).brTo(this.exit);
-  }
-
-  private returnRetired(retired: number): void {
-    this.f.get(this.done).i32(retired).op(Op.i32Add).op(Op.return);
+  exitAt(retired: number, ripOffset: number, p = this.pending): void {
+    this.setKind(p);
+    this.f.i64(this.delta + ripOffset).set(this.exitOff).i32(retired).set(this.exitRetired).brTo(this.exitRel);
   }
 
   /** Leave to the i64 target on the stack (a taken branch): instruction k retired. */
   exitTo(): void {
-    const f = this.f;
-    f.set(this.t);
-    this.flush();
-    f.i32(0).get(this.t).op(Op.f64ConvertI64S).mem(Op.f64Store, this.env.base + RIP_OUT, 3);
-    this.returnRetired(this.k + 1);
+    this.f.set(this.exitTarget);
+    this.setKind(this.pending);
+    this.f.i32(this.k + 1).set(this.exitRetired).brTo(this.exitAbs);
+  }
+
+  /** Branch to the current instruction's slow path when the i32 on the stack is not 0. */
+  slowIf(): void {
+    this.slowUsed = true;
+    this.f.brIf(this.f.label() - this.slow);
   }
 
   /** Push the instructions this call retired before the current one. */
@@ -220,6 +254,15 @@ class Gen {
     return this.delta + this.offsets[this.k + 1];
   }
 
+  /** Push the rip after instruction k plus `disp` (an int32) as i64. */
+  ripPlus(disp: number): void {
+    const f = this.f;
+    const d = this.ripAfter() + disp;
+    f.get(this.rip64);
+    if (d === (d | 0)) f.i64(d).op(Op.i64Add);
+    else f.i64(this.ripAfter()).op(Op.i64Add).i64(disp).op(Op.i64Add); // i64() takes int32 halves
+  }
+
   /**
    * Continue with the region block at `targetDelta` (after `retired` instructions of this one), or
    * false when the target is not in the region.
@@ -229,73 +272,51 @@ class Gen {
     if (j === undefined) return false;
     const f = this.f;
     // The target starts DYNAMIC: say in `kind` where the flags are.
-    const p = this.pending;
-    if (p !== DYNAMIC) f.i32(p === undefined ? 0 : kindOf(p)).set(this.kind);
+    this.setKind(this.pending);
     f.get(this.done).i32(retired).op(Op.i32Add).set(this.done);
-    f.i32(j).set(this.cur).brTo(this.top);
+    // A later block starts where its wrapper block ends, this one where its loop starts: a direct
+    // branch. An earlier one goes through the dispatch loop.
+    if (j > this.index) f.brTo(this.entryLabel[j]);
+    else if (j === this.index) f.brTo(this.self);
+    else f.i32(j).set(this.cur).brTo(this.top);
     return true;
   }
 
-  /** Instruction k faulted in a call-out (STATUS already says so). */
-  exitFault(): void {
-    this.exitAt(this.k, this.offsets[this.k]);
-  }
-
-  /** Check STATUS after a slow-path call: a fault leaves, an event leaves after this instruction. */
-  checkStatus(): void {
-    const f = this.f;
-    f.i32(0).mem(Op.i32Load, this.env.base + STATUS, 2).tee(this.st).i32(ST_FAULT).op(Op.i32Eq).if();
-    this.exitFault();
-    f.end();
-    f.get(this.ev).get(this.st).op(Op.i32Or).set(this.ev);
-  }
-
   /**
-   * Run instruction k in the interpreter. `main`: this is the instruction's only path, so afterwards
-   * the flags record in memory is what counts. A fallback path (inside a guard) leaves `pending` alone:
-   * the main path's flag locals are still valid where the paths join (see aluOp for flag producers).
+   * Run instruction k in the interpreter (its handler, through the import `co`); afterwards the flags
+   * record in memory is what counts. A fault, a branch or an event there leaves the region.
    */
-  callout(main = true): void {
+  callout(): void {
     const f = this.f;
     this.flush();
-    if (main) this.pending = undefined;
-    f.get(this.cur).i32(this.k);
+    this.pending = undefined;
+    f.i32(this.index).i32(this.k);
     this.retiredBefore();
     f.call(CO).tee(this.st).i32(-1).op(Op.i32Ne).if();
     f.get(this.done).get(this.st).op(Op.i32Add).op(Op.return);
     f.end();
+    this.forgetRegisters();
   }
 
   // ---------------------------------------------------------------- memory
 
   /**
    * Linear address of ins's memory operand into `lin`. Returns false when the form is not handled
-   * inline. Non-canonical addresses and checked segments branch to `fallback` (the call-out) at run time.
+   * inline. Non-canonical addresses and checked segments take the slow path at run time.
    */
-  address(ins: Insn, fallback: () => void): boolean {
+  address(ins: Insn): boolean {
     const f = this.f;
+    if (ins.asize !== 8 && ins.asize !== 4) return false;
+    this.effective(ins);
     if (ins.asize === 8) {
-      if (ins.ripRel) f.get(this.rip64).i64(this.ripAfter()).op(Op.i64Add).i64(ins.disp).op(Op.i64Add);
-      else {
-        f.i64(ins.disp, ins.dispHi);
-        if (ins.base >= 0) { this.reg(ins.base, 8); f.op(Op.i64Add); }
-        if (ins.index >= 0) { this.reg(ins.index, 8); if (ins.scale) f.i64(ins.scale).op(Op.i64Shl); f.op(Op.i64Add); }
-      }
       if (ins.seg >= 4) { f.i32(0).mem(Op.f64Load, this.env.base + SEG_BASE + 8 * ins.seg, 3).op(Op.i64TruncF64S).op(Op.i64Add); }
       f.set(this.lin);
-      this.nonCanonical(this.lin);
-      return this.guard(fallback);
+      this.canonical(this.lin);
+      return true;
     }
-    if (ins.asize !== 4) return false;
-    if (ins.ripRel) { f.get(this.rip64).i64(this.ripAfter() + ins.disp).op(Op.i64Add).op(Op.i32WrapI64); }
-    else {
-      f.i32(ins.disp);
-      if (ins.base >= 0) { this.reg(ins.base, 4); f.op(Op.i32WrapI64).op(Op.i32Add); }
-      if (ins.index >= 0) { this.reg(ins.index, 4); f.op(Op.i32WrapI64); if (ins.scale) f.i32(ins.scale).op(Op.i32Shl); f.op(Op.i32Add); }
-    }
-    f.op(Op.i64ExtendI32U);
-    if (this.mode === 64) {
-      if (ins.seg >= 4) f.i32(0).mem(Op.f64Load, this.env.base + SEG_BASE + 8 * ins.seg, 3).op(Op.i64TruncF64S).op(Op.i64Add);
+    mask(f, 4);
+    if (this.mode === 64 || (this.env.flat && ins.seg !== 1 && ins.seg < 4)) {
+      if (this.mode === 64 && ins.seg >= 4) f.i32(0).mem(Op.f64Load, this.env.base + SEG_BASE + 8 * ins.seg, 3).op(Op.i64TruncF64S).op(Op.i64Add);
       f.set(this.lin);
       return true;
     }
@@ -303,19 +324,45 @@ class Gen {
     f.i32(0).mem(Op.f64Load, this.env.base + SEG_BASE + 8 * ins.seg, 3).op(Op.i64TruncF64S).op(Op.i64Add);
     f.i64(-1, 0).op(Op.i64And).set(this.lin);
     f.i32(0).mem(Op.i32Load8U, this.env.base + SEG_CHECKED + ins.seg, 0);
-    return this.guard(fallback);
+    this.slowIf();
+    return true;
+  }
+
+  /**
+   * Push the effective address of ins's memory operand (asize 4 or 8) as i64: base + index << scale +
+   * disp, or rip-relative; not yet wrapped to 32 bits for asize 4.
+   */
+  effective(ins: Insn): void {
+    const f = this.f;
+    if (ins.ripRel) { this.ripPlus(ins.disp); return; }
+    const w = ins.asize;
+    let terms = 0;
+    const add = (): void => { if (terms++ > 0) f.op(Op.i64Add); };
+    if (ins.base >= 0) { this.reg(ins.base, w); add(); }
+    if (ins.index >= 0) { this.reg(ins.index, w); if (ins.scale) f.i64(ins.scale).op(Op.i64Shl); add(); }
+    if (ins.disp !== 0 || (w === 8 && ins.dispHi !== 0) || terms === 0) { f.i64(ins.disp, w === 8 ? ins.dispHi : ins.disp >> 31); add(); }
   }
 
   /** The r/m operand (`size` bytes, zero-extended) into local `dst`; false when its address form is not compiled. */
-  readE(ins: Insn, size: number, dst: number, fallback: () => void): boolean {
+  readE(ins: Insn, size: number, dst: number): boolean {
     if (ins.isMem) {
-      if (!this.address(ins, fallback)) return false;
+      if (!this.address(ins)) return false;
       this.load(size, dst);
     } else {
       this.reg(ins.rm, size);
       this.f.set(dst);
     }
     return true;
+  }
+
+  /**
+   * The slow path when the address in local `l` (about to be accessed) is not canonical. With paging
+   * the TLB lookup does it: no tag matches a non-canonical address (physical()).
+   */
+  canonical(l: number): void {
+    if (this.env.paging) return;
+    this.nonCanonical(l);
+    this.slowIf();
   }
 
   /** Push whether the i64 local `l` is not a canonical address (bits 63..47 not all equal). */
@@ -325,99 +372,74 @@ class Gen {
 
   /**
    * The quadword at register `n` (a stack top: RSP, or RBP for LEAVE) into `t`, its address left in
-   * `lin`; a non-canonical address goes to the interpreter (`fallback`), which raises the fault.
+   * `lin`; a non-canonical address takes the slow path (the interpreter raises the fault).
    */
-  popFrom(n: number, fallback: () => void): void {
+  popFrom(n: number): void {
     this.reg(n, 8);
     this.f.set(this.lin);
-    this.nonCanonical(this.lin);
-    this.guard(fallback);
+    this.canonical(this.lin);
     this.load(8, this.t);
   }
 
-  /** Condition on the stack: when true, run `fallback` and skip the rest of the instruction. */
-  guard(fallback: () => void): true {
-    this.f.if();
-    fallback();
-    this.f.brTo(this.instr); // past the rest of the instruction
-    this.f.end();
-    return true;
-  }
-
   /**
-   * Physical address of `lin` for an access of `size` into `pa`, or a branch to the enclosing `slow`
-   * block (depth `slowDepth`) on a TLB miss, a page crossing, an address outside RAM or (for stores) a
-   * page holding decoded code.
+   * Physical address of `lin` for an access of `size` into `pa`, or the slow path on a TLB miss, a
+   * page crossing, an address outside RAM or (for stores) a page holding decoded code. A page that is
+   * in the TLB and RAM is wholly RAM, so only unpaged accesses check the end of RAM.
    */
-  private physical(size: number, write: boolean, slowDepth: number): void {
+  private physical(size: number, write: boolean): void {
     const f = this.f;
     const b = this.env.base;
     if (size > 1) {
-      f.get(this.lin).op(Op.i32WrapI64).i32(0xfff).op(Op.i32And).i32(4096 - size).op(Op.i32GtU).brIf(slowDepth);
+      f.get(this.lin).op(Op.i32WrapI64).i32(0xfff).op(Op.i32And).i32(4096 - size).op(Op.i32GtU);
+      this.slowIf();
     }
     if (this.env.paging) {
+      // The integer TLB (state-layout.ts): slot = bits 12..23, tag = lin >> 24, then the permission
+      // bit needed and not TLB_NOT_RAM, and the physical page base from the same word.
       const need = NEED[this.env.accUser | (write ? 1 : 0)];
-      // vpn = lin >> 12; slot = vpn & 4095
-      f.get(this.lin).i64(12).op(Op.i64ShrS).tee(this.vpn);
-      f.op(Op.i32WrapI64).i32(4095).op(Op.i32And).set(this.pa);
-      f.get(this.pa).i32(3).op(Op.i32Shl).mem(Op.f64Load, b + TLB_TAG, 3);
-      f.get(this.vpn).op(Op.f64ConvertI64S).op(Op.f64Ne).brIf(slowDepth);
-      f.get(this.pa).mem(Op.i32Load8U, b + TLB_PERM, 0).i32(need).op(Op.i32And).op(Op.i32Eqz).brIf(slowDepth);
-      f.get(this.pa).i32(3).op(Op.i32Shl).mem(Op.f64Load, b + TLB_PHYS, 3).op(Op.i32TruncF64U);
-      f.get(this.lin).op(Op.i32WrapI64).i32(0xfff).op(Op.i32And).op(Op.i32Add).set(this.pa);
+      // Compared as i64, a non-canonical address (its lin >> 24 outside any int32 tag) never matches.
+      f.get(this.lin).op(Op.i32WrapI64).i32(10).op(Op.i32ShrU).i32(0x3ffc).op(Op.i32And).tee(this.pa);
+      f.mem(Op.i64Load32S, b + TLB_ITAG, 2);
+      f.get(this.lin).i64(24).op(Op.i64ShrS).op(Op.i64Ne);
+      this.slowIf();
+      f.get(this.pa).mem(Op.i32Load, b + TLB_INFO, 2).tee(this.pa);
+      f.i32(need | TLB_NOT_RAM).op(Op.i32And).i32(need).op(Op.i32Ne);
+      this.slowIf();
+      f.get(this.pa).i32(~0xfff).op(Op.i32And);
+      f.get(this.lin).op(Op.i32WrapI64).i32(0xfff).op(Op.i32And).op(Op.i32Or).set(this.pa);
     } else {
       f.get(this.lin).op(Op.i32WrapI64).set(this.pa);
+      // Inside RAM (unsigned: pa <= ramSize - size).
+      f.get(this.pa).i32(this.env.ramSize - size).op(Op.i32GtU);
+      this.slowIf();
     }
-    // Inside RAM (unsigned: pa <= ramSize - size).
-    f.get(this.pa).i32(this.env.ramSize - size).op(Op.i32GtU).brIf(slowDepth);
-    if (write) f.get(this.pa).i32(12).op(Op.i32ShrU).mem(Op.i32Load8U, this.env.codePages, 0).brIf(slowDepth);
+    if (write) {
+      f.get(this.pa).i32(12).op(Op.i32ShrU).mem(Op.i32Load8U, this.env.codePages, 0);
+      this.slowIf();
+    }
   }
 
   /** Load `size` bytes at `lin` (zero-extended) into local `dst`. `rmw`: checked as a write. */
   load(size: number, dst: number, rmw = false): void {
     const f = this.f;
-    this.slowPath = true;
-    f.block(); // out
-    f.block(); // slow
-    this.physical(size, rmw, 0);
+    this.physical(size, rmw);
     f.get(this.pa);
     if (size === 8) f.mem(Op.i64Load, 0, 0);
     else if (size === 4) f.mem(Op.i64Load32U, 0, 0);
     else if (size === 2) f.mem(Op.i64Load16U, 0, 0);
     else f.mem(Op.i64Load8U, 0, 0);
-    f.set(dst).br(1);
-    f.end();
-    f.get(this.lin).op(Op.f64ConvertI64S).i32(size).i32(this.env.accUser | (rmw ? 1 : 0));
-    this.retiredBefore();
-    f.call(RD);
-    f.op(Op.i64TruncF64S);
-    if (size === 8) f.i32(0).mem(Op.i64Load32U, this.env.base + HI, 2).i64(32).op(Op.i64Shl).op(Op.i64Or);
     f.set(dst);
-    this.checkStatus();
-    f.end();
   }
 
   /** Store the low `size` bytes of local `src` at `lin`. */
   store(size: number, src: number): void {
     const f = this.f;
-    this.slowPath = true;
-    f.block(); // out
-    f.block(); // slow
-    this.physical(size, true, 0);
+    this.physical(size, true);
     f.get(this.pa).get(src);
     if (size === 8) f.mem(Op.i64Store, 0, 0);
     else if (size === 4) f.mem(Op.i64Store32, 0, 0);
     else if (size === 2) f.mem(Op.i64Store16, 0, 0);
     else f.mem(Op.i64Store8, 0, 0);
-    f.br(1);
-    f.end();
-    f.get(this.lin).op(Op.f64ConvertI64S).i32(size);
-    f.get(src).op(Op.i32WrapI64).get(src).i64(32).op(Op.i64ShrU).op(Op.i32WrapI64);
-    f.i32(this.env.accUser | 1);
-    this.retiredBefore();
-    f.call(WR).drop();
-    this.checkStatus();
-    f.end();
   }
 }
 
@@ -460,25 +482,36 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
   region.forEach((r, i) => g.blockAt.set(r.delta, i));
   f.get(P_RIP).op(Op.i64TruncF64S).set(g.rip64);
   f.block();
-  g.exit = f.label();
+  g.exitAbs = f.label();
+  f.block();
+  g.exitRel = f.label();
   f.loop();
   g.top = f.label();
-  for (let i = region.length - 1; i >= 0; i--) f.block();
+  for (let i = region.length - 1; i >= 0; i--) { f.block(); g.entryLabel[i] = f.label(); }
   f.get(g.cur).brTable(region.map((_, i) => i), region.length - 1);
-  for (const r of region) {
+  region.forEach((r, i) => {
     f.end();
+    f.loop();
+    g.self = f.label();
+    g.index = i;
     g.pending = DYNAMIC;
+    g.forgetRegisters();
     g.delta = r.delta;
     g.offsets = r.offsets;
     emitBlock(g, r.block);
-  }
+    f.end();
+  });
   f.end(); // loop: every block ends in a branch or a return
   f.op(Op.unreachable);
   f.end();
-  // The shared exit.
-  f.i32(0).get(P_RIP).get(g.exitRip).op(Op.f64Add).mem(Op.f64Store, env.base + RIP_OUT, 3);
+  // The relative exit: the next rip is the entry's plus exitOff.
+  f.get(g.rip64).get(g.exitOff).op(Op.i64Add).set(g.exitTarget);
+  f.end();
+  // The shared exit: the flags producer to the record, the next rip, the count.
+  f.get(g.kind).get(g.fa).get(g.fb).get(g.fr).call(FLUSH);
+  f.i32(0).get(g.exitTarget).op(Op.f64ConvertI64S).mem(Op.f64Store, env.base + RIP_OUT, 3);
   f.get(g.done).get(g.exitRetired).op(Op.i32Add);
-  return [f, flushFunction(env.base)];
+  return [f, flushFunction(env.base), condFunction(env.base)];
 }
 
 /** flush(kind = op*16 + size, a, b, r): write a pending ALU result into the flags record (kind 0: none). */
@@ -504,30 +537,85 @@ function flushFunction(base: number): FunctionBody {
   return f;
 }
 
+/**
+ * cond(cc, kind, a, b, r): condition cc (0..15) as 0/1 for the flags `kind` says where they are (as
+ * flush() takes it): a producer compiled code makes (ADD, SUB, LOGIC, INC, DEC) from its values, or
+ * kind 0, the record in memory, read here when its arithmetic flags are materialised (LF_NONE) and
+ * by the interpreter (import cc) otherwise.
+ */
+function condFunction(base: number): FunctionBody {
+  const f = new FunctionBody(COND_TYPE);
+  const CC = 0, KIND = 1, A = 2, B = 3, R = 4;
+  const fl = f.local(I32), op = f.local(I32), sh = f.local(I64), of = f.local(I64);
+  const bitsOf = (): void => { f.i32(0).mem(Op.i32Load, base + F_BITS, 2); };
+  f.get(KIND).op(Op.i32Eqz).if();
+  f.i32(0).mem(Op.i32Load, base + F_OP, 2).if().get(CC).call(CC_IMPORT).op(Op.return).end();
+  bitsOf(); f.set(fl);
+  f.op(Op.else);
+  f.get(KIND).i32(4).op(Op.i32ShrU).set(op);
+  f.get(KIND).i32(15).op(Op.i32And).op(Op.i64ExtendI32U).i64(3).op(Op.i64Shl).i64(1).op(Op.i64Sub).set(sh);
+  // CF: ADD r < a, SUB a < b, LOGIC 0, INC/DEC kept in the record's bits.
+  f.get(op).i32(LF_ADD).op(Op.i32Eq).if().get(R).get(A).op(Op.i64LtU).set(fl).op(Op.else);
+  f.get(op).i32(LF_SUB).op(Op.i32Eq).if().get(A).get(B).op(Op.i64LtU).set(fl).op(Op.else);
+  f.get(op).i32(LF_LOGIC).op(Op.i32Eq).if().i32(0).set(fl).op(Op.else);
+  bitsOf(); f.i32(1).op(Op.i32And).set(fl);
+  f.end().end().end();
+  // OF: the sign of a per-producer expression (0 for LOGIC).
+  f.i64(0).set(of);
+  f.get(op).i32(LF_ADD).op(Op.i32Eq).if().get(A).get(R).op(Op.i64Xor).get(B).get(R).op(Op.i64Xor).op(Op.i64And).set(of).end();
+  f.get(op).i32(LF_SUB).op(Op.i32Eq).if().get(A).get(B).op(Op.i64Xor).get(A).get(R).op(Op.i64Xor).op(Op.i64And).set(of).end();
+  f.get(op).i32(LF_INC).op(Op.i32Eq).if().get(R).get(A).i64(-1).op(Op.i64Xor).op(Op.i64And).set(of).end();
+  f.get(op).i32(LF_DEC).op(Op.i32Eq).if().get(A).get(R).i64(-1).op(Op.i64Xor).op(Op.i64And).set(of).end();
+  const signOfLocal = (l: number): void => { f.get(l).get(sh).op(Op.i64ShrU).op(Op.i32WrapI64).i32(1).op(Op.i32And); };
+  f.get(fl);
+  f.get(R).op(Op.i32WrapI64).i32(0xff).op(Op.i32And).op(Op.i32Popcnt).i32(1).op(Op.i32And).i32(1).op(Op.i32Xor).i32(2).op(Op.i32Shl).op(Op.i32Or);
+  f.get(R).op(Op.i64Eqz).i32(6).op(Op.i32Shl).op(Op.i32Or);
+  signOfLocal(R); f.i32(7).op(Op.i32Shl).op(Op.i32Or);
+  signOfLocal(of); f.i32(11).op(Op.i32Shl).op(Op.i32Or);
+  f.set(fl);
+  f.end();
+  // The condition from EFLAGS-format bits.
+  const bit = (n: number): void => { f.get(fl).i32(n).op(Op.i32ShrU).i32(1).op(Op.i32And); };
+  const conds: (() => void)[] = [
+    () => bit(11), () => bit(0), () => bit(6), () => { bit(0); bit(6); f.op(Op.i32Or); },
+    () => bit(7), () => bit(2), () => { bit(7); bit(11); f.op(Op.i32Xor); },
+    () => { bit(7); bit(11); f.op(Op.i32Xor); bit(6); f.op(Op.i32Or); },
+  ];
+  for (let k = 0; k < 8; k++) f.block();
+  f.get(CC).i32(1).op(Op.i32ShrU).brTable([0, 1, 2, 3, 4, 5, 6, 7], 7);
+  for (const c of conds) {
+    f.end();
+    c();
+    f.get(CC).i32(1).op(Op.i32And).op(Op.i32Xor).op(Op.return);
+  }
+  f.op(Op.unreachable);
+  return f;
+}
+
 function emitBlock(g: Gen, block: Block): void {
   const f = g.f;
   const offsets = g.offsets;
   let lastInline = false;
-  // Budget: at most n instructions in all (`left` is what remains at the block's start).
-  f.get(P_N).get(g.done).op(Op.i32Sub).set(g.left);
+  // Budget: a block runs whole or not at all here (the interpreter runs what is left of a budget).
+  g.k = 0;
+  f.get(P_N).get(g.done).op(Op.i32Sub).i32(block.count).op(Op.i32LtS).if();
+  g.exitAt(0, 0);
+  f.end();
   for (let k = 0; k < block.count; k++) {
     g.k = k;
-    f.get(g.left).i32(k).op(Op.i32LeS).if();
-    g.exitAt(k, offsets[k]);
-    f.end();
     const ins = block.insns[k];
-    f.block(); // the instruction: a guard branches past the rest of it
+    f.block(); // the instruction: its end
     g.instr = f.label();
-    g.slowPath = false;
+    f.block(); // its slow path: leave before it
+    g.slow = f.label();
+    g.slowUsed = false;
+    g.pendingAtStart = g.pending;
     lastInline = emitInline(g, ins);
     if (!lastInline) g.callout();
+    f.brTo(g.instr);
     f.end();
-    // A slow memory path that saw an event (MMIO, a store into code): stop after this instruction.
-    if (g.slowPath) {
-      f.get(g.ev).if();
-      g.exitAt(k + 1, offsets[k + 1]);
-      f.end();
-    }
+    if (g.slowUsed) g.exitAt(k, offsets[k], g.pendingAtStart);
+    f.end();
   }
   // The block fell through its last instruction (a length limit): continue with the next block when
   // that instruction was compiled (a call-out may have been STI or anything the loop must see).
@@ -542,7 +630,6 @@ function emitInline(g: Gen, ins: Insn): boolean {
   const op = ins.op;
   const size = ins.size;
   const wide = size === 4 || size === 8;
-  const fallback = (): void => g.callout(false);
   const f = g.f;
   const sized = wide || size === 1;
   const gReg = (): void => { const [n, h] = g.byteRegIf(ins, ins.reg); g.reg(n, size, h); };
@@ -553,39 +640,39 @@ function emitInline(g: Gen, ins: Insn): boolean {
     const alu = op >> 3;
     if (!INLINE_ALU[alu]) return false;
     switch (op & 6) {
-      case 0: return aluOp(g, ins, alu, true, gReg, fallback);
-      case 2: return aluOp(g, ins, alu, false, eReg, fallback, true);
-      default: return aluOp(g, ins, alu, false, imm, fallback, false, 0);
+      case 0: return aluOp(g, ins, alu, true, gReg);
+      case 2: return aluOp(g, ins, alu, false, eReg, true);
+      default: return aluOp(g, ins, alu, false, imm, false, 0);
     }
   }
   if (op >= 0x80 && op <= 0x83 && op !== 0x82 && sized) {
     const alu = ins.reg & 7;
     if (!INLINE_ALU[alu]) return false;
-    return aluOp(g, ins, alu, true, imm, fallback);
+    return aluOp(g, ins, alu, true, imm);
   }
-  if ((op === 0x84 || op === 0x85) && sized) return aluOp(g, ins, 8, true, gReg, fallback);
-  if ((op === 0xa8 || op === 0xa9) && sized) return aluOp(g, ins, 8, false, imm, fallback, false, 0);
-  if ((op === 0xf6 || op === 0xf7) && (ins.reg & 7) === 0 && sized) return aluOp(g, ins, 8, true, imm, fallback);
+  if ((op === 0x84 || op === 0x85) && sized) return aluOp(g, ins, 8, true, gReg);
+  if ((op === 0xa8 || op === 0xa9) && sized) return aluOp(g, ins, 8, false, imm, false, 0);
+  if ((op === 0xf6 || op === 0xf7) && (ins.reg & 7) === 0 && sized) return aluOp(g, ins, 8, true, imm);
   if ((op === 0xc1 || op === 0xd1 || op === 0xd3) && wide && !ins.isMem) return shiftOp(g, ins);
-  if ((op === 0x69 || op === 0x6b || op === 0x1af) && wide) return imul(g, ins, fallback);
-  if (op === 0xf7 && (ins.reg & 7) === 6 && wide) return div(g, ins, fallback);
+  if ((op === 0x69 || op === 0x6b || op === 0x1af) && wide) return imul(g, ins);
+  if (op === 0xf7 && (ins.reg & 7) === 6 && wide) return div(g, ins);
   if (op === 0xff && (ins.reg & 7) <= 1 && wide && !ins.isMem) return incDec(g, ins, ins.rm, (ins.reg & 7) === 1);
   if (op >= 0x40 && op <= 0x4f && g.mode !== 64 && size === 4) return incDec(g, ins, op & 7, op >= 0x48);
-  if (op >= 0x190 && op <= 0x19f) return setcc(g, ins, fallback);
-  if ((op === 0xf7) && ((ins.reg & 7) === 2 || (ins.reg & 7) === 3) && wide) return negNot(g, ins, fallback);
+  if (op >= 0x190 && op <= 0x19f) return setcc(g, ins);
+  if ((op === 0xf7) && ((ins.reg & 7) === 2 || (ins.reg & 7) === 3) && wide) return negNot(g, ins);
   if (op === 0x98 && wide) { g.setReg(0, size, () => { g.reg(0, size / 2); signExtend(f, size / 2); }); return true; }
   if (op === 0x99 && wide) { g.setReg(2, size, () => { g.reg(0, size); f.i64(64 - 8 * size).op(Op.i64Shl).i64(63).op(Op.i64ShrS); }); return true; }
   switch (op) {
-    case 0x89: case 0x8b: case 0x88: case 0x8a: return mov(g, ins, fallback);
-    case 0xc7: case 0xc6: return movImm(g, ins, fallback);
+    case 0x89: case 0x8b: case 0x88: case 0x8a: return mov(g, ins);
+    case 0xc7: case 0xc6: return movImm(g, ins);
     case 0x8d: return lea(g, ins);
     case 0x90: return ins.rex === 0 || (ins.rex & 1) === 0 ? true : false; // NOP (not XCHG r8, rAX)
     case 0x11f: return true; // NOP Ev
-    case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf: return wide && movx(g, ins, fallback);
-    case 0x63: return g.mode === 64 && size === 8 && movsxd(g, ins, fallback);
+    case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf: return wide && movx(g, ins);
+    case 0x63: return g.mode === 64 && size === 8 && movsxd(g, ins);
     case 0xe9: case 0xeb: return jmp(g, ins);
-    case 0xe8: return g.mode === 64 && call(g, ins, fallback);
-    case 0xc3: return g.mode === 64 && ret(g, fallback);
+    case 0xe8: return g.mode === 64 && call(g, ins);
+    case 0xc3: return g.mode === 64 && ret(g);
   }
   /** The register encoded in the opcode's low bits (B8+r, 50+r, 58+r), extended by REX.B. */
   const opReg = (op & 7) | ((ins.rex & 1) << 3);
@@ -595,12 +682,12 @@ function emitInline(g: Gen, ins: Insn): boolean {
     return true;
   }
   if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) return jcc(g, ins);
-  if (op >= 0x140 && op <= 0x14f && wide) return cmov(g, ins, fallback);
-  if (g.mode === 64 && op >= 0x50 && op <= 0x57 && size === 8) return push(g, () => g.reg(opReg, 8), fallback);
-  if (g.mode === 64 && (op === 0x68 || op === 0x6a) && size === 8) return push(g, () => f.i64(ins.imm), fallback);
-  if (g.mode === 64 && op === 0xc9 && size === 8) return leave(g, fallback);
-  if (g.mode === 64 && op === 0xff && ((ins.reg & 7) === 2 || (ins.reg & 7) === 4) && size === 8) return indirect(g, ins, (ins.reg & 7) === 2, fallback);
-  if (g.mode === 64 && op >= 0x58 && op <= 0x5f && size === 8) return pop(g, opReg, fallback);
+  if (op >= 0x140 && op <= 0x14f && wide) return cmov(g, ins);
+  if (g.mode === 64 && op >= 0x50 && op <= 0x57 && size === 8) return push(g, () => g.reg(opReg, 8));
+  if (g.mode === 64 && (op === 0x68 || op === 0x6a) && size === 8) return push(g, () => f.i64(ins.imm));
+  if (g.mode === 64 && op === 0xc9 && size === 8) return leave(g);
+  if (g.mode === 64 && op === 0xff && ((ins.reg & 7) === 2 || (ins.reg & 7) === 4) && size === 8) return indirect(g, ins, (ins.reg & 7) === 2);
+  if (g.mode === 64 && op >= 0x58 && op <= 0x5f && size === 8) return pop(g, opReg);
   return false;
 }
 
@@ -608,7 +695,7 @@ function emitInline(g: Gen, ins: Insn): boolean {
  * ALU op `alu` (0..7, 8 = TEST) of size 4/8: destination r/m (`toRm`) or reg, source pushed by `src`.
  * `srcIsRm`: the source is the r/m operand (GE forms). `dstReg` overrides the destination register.
  */
-function aluOp(g: Gen, ins: Insn, alu: number, toRm: boolean, src: () => void, fallback: () => void, srcIsRm = false, dstReg?: number): boolean {
+function aluOp(g: Gen, ins: Insn, alu: number, toRm: boolean, src: () => void, srcIsRm = false, dstReg?: number): boolean {
   const f = g.f;
   const size = ins.size;
   const writes = alu !== 7 && alu !== 8;
@@ -616,9 +703,7 @@ function aluOp(g: Gen, ins: Insn, alu: number, toRm: boolean, src: () => void, f
   const memSrc = srcIsRm && ins.isMem;
   const logic = alu === 1 || alu === 4 || alu === 6 || alu === 8;
   const producer: Pending = { op: logic ? LF_LOGIC : alu === 0 ? LF_ADD : LF_SUB, size };
-  // The interpreter ran this same operation on the fallback path: take its flag record into the locals.
-  const fallbackThenReload = (): void => { fallback(); g.reload(producer); };
-  if ((memDst || memSrc) && !g.address(ins, fallbackThenReload)) return false;
+  if ((memDst || memSrc) && !g.address(ins)) return false;
   // a = destination value, b = source value.
   const [dn, dh] = g.byteRegIf(ins, dstReg ?? (toRm ? ins.rm : ins.reg));
   if (memDst) g.load(size, g.t, writes);
@@ -643,7 +728,7 @@ function aluOp(g: Gen, ins: Insn, alu: number, toRm: boolean, src: () => void, f
   return true;
 }
 
-function mov(g: Gen, ins: Insn, fallback: () => void): boolean {
+function mov(g: Gen, ins: Insn): boolean {
   const f = g.f;
   const byte = ins.op === 0x88 || ins.op === 0x8a;
   const size = byte ? 1 : ins.size;
@@ -651,7 +736,7 @@ function mov(g: Gen, ins: Insn, fallback: () => void): boolean {
   const toRm = ins.op === 0x89 || ins.op === 0x88;
   const [gr, gh] = byte ? g.byteReg(ins, ins.reg) : [ins.reg, false];
   if (ins.isMem) {
-    if (!g.address(ins, fallback)) return false;
+    if (!g.address(ins)) return false;
     if (toRm) { g.reg(gr, size, gh); f.set(g.t); g.store(size, g.t); }
     else { g.load(size, g.t); g.setReg(gr, size, () => { f.get(g.t); }, gh); }
     return true;
@@ -662,14 +747,14 @@ function mov(g: Gen, ins: Insn, fallback: () => void): boolean {
   return true;
 }
 
-function movImm(g: Gen, ins: Insn, fallback: () => void): boolean {
+function movImm(g: Gen, ins: Insn): boolean {
   const f = g.f;
   const size = ins.op === 0xc6 ? 1 : ins.size;
   if (ins.op === 0xc7 && size !== 4 && size !== 8) return false;
   if ((ins.reg & 7) !== 0) return false;
   const imm = (): void => { f.i64(ins.imm); mask(f, size); };
   if (ins.isMem) {
-    if (!g.address(ins, fallback)) return false;
+    if (!g.address(ins)) return false;
     imm(); f.set(g.t);
     g.store(size, g.t);
     return true;
@@ -684,33 +769,19 @@ function lea(g: Gen, ins: Insn): boolean {
   const size = ins.size;
   if (!ins.isMem || (size !== 4 && size !== 8) || (ins.asize !== 8 && ins.asize !== 4)) return false;
   const f = g.f;
-  if (ins.asize === 8) {
-    if (ins.ripRel) f.get(g.rip64).i64(g.ripAfter()).op(Op.i64Add).i64(ins.disp).op(Op.i64Add);
-    else {
-      f.i64(ins.disp, ins.dispHi);
-      if (ins.base >= 0) { g.reg(ins.base, 8); f.op(Op.i64Add); }
-      if (ins.index >= 0) { g.reg(ins.index, 8); if (ins.scale) f.i64(ins.scale).op(Op.i64Shl); f.op(Op.i64Add); }
-    }
-  } else {
-    if (ins.ripRel) f.get(g.rip64).i64(g.ripAfter() + ins.disp).op(Op.i64Add);
-    else {
-      f.i64(ins.disp);
-      if (ins.base >= 0) { g.reg(ins.base, 4); f.op(Op.i64Add); }
-      if (ins.index >= 0) { g.reg(ins.index, 4); if (ins.scale) f.i64(ins.scale).op(Op.i64Shl); f.op(Op.i64Add); }
-    }
-    f.i64(-1, 0).op(Op.i64And);
-  }
+  g.effective(ins);
+  if (ins.asize === 4) mask(f, 4);
   f.set(g.t);
   g.setReg(ins.reg, size, () => { f.get(g.t); });
   return true;
 }
 
-function movx(g: Gen, ins: Insn, fallback: () => void): boolean {
+function movx(g: Gen, ins: Insn): boolean {
   const f = g.f;
   const src = ins.op === 0x1b6 || ins.op === 0x1be ? 1 : 2;
   const signed = ins.op >= 0x1be;
   if (ins.isMem) {
-    if (!g.address(ins, fallback)) return false;
+    if (!g.address(ins)) return false;
     g.load(src, g.t);
   } else {
     const [r, h] = src === 1 ? g.byteReg(ins, ins.rm) : [ins.rm, false];
@@ -723,9 +794,9 @@ function movx(g: Gen, ins: Insn, fallback: () => void): boolean {
   return true;
 }
 
-function movsxd(g: Gen, ins: Insn, fallback: () => void): boolean {
+function movsxd(g: Gen, ins: Insn): boolean {
   const f = g.f;
-  if (!g.readE(ins, 4, g.t, fallback)) return false;
+  if (!g.readE(ins, 4, g.t)) return false;
   g.setReg(ins.reg, 8, () => { f.get(g.t); signExtend(f, 4); });
   return true;
 }
@@ -733,17 +804,17 @@ function movsxd(g: Gen, ins: Insn, fallback: () => void): boolean {
 /** Push the branch target rip + offsets[k+1] + disp as i64, wrapped to the mode. */
 function target(g: Gen, disp: number): void {
   const f = g.f;
-  f.get(g.rip64).i64(g.ripAfter() + disp).op(Op.i64Add);
+  g.ripPlus(disp);
   if (g.mode !== 64) f.i64(-1, 0).op(Op.i64And);
 }
 
 /** Leave through the taken target on the stack, if canonical (else the interpreter raises #GP). */
-function branchOut(g: Gen, fallback?: () => void): void {
+function branchOut(g: Gen): void {
   const f = g.f;
   f.set(g.u);
   if (g.mode === 64) {
     g.nonCanonical(g.u);
-    g.guard(fallback ?? (() => g.callout(false)));
+    g.slowIf();
   }
   f.get(g.u);
   g.exitTo();
@@ -772,11 +843,11 @@ function jcc(g: Gen, ins: Insn): boolean {
   return true;
 }
 
-function cmov(g: Gen, ins: Insn, fallback: () => void): boolean {
+function cmov(g: Gen, ins: Insn): boolean {
   const f = g.f;
   const size = ins.size;
   // The source is read (and may fault) whatever the condition; a 32-bit destination is written always.
-  if (!g.readE(ins, size, g.t, fallback)) return false;
+  if (!g.readE(ins, size, g.t)) return false;
   g.setReg(ins.reg, size, () => {
     f.get(g.t);
     g.reg(ins.reg, size);
@@ -786,7 +857,7 @@ function cmov(g: Gen, ins: Insn, fallback: () => void): boolean {
   return true;
 }
 
-function call(g: Gen, ins: Insn, fallback: () => void): boolean {
+function call(g: Gen, ins: Insn): boolean {
   if (ins.size !== 8) return false;
   const f = g.f;
   // As the interpreter: the target is checked (#GP) before anything is pushed, then the new RSP (#SS).
@@ -794,10 +865,9 @@ function call(g: Gen, ins: Insn, fallback: () => void): boolean {
   target(g, ins.imm);
   f.set(to);
   g.nonCanonical(to);
+  g.slowIf();
   g.reg(4, 8); f.i64(8).op(Op.i64Sub).set(g.lin);
-  g.nonCanonical(g.lin);
-  f.op(Op.i32Or);
-  g.guard(fallback);
+  g.canonical(g.lin);
   f.get(g.rip64).i64(g.ripAfter()).op(Op.i64Add).set(g.t);
   g.store(8, g.t);
   g.setReg(4, 8, () => { f.get(g.lin); });
@@ -806,12 +876,12 @@ function call(g: Gen, ins: Insn, fallback: () => void): boolean {
   return true;
 }
 
-function ret(g: Gen, fallback: () => void): boolean {
+function ret(g: Gen): boolean {
   const f = g.f;
-  g.popFrom(4, fallback);
+  g.popFrom(4);
   // A non-canonical return address faults before RSP moves.
   g.nonCanonical(g.t);
-  g.guard(fallback);
+  g.slowIf();
   g.setReg(4, 8, () => { f.get(g.lin).i64(8).op(Op.i64Add); });
   f.get(g.t);
   g.exitTo();
@@ -819,20 +889,19 @@ function ret(g: Gen, fallback: () => void): boolean {
 }
 
 /** PUSH of the 64-bit value `value` pushes (a register, a sign-extended immediate). */
-function push(g: Gen, value: () => void, fallback: () => void): boolean {
+function push(g: Gen, value: () => void): boolean {
   const f = g.f;
   value(); f.set(g.t);
   g.reg(4, 8); f.i64(8).op(Op.i64Sub).set(g.lin);
-  g.nonCanonical(g.lin);
-  g.guard(fallback);
+  g.canonical(g.lin);
   g.store(8, g.t);
   g.setReg(4, 8, () => { f.get(g.lin); });
   return true;
 }
 
-function pop(g: Gen, n: number, fallback: () => void): boolean {
+function pop(g: Gen, n: number): boolean {
   const f = g.f;
-  g.popFrom(4, fallback);
+  g.popFrom(4);
   // RSP moves first, then the register is written (POP RSP loads the popped value).
   g.setReg(4, 8, () => { f.get(g.lin).i64(8).op(Op.i64Add); });
   g.setReg(n, 8, () => { f.get(g.t); });
@@ -880,10 +949,10 @@ function shiftOp(g: Gen, ins: Insn): boolean {
 }
 
 /** IMUL r, r/m (0F AF) and IMUL r, r/m, imm (69/6B), 32/64-bit: truncated product, CF=OF=overflow. */
-function imul(g: Gen, ins: Insn, fallback: () => void): boolean {
+function imul(g: Gen, ins: Insn): boolean {
   const f = g.f;
   const size = ins.size;
-  if (!g.readE(ins, size, g.t, fallback)) return false;
+  if (!g.readE(ins, size, g.t)) return false;
   if (ins.op === 0x1af) g.reg(ins.reg, size);
   else f.i64(ins.imm);
   f.set(g.u);
@@ -909,10 +978,10 @@ function imul(g: Gen, ins: Insn, fallback: () => void): boolean {
  * and for a zero divisor, the interpreter runs it (and raises #DE). Flags are left alone, as the
  * interpreter leaves them.
  */
-function div(g: Gen, ins: Insn, fallback: () => void): boolean {
+function div(g: Gen, ins: Insn): boolean {
   const f = g.f;
   const size = ins.size;
-  if (!g.readE(ins, size, g.u, fallback)) return false;
+  if (!g.readE(ins, size, g.u)) return false;
   if (size === 4) {
     // dividend EDX:EAX; the quotient fits in 32 bits iff EDX < divisor.
     g.reg(2, 4); f.i64(32).op(Op.i64Shl); g.reg(0, 4); f.op(Op.i64Or).set(g.t);
@@ -922,7 +991,7 @@ function div(g: Gen, ins: Insn, fallback: () => void): boolean {
     g.reg(2, 8); f.i64(0).op(Op.i64Ne);
   }
   f.get(g.u).op(Op.i64Eqz).op(Op.i32Or);
-  g.guard(fallback);
+  g.slowIf();
   g.setReg(0, size, () => { f.get(g.t).get(g.u).op(Op.i64DivU); });
   g.setReg(2, size, () => { f.get(g.t).get(g.u).op(Op.i64RemU); });
   return true;
@@ -947,10 +1016,10 @@ function incDec(g: Gen, ins: Insn, n: number, dec: boolean): boolean {
   return true;
 }
 
-function setcc(g: Gen, ins: Insn, fallback: () => void): boolean {
+function setcc(g: Gen, ins: Insn): boolean {
   const f = g.f;
   if (ins.isMem) {
-    if (!g.address(ins, fallback)) return false;
+    if (!g.address(ins)) return false;
     cond(g, ins.op & 15);
     f.op(Op.i64ExtendI32U).set(g.t);
     g.store(1, g.t);
@@ -962,12 +1031,12 @@ function setcc(g: Gen, ins: Insn, fallback: () => void): boolean {
 }
 
 /** NOT (flags alone) and NEG (flags of 0 - x) of a 32/64-bit register or memory operand. */
-function negNot(g: Gen, ins: Insn, fallback: () => void): boolean {
+function negNot(g: Gen, ins: Insn): boolean {
   const f = g.f;
   const size = ins.size;
   const neg = (ins.reg & 7) === 3;
   if (ins.isMem) {
-    if (!g.address(ins, neg ? () => { fallback(); g.reload({ op: LF_SUB, size }); } : fallback)) return false;
+    if (!g.address(ins)) return false;
     g.load(size, g.u, true);
   } else { g.reg(ins.rm, size); f.set(g.u); }
   if (neg) f.i64(0).get(g.u).op(Op.i64Sub);
@@ -986,26 +1055,23 @@ function negNot(g: Gen, ins: Insn, fallback: () => void): boolean {
 }
 
 /** LEAVE (64-bit): RSP = RBP, then POP RBP; a faulting pop leaves RSP as it was. */
-function leave(g: Gen, fallback: () => void): boolean {
+function leave(g: Gen): boolean {
   const f = g.f;
-  g.popFrom(5, fallback);
+  g.popFrom(5);
   g.setReg(4, 8, () => { f.get(g.lin).i64(8).op(Op.i64Add); });
   g.setReg(5, 8, () => { f.get(g.t); });
   return true;
 }
 
 /** CALL / JMP near indirect, 64-bit: the target is checked (#GP) before anything is pushed. */
-function indirect(g: Gen, ins: Insn, isCall: boolean, fallback: () => void): boolean {
+function indirect(g: Gen, ins: Insn, isCall: boolean): boolean {
   const f = g.f;
-  if (!g.readE(ins, 8, g.v, fallback)) return false;
+  if (!g.readE(ins, 8, g.v)) return false;
   g.nonCanonical(g.v);
+  g.slowIf();
   if (isCall) {
     g.reg(4, 8); f.i64(8).op(Op.i64Sub).set(g.lin);
-    g.nonCanonical(g.lin);
-    f.op(Op.i32Or);
-  }
-  g.guard(fallback);
-  if (isCall) {
+    g.canonical(g.lin);
     f.get(g.rip64).i64(g.ripAfter()).op(Op.i64Add).set(g.t);
     g.store(8, g.t);
     g.setReg(4, 8, () => { f.get(g.lin); });
@@ -1021,10 +1087,12 @@ function cond(g: Gen, cc: number): void {
   const p = g.pending;
   const k = cc >> 1;
   if (p === undefined || p === DYNAMIC || k === 5) {
-    g.flush();
-    // From here the record in memory is current (on this path, which is the instruction's only one).
-    if (p === DYNAMIC) { f.i32(0).set(g.kind); g.pending = undefined; }
-    f.i32(cc).call(CC);
+    // The module's cond function: from the flag locals for a compiled producer (known here or, at a
+    // block's start, by `kind`), else from the record in memory.
+    f.i32(cc);
+    if (p === DYNAMIC) f.get(g.kind);
+    else f.i32(p === undefined ? 0 : kindOf(p));
+    f.get(g.fa).get(g.fb).get(g.fr).call(COND);
     return;
   }
   const size = p.size;

@@ -23,13 +23,19 @@ export const F_OP = FLAGS, F_SIZE = FLAGS + 4, F_A = FLAGS + 8, F_B = FLAGS + 12
 export const F_AH = FLAGS + 20, F_BH = FLAGS + 24, F_RH = FLAGS + 28, F_CIN = FLAGS + 32, F_BITS = FLAGS + 36;
 /** Where compiled code leaves the instruction pointer it stopped at (float64, as X86Cpu.rip). */
 export const RIP_OUT = 624;
-/** Set by a call-out when the instruction faulted (1) or did something that ends the block (2). */
-export const STATUS = 632;
-/** The high half of a 64-bit value a call-out returns. */
-export const HI = 636;
 /** The software TLB (mmu.ts): tags and physical page bases as float64, permission bytes. */
 export const TLB_ENTRIES = 4096;
 export const TLB_TAG = 1024;
 export const TLB_PHYS = TLB_TAG + 8 * TLB_ENTRIES;
 export const TLB_PERM = TLB_PHYS + 8 * TLB_ENTRIES;
-export const CPU_AREA_BYTES = TLB_PERM + TLB_ENTRIES;
+/**
+ * The same TLB entries as integers, for compiled code: per slot an int32 tag (the linear address >> 24:
+ * the page number above the slot index, exact for canonical addresses; TLB_NO_TAG when empty) and an
+ * int32 word: the physical page base | the permission bits | TLB_NOT_RAM (the page is not plain RAM).
+ * An empty slot's word is 0 (no permission), so a lookup that matches its tag still misses.
+ */
+export const TLB_ITAG = TLB_PERM + TLB_ENTRIES;
+export const TLB_INFO = TLB_ITAG + 4 * TLB_ENTRIES;
+export const TLB_NO_TAG = 0x7fffffff;
+export const TLB_NOT_RAM = 0x80;
+export const CPU_AREA_BYTES = TLB_INFO + 4 * TLB_ENTRIES;

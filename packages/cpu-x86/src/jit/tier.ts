@@ -1,9 +1,9 @@
 import type { X86Cpu } from '../cpu.js';
-import { fallsThrough, type Block, type CompiledRegion } from '../block.js';
+import { fallsThrough, type Block, type CompiledEntry } from '../block.js';
 import { FAULT } from '../cpu.js';
-import { IMPORTS, ST_EVENT, ST_FAULT, ST_OK, compileRegion, type RegionBlock } from './compile.js';
+import { IMPORTS, compileRegion, type RegionBlock } from './compile.js';
 import { buildModule } from './wasm-writer.js';
-import { FLAGS, HI, RIP_OUT, STATUS } from './state-layout.js';
+import { FLAGS, RIP_OUT } from './state-layout.js';
 
 /**
  * The part of the WebAssembly JS API the tier uses. Node has it at run time; neither @types/node 20
@@ -17,8 +17,11 @@ interface WasmApi {
 const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** Most blocks and instructions compiled into one region (one function). */
-const REGION_MAX_BLOCKS = 32;
-const REGION_MAX_INSNS = 256;
+const REGION_MAX_BLOCKS = 64;
+const REGION_MAX_INSNS = 512;
+
+/** JitTier.key's bit for flat data segments (bits 0 and 1: paging, ACC_USER). */
+const KEY_FLAT = 4;
 
 /** Flags-record slots (state-layout.ts F_*), as indices into int32 views at FLAGS. */
 const OP = 0, SIZE = 1, A = 2, B = 3, R = 4, AH = 5, BH = 6, RH = 7, CIN = 8, BITS = 9;
@@ -31,6 +34,8 @@ export interface JitStats {
   compileMs: number;
   /** Instructions retired inside compiled blocks (call-outs included). */
   retired: number;
+  /** Calls into compiled code from the interpreter's loop. */
+  entries: number;
 }
 
 /**
@@ -40,15 +45,16 @@ export interface JitStats {
  * interpreter, stops at the same budget and after the same events, and faults at the same place.
  */
 export class JitTier {
-  readonly stats: JitStats = { compiled: 0, blocks: 0, compileMs: 0, retired: 0 };
+  readonly stats: JitStats = { compiled: 0, blocks: 0, compileMs: 0, retired: 0, entries: 0 };
   private readonly flagsI32: Int32Array;
   private readonly flagsU32: Uint32Array;
-  private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private readonly memPages: number;
   /** The linear rip the running region was entered at, and the retired count then, for the call-outs. */
   private rip = 0;
   private startCount = 0;
+  /** A call-out faulted: run() re-throws the interpreter's FAULT once out of WebAssembly. */
+  private faulted = false;
 
   /** This CPU's slot in Block.compiled (CPUs sharing a decode cache share blocks). */
   readonly id: number;
@@ -66,53 +72,69 @@ export class JitTier {
     const base = cpu.stateBase;
     this.flagsI32 = new Int32Array(buf, base + FLAGS, 10);
     this.flagsU32 = new Uint32Array(buf, base + FLAGS, 10);
-    this.i32 = new Int32Array(buf, base, 1024 / 4);
     this.f64 = new Float64Array(buf, base, 1024 / 8);
     this.memPages = buf.byteLength / 65536;
   }
 
-  /** The environment a compiled block depends on beyond its mode: paging on, CPL 3. */
+  /**
+   * The environment a compiled block depends on beyond its mode: paging on, CPL 3, and flat data
+   * segments (ES, SS, DS with base 0 and nothing to check, as every 32-bit OS has them).
+   */
   key(): number {
-    return (this.cpu.paging ? 1 : 0) | this.cpu.accUser;
+    const c = this.cpu;
+    const base = c.segBase, checked = c.segChecked;
+    const flat = base[0] === 0 && base[2] === 0 && base[3] === 0 && (checked[0] | checked[2] | checked[3]) === 0;
+    return (c.paging ? 1 : 0) | c.accUser | (flat ? KEY_FLAT : 0);
   }
 
-  /** Run `block` at linear `rip` for at most `n` instructions (compiling it first if needed). */
-  run(block: Block, rip: number, n: number, pageOffset: number): void {
+  /**
+   * Run `block` at linear `rip` for at most `n` instructions (compiling it first if needed); returns
+   * how many retired. 0 (and no fault): the first instruction needs the interpreter (a TLB miss, MMIO,
+   * a budget smaller than the block, ...), which must run the block instead.
+   */
+  run(block: Block, rip: number, n: number, pageOffset: number): number {
     const key = this.key();
     let compiled = block.compiled?.[this.id];
     if (compiled === undefined || compiled.key !== key) compiled = this.compile(block, key, pageOffset);
+    rip -= compiled.delta;
     const c = this.cpu;
     this.flagsToMemory();
-    this.i32[STATUS >> 2] = ST_OK;
+    this.faulted = false;
     c.events = 0;
     this.rip = rip;
     const start = this.startCount = c.instructionsRetired;
-    const retired = compiled.run(n, rip);
+    const retired = compiled.run(n, rip, compiled.index);
     c.instructionsRetired = start + retired;
     this.stats.retired += retired;
+    this.stats.entries++;
     c.rip = this.f64[RIP_OUT >> 3];
     this.memoryToFlags();
-    if (this.i32[STATUS >> 2] === ST_FAULT) throw FAULT;
+    if (this.faulted) throw FAULT;
+    return retired;
   }
 
-  private compile(entry: Block, key: number, pageOffset: number): CompiledRegion {
+  private compile(entry: Block, key: number, pageOffset: number): CompiledEntry {
     const t0 = performance.now();
     const c = this.cpu;
     const region = this.regionFrom(entry, pageOffset);
     const bodies = compileRegion(region, {
       base: c.stateBase, codePages: this.codePages, ramSize: c.ramSize, paging: (key & 1) !== 0, accUser: key & 2,
+      flat: (key & KEY_FLAT) !== 0,
     });
     const bytes = buildModule(this.memPages, IMPORTS, bodies);
     const mod = new Wasm.Module(bytes);
     const instance = new Wasm.Instance(mod, {
       env: { mem: this.memory },
       x: { co: (i: number, k: number, before: number) => this.callout(region[i], k, before),
-        rd: (lin: number, size: number, acc: number, before: number) => this.read(lin, size, acc, before),
-        wr: (lin: number, size: number, lo: number, hi: number, acc: number, before: number) => this.write(lin, size, lo, hi, acc, before),
         cc: (cc: number) => this.cond(cc) },
     });
-    const compiled: CompiledRegion = { run: instance.exports.f0 as CompiledRegion['run'], key };
-    (entry.compiled ??= [])[this.id] = compiled;
+    const run = instance.exports.f0 as CompiledEntry['run'];
+    // Every block of the region not compiled elsewhere for this key starts here from now on.
+    region.forEach((r, index) => {
+      const known = r.block.compiled?.[this.id];
+      if (r.block === entry || known === undefined || known.key !== key) (r.block.compiled ??= [])[this.id] = { run, key, index, delta: r.delta };
+    });
+    const compiled = entry.compiled![this.id]!;
     this.stats.compiled++;
     this.stats.blocks += region.length;
     this.stats.compileMs += performance.now() - t0;
@@ -171,7 +193,7 @@ export class JitTier {
     } catch (e) {
       if (e !== FAULT) throw e;
       this.flagsToMemory();
-      this.i32[STATUS >> 2] = ST_FAULT;
+      this.faulted = true;
       this.f64[RIP_OUT >> 3] = c.rip;
       return k;
     }
@@ -181,46 +203,6 @@ export class JitTier {
       return k + 1;
     }
     return -1;
-  }
-
-  /** A data read the inline path could not do (TLB miss, page crossing, MMIO). */
-  private read(lin: number, size: number, acc: number, before: number): number {
-    const c = this.cpu;
-    c.instructionsRetired = this.startCount + before;
-    c.events = 0;
-    try {
-      let v: number;
-      if (size === 8) {
-        v = c.readLin(lin, 4, acc);
-        this.i32[HI >> 2] = c.readLin(c.codeSize === 64 ? lin + 4 : (lin + 4) >>> 0, 4, acc);
-      } else v = c.readLin(lin, size, acc);
-      this.i32[STATUS >> 2] = c.events !== 0 ? ST_EVENT : ST_OK;
-      return v;
-    } catch (e) {
-      if (e !== FAULT) throw e;
-      this.i32[STATUS >> 2] = ST_FAULT;
-      return 0;
-    }
-  }
-
-  /** A data write the inline path could not do (TLB miss, page crossing, MMIO, a page holding code). */
-  private write(lin: number, size: number, lo: number, hi: number, acc: number, before: number): number {
-    const c = this.cpu;
-    c.instructionsRetired = this.startCount + before;
-    c.events = 0;
-    try {
-      if (size === 8) {
-        // Both pages are checked before either half is written, as for the interpreter's wr64.
-        if (c.paging && (lin & 0xfff) > 4088) { c.translate(lin, acc); c.translate(c.nextPage(lin), acc); }
-        c.writeLin(lin, 4, lo >>> 0, acc);
-        c.writeLin(c.codeSize === 64 ? lin + 4 : (lin + 4) >>> 0, 4, hi >>> 0, acc);
-      } else c.writeLin(lin, size, size === 4 ? lo >>> 0 : lo & (size === 1 ? 0xff : 0xffff), acc);
-      this.i32[STATUS >> 2] = c.events !== 0 ? ST_EVENT : ST_OK;
-    } catch (e) {
-      if (e !== FAULT) throw e;
-      this.i32[STATUS >> 2] = ST_FAULT;
-    }
-    return 0;
   }
 
   private cond(cc: number): number {
