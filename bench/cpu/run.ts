@@ -5,7 +5,7 @@
  *   node --conditions=source --import tsx bench/cpu/run.ts [--rounds 2] [--runs 3]
  *        [--variants 32,64,64sse] [--skip-kernels] [--skip-qemu] [--skip-peers] [--profile] [--strict]
  *        [--peer-pairs 3] [--qemu-rounds 20,200] [--v86-rounds 20,150]
- *        [--skip-jit] [--jit-rounds 40] [--jit-threshold 50]
+ *        [--skip-jit] [--jit-rounds 20,200] [--jit-threshold 50]
  *
  * Builds bench/build (make), computes the reference output natively, checks it against
  * QEMU running the same kernels, then runs each kernel on the bare CPU (see
@@ -14,8 +14,9 @@
  * timed runs (results/profiles/<variant>.cpuprofile) and prints the top functions by self time.
  * Then the same images run on QEMU TCG (every variant) and v86 (32-bit) at two sizes, n=small and
  * n=large, so their start-up cancels out (lib/peer-speed.ts); their instruction counts are our
- * interpreter's for the same image. The WebAssembly tier runs each image for --jit-rounds rounds
- * (long enough that compiling is a small part), compiling a block after --jit-threshold runs.
+ * interpreter's for the same image. The WebAssembly tier (compiling a block after --jit-threshold
+ * runs) is timed the same way, in process: pairs of runs at the two --jit-rounds sizes, so compiling
+ * and V8's tier-up drop out; the long run's own figure, all costs in, is reported beside it.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,57 +92,72 @@ interface VariantResult {
 }
 
 interface JitOptions {
-  rounds: number;
+  /** Rounds of the short and the long run of each pair (their difference is timed). */
+  small: number;
+  large: number;
   threshold: number;
   runs: number;
 }
 
 interface JitResult {
-  rounds: number;
+  small: number;
+  large: number;
   threshold: number;
   ok: boolean;
   reason?: string;
+  /** Steady-state MIPS per CPU second of each pair: (large − small) instructions / (large − small) CPU seconds. */
+  steady: number[];
+  /** The long runs on their own (compiling and V8's warm-up included). */
   runs: RunFigure[];
   medianCpuMips?: number;
   minCpuMips?: number;
   maxCpuMips?: number;
   medianMips?: number;
-  /** Regions compiled and the host milliseconds compiling took (the median run's). */
+  /** The long runs' own median MIPS per CPU second. */
+  wholeCpuMips?: number;
+  /** Regions compiled and the host milliseconds compiling took (the median long run's). */
   compiled?: number;
   compileMs?: number;
 }
 
 /**
- * The same image with the WebAssembly tier on (packages/cpu-x86/src/jit), `rounds` rounds so
- * compiling is a small part of the run; the output must still be the native build's.
+ * The same image with the WebAssembly tier on (packages/cpu-x86/src/jit), measured as QEMU and v86
+ * are: pairs of a short and a long run (fresh CPU and memory each, the output checked against the
+ * native build's), timed by their difference, so compiling and V8's tier-up drop out as QEMU's
+ * translation and start-up do; the long runs' own figure (all costs in) is reported beside it.
  */
 function benchJit(key: VariantKey, o: JitOptions): JitResult {
   const v = VARIANTS[key];
-  const append = `n=${o.rounds}`;
-  const expected = nativeOutput(append);
-  const result: JitResult = { rounds: o.rounds, threshold: o.threshold, ok: false, runs: [] };
+  const result: JitResult = { small: o.small, large: o.large, threshold: o.threshold, ok: false, steady: [], runs: [] };
   const stats: { compiled: number; compileMs: number }[] = [];
+  const once = (rounds: number): ReturnType<typeof runDirect> | undefined => {
+    const append = `n=${rounds}`;
+    const r = runDirect(v.elf, { append, maxInstructions: 100_000_000 * rounds, jit: { threshold: o.threshold } });
+    const problem = problemOf(r, nativeOutput(append));
+    if (!problem) return r;
+    result.reason = problem;
+    log(`${v.name} + WebAssembly tier: failed: ${problem}`);
+    return undefined;
+  };
   for (let i = 0; i <= o.runs; i++) {
-    const r = runDirect(v.elf, { append, maxInstructions: 100_000_000 * o.rounds, jit: { threshold: o.threshold } });
-    const problem = problemOf(r, expected);
-    if (problem) {
-      result.reason = problem;
-      log(`${v.name} + WebAssembly tier: failed: ${problem}`);
-      return result;
-    }
+    const a = once(o.small);
+    const b = a && once(o.large);
+    if (!a || !b) return result;
     if (i === 0) continue; // warm-up
-    const fig = figure(r);
-    result.runs.push(fig);
-    stats.push({ compiled: r.jit?.compiled ?? 0, compileMs: r.jit?.compileMs ?? 0 });
-    log(`${v.name} + WebAssembly tier: run ${i}/${o.runs}: ${fig.instructions} instructions, ${fig.cpuMips.toFixed(1)} MIPS per CPU second, ${r.jit?.compiled} regions compiled in ${r.jit?.compileMs.toFixed(0)} ms`);
+    const fa = figure(a), fb = figure(b);
+    const steady = (fb.instructions - fa.instructions) / (fb.cpuSeconds - fa.cpuSeconds) / 1e6;
+    result.steady.push(steady);
+    result.runs.push(fb);
+    stats.push({ compiled: b.jit?.compiled ?? 0, compileMs: b.jit?.compileMs ?? 0 });
+    log(`${v.name} + WebAssembly tier: pair ${i}/${o.runs}: ${steady.toFixed(0)} MIPS per CPU second (n=${o.small} → n=${o.large}); the n=${o.large} run alone ${fb.cpuMips.toFixed(0)}, ${b.jit?.compiled} regions compiled in ${b.jit?.compileMs.toFixed(0)} ms`);
   }
-  const cpu = result.runs.map((r) => r.cpuMips);
   result.ok = true;
-  result.medianCpuMips = median(cpu);
-  result.minCpuMips = Math.min(...cpu);
-  result.maxCpuMips = max(cpu);
+  result.medianCpuMips = median(result.steady);
+  result.minCpuMips = Math.min(...result.steady);
+  result.maxCpuMips = max(result.steady);
   result.medianMips = median(result.runs.map((r) => r.mips));
-  const mid = stats.map((s, i) => ({ s, m: cpu[i] })).sort((a, b) => a.m - b.m)[Math.floor(stats.length / 2)].s;
+  result.wholeCpuMips = median(result.runs.map((r) => r.cpuMips));
+  const mid = stats.map((s, i) => ({ s, m: result.steady[i] })).sort((x, y) => x.m - y.m)[Math.floor(stats.length / 2)].s;
   result.compiled = mid.compiled;
   result.compileMs = Math.round(mid.compileMs);
   return result;
@@ -197,7 +213,7 @@ async function main(): Promise<void> {
       'v86-rounds': { type: 'string', default: '20,150' },
       profile: { type: 'boolean', default: false },
       'skip-jit': { type: 'boolean', default: false },
-      'jit-rounds': { type: 'string', default: '40' },
+      'jit-rounds': { type: 'string', default: '20,200' },
       'jit-threshold': { type: 'string', default: '50' },
       strict: { type: 'boolean', default: false },
     },
@@ -235,7 +251,7 @@ async function main(): Promise<void> {
   const results: VariantResult[] = [];
   const jit: JitOptions | undefined = values['skip-jit']
     ? undefined
-    : { rounds: positiveInt(values['jit-rounds'], 'jit-rounds'), threshold: Number(values['jit-threshold']), runs };
+    : { ...jitRounds(values['jit-rounds']), threshold: Number(values['jit-threshold']), runs };
   for (const key of variants) {
     const result = await benchVariant(key, rounds, runs, expected, !values['skip-qemu'], !values['skip-kernels'], loadProblem, values.profile);
     if (jit && result.ok) result.jit = benchJit(key, jit);
@@ -363,6 +379,11 @@ async function benchPeers(result: VariantResult, o: PeerOptions): Promise<void> 
 }
 
 /** `--qemu-rounds 20,200`: n small and n large. */
+function jitRounds(s: string): { small: number; large: number } {
+  const [small, large] = roundPair(s, 'jit-rounds');
+  return { small, large };
+}
+
 function roundPair(s: string, name: string): [number, number] {
   const [a, b] = s.split(',').map((x) => positiveInt(x, name));
   if (a === undefined || b === undefined || b <= a) throw new Error(`--${name} must be two round counts, small,large (small < large), got ${s}`);
@@ -459,7 +480,7 @@ function sideBySideTable(r: CpuBenchRecord): string {
   for (const v of r.variants) {
     const um = v.ok ? range(v.medianCpuMips, v.minCpuMips, v.maxCpuMips) : 'failed';
     const j = v.jit;
-    const tier = !j ? 'not run' : !j.ok ? `failed: ${cell(j.reason ?? '')}` : `${range(j.medianCpuMips, j.minCpuMips, j.maxCpuMips)} (n=${j.rounds}, threshold ${j.threshold}, ${j.compiled} regions in ${j.compileMs} ms)`;
+    const tier = !j ? 'not run' : !j.ok ? `failed: ${cell(j.reason ?? '')}` : `${range(j.medianCpuMips, j.minCpuMips, j.maxCpuMips)} (n=${j.small} / n=${j.large}; the n=${j.large} run alone ${fmt(j.wholeCpuMips ?? 0, 0)}; threshold ${j.threshold}, ${j.compiled} regions in ${j.compileMs} ms)`;
     const v86 = v.variant === '32' ? [peer(v.v86Speed, 'cpu'), peer(v.v86Speed, 'wall'), sizes(v.v86Speed)] : ['n/a (32-bit only)', '-', '-'];
     lines.push(
       `| ${v.name} | ${v.instructionsPerRound === undefined ? '-' : Math.round(v.instructionsPerRound)} | ${um} | ${tier} | ${peer(v.qemuSpeed, 'cpu')} | ${peer(v.qemuSpeed, 'wall')} | ${sizes(v.qemuSpeed)} | ${v86.join(' | ')} |`,

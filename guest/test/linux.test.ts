@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMachine } from '@unimachine/machine';
+import type { JitStats } from '@unimachine/cpu-x86';
 import { INIT_READY_LINE, LINUX_APPEND, prepareLinuxGuest, type LinuxGuest } from './linux/prepare.js';
 
 const QEMU = 'qemu-system-x86_64';
@@ -174,10 +175,20 @@ describe.each(CPU_COUNTS)('Debian Linux with a busybox initramfs on Unimachine, 
       expect(answersTo(com1.text(), COMMAND).slice(0, 3)).toEqual(answersFor(cpus));
       console.log(
         `Unimachine, ${cpus} CPU(s): Linux ${guest.release} to the shell prompt in ${(bootMs / 1000).toFixed(1)} s, ` +
-          `${(retired / 1e9).toFixed(2)} billion instructions, ${(m.clock.now() / 1e9).toFixed(2)} s of guest time`,
+          `${(retired / 1e9).toFixed(2)} billion instructions, ${(m.clock.now() / 1e9).toFixed(2)} s of guest time` +
+          tierSummary((m.cpus ?? [m.cpu]) as readonly { jit?: { stats: JitStats } }[], retired),
       );
     } finally {
       await m.dispose();
     }
   }, 4 * 3600_000);
 });
+
+/** What the WebAssembly tier did during the boot (all CPUs), for the log line. */
+function tierSummary(cpus: readonly { jit?: { stats: JitStats } }[], retired: number): string {
+  const stats = cpus.map((c) => c.jit?.stats).filter((s): s is JitStats => s !== undefined);
+  if (stats.length === 0) return '; WebAssembly tier off';
+  const sum = (k: keyof JitStats): number => stats.reduce((a, s) => a + s[k], 0);
+  return `; WebAssembly tier: ${sum('compiled')} regions (${sum('blocks')} blocks) compiled in ${(sum('compileMs') / 1000).toFixed(1)} s, ` +
+    `${(100 * sum('retired') / retired).toFixed(1)}% of instructions, ${(sum('entries') / 1e6).toFixed(1)} million entries`;
+}

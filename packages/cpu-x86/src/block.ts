@@ -2,7 +2,10 @@ import type { Insn } from './insn.js';
 import type { Handler } from './dispatch.js';
 import { HANDLERS } from './dispatch.js';
 import { aluReg32Handler } from './exec-alu-reg32.js';
+import { aluReg64Handler } from './exec-alu-reg64.js';
 import { movHandler } from './exec-move-reg.js';
+import { jccHandler } from './exec-jcc.js';
+import { fastHandler } from './exec-fast.js';
 import { OP_COUNT, OP_LZCNT, OP_RDRAND, OP_TZCNT, OP_VEX_0F38, OP_XSAVE } from './isa.js';
 
 /**
@@ -100,11 +103,15 @@ export function fallsThrough(ins: Insn): boolean {
     if (op === 0xff) { const r = ins.reg & 7; return r === 0 || r === 1 || r === 6; }
     return false;
   }
-  if (ins.rep !== 0 && STRING_OPS.includes(op)) return false;
-  return true;
+  return !isRepString(ins);
+}
+
+/** A string op with a REP prefix: it runs in chunks, resuming at its own address between them. */
+export function isRepString(ins: Insn): boolean {
+  return ins.rep !== 0 && STRING_OPS.includes(ins.op);
 }
 
 /** The handler a block runs for `ins`: a specialised one for the hottest forms, else the opcode's. */
 export function handlerFor(ins: Insn): Handler {
-  return aluReg32Handler(ins) ?? movHandler(ins) ?? HANDLERS[ins.op];
+  return aluReg32Handler(ins) ?? aluReg64Handler(ins) ?? movHandler(ins) ?? jccHandler(ins) ?? fastHandler(ins) ?? HANDLERS[ins.op];
 }

@@ -187,7 +187,6 @@ export class X86Cpu implements Cpu {
   readonly decodeCache: DecodeCache;
   /** The WebAssembly tier, when on. */
   readonly jit: JitTier | undefined;
-  private readonly scratch = new Insn();
   /** The code page of the last fetch: linear base, physical base, its decoded-instruction array. */
   private fetchBase = -1; // -1: none (never a page base; a Smi, unlike NaN)
   private fetchPhys = 0;
@@ -195,6 +194,8 @@ export class X86Cpu implements Cpu {
   /** The decoded blocks of the same page, by page offset. */
   private fetchBlocks: (Block | undefined)[] = [];
   private readonly fetchBuf = new Uint8Array(16);
+  /** Instructions that cross a page, by linear address, with the physical pages they came from (keepCrossPage). */
+  private readonly crossPage = new Map<number, { ins: Insn; p1: number; p2: number }>();
   /**
    * The event word: nonzero when something happened inside an instruction that the boundary checks
    * must see before the next one runs (a stop request, an NMI, an MMIO access that may have raised an
@@ -256,7 +257,7 @@ export class X86Cpu implements Cpu {
     }
     // Any TLB flush or code-page invalidation drops the cached fetch page.
     this.tlb.onFlush = () => { this.fetchBase = -1; this.events = 1; };
-    this.decodeCache.onInvalidate(() => { this.fetchBase = -1; this.events = 1; });
+    this.decodeCache.onInvalidate(() => { this.fetchBase = -1; this.events = 1; this.crossPage.clear(); });
     this.startState = new StartupState(opts.packageCpus ?? 1, opts.waitForSipi ?? false);
     this.reset();
   }
@@ -443,6 +444,13 @@ export class X86Cpu implements Cpu {
 
   // ------------------------------------------------------------------ run loop
 
+  /** Would the boundary check between blocks take an interrupt or an NMI now? (burst()'s condition.) */
+  interruptDeliverable(): boolean {
+    if (this.nmiPending && !this.nmiBlocked) return true;
+    const src = this.interrupts;
+    return src !== undefined && (this.fl.bits & IF) !== 0 && !this.shadow && !this.hostDebug.maskInterrupts && src.pending();
+  }
+
   run(maxInstructions: number): CpuExit {
     if (this.dead) return 'dead';
     let n = 0;
@@ -617,24 +625,29 @@ export class X86Cpu implements Cpu {
       if (ins !== undefined && ins.mode === this.codeSize && ins.len !== 0) return ins;
       if (off <= 4096 - 15) return this.decodeCache.fill(this.fetchPage, off, this.codeSize, this.u8, phys, 15);
     }
-    // Slow path: the instruction may cross a page or leave RAM.
-    const buf = this.fetchBuf;
-    let avail = 0;
-    let faulted = false;
-    for (; avail < 15; avail++) {
-      const a = lin + avail;
-      const l = this.codeSize === 64 ? a : a >>> 0;
+    // Slow path: the instruction crosses a page or leaves RAM. Each page is translated once; a fault
+    // on the second only matters if the instruction needs its bytes.
+    const first = Math.min(15, 4096 - off);
+    const p1 = this.paging ? this.translate(lin, ACC_FETCH | this.accUser) : lin;
+    let p2 = -1;
+    if (first < 15) {
+      const l2 = this.codeSize === 64 ? base + 4096 : (base + 4096) >>> 0;
       try {
-        const p = this.paging ? this.translate(l, ACC_FETCH | this.accUser) : l;
-        buf[avail] = this.physRead(p, 1);
+        p2 = this.paging ? this.translate(l2, ACC_FETCH | this.accUser) : l2;
       } catch (e) {
         if (e !== FAULT) throw e;
-        faulted = true;
-        break;
       }
     }
-    const ins = this.scratch;
+    const known = this.crossPage.get(lin);
+    if (known !== undefined && known.ins.mode === this.codeSize && known.p1 === p1 && known.p2 === p2) return known.ins;
+    const buf = this.fetchBuf;
+    let avail = 0;
+    for (; avail < first; avail++) buf[avail] = this.physRead(p1 + avail, 1);
+    if (p2 >= 0) for (let k = 0; avail < 15; avail++, k++) buf[avail] = this.physRead(p2 + k, 1);
+    const faulted = avail < 15 && p2 < 0;
+    const ins = new Insn();
     decodeInto(ins, buf, 0, avail, this.codeSize, this.decodeCache.isa);
+    if (ins.len !== 0) this.keepCrossPage(lin, ins, p1, first, p2);
     if (ins.len === 0) {
       if (faulted) {
         const l = this.codeSize === 64 ? lin + avail : (lin + avail) >>> 0;
@@ -643,6 +656,21 @@ export class X86Cpu implements Cpu {
       this.fault(13, 0); // longer than 15 bytes
     }
     return ins;
+  }
+
+  /**
+   * Keep an instruction that crosses a page (step() cannot keep it in a page's decoded array) for the
+   * next fetch at `lin` with the same translation: a loop whose code straddles a page boundary runs
+   * it every time round. Its bytes are marked as code, so a write to them drops it (onInvalidate).
+   */
+  private keepCrossPage(lin: number, ins: Insn, p1: number, first: number, p2: number): void {
+    const inRam = (p: number, n: number): boolean => p >= 0 && p + n <= this.ramSize;
+    const second = ins.len - first;
+    if (!inRam(p1, Math.min(first, ins.len)) || (second > 0 && !inRam(p2, second))) return;
+    this.decodeCache.markCode(p1, Math.min(first, ins.len));
+    if (second > 0) this.decodeCache.markCode(p2, second);
+    if (this.crossPage.size >= 256) this.crossPage.clear();
+    this.crossPage.set(lin, { ins, p1, p2 });
   }
 
   // ------------------------------------------------------------------ exceptions

@@ -1,4 +1,4 @@
-import { Insn } from './insn.js';
+import { Insn, eaKindOf } from './insn.js';
 import { decodeInto } from './decoder.js';
 import { BLOCK_MAX, Block, LAST_CACHED_OFFSET, fallsThrough, handlerFor } from './block.js';
 
@@ -102,12 +102,25 @@ export class DecodeCache {
       page[off] = ins;
     }
     decodeInto(ins, ram, phys, avail, mode, this.isa);
+    ins.eaKind = eaKindOf(ins);
     if (ins.len !== 0) {
       const base = 2 * (phys >>> 12);
       const last = (off + ins.len - 1) >> 6; // the bytes stay inside the page (avail is bounded by it)
       for (let k = off >> 6; k <= last; k++) this.chunks[base + (k >> 5)] |= 1 << (k & 31);
     }
     return ins;
+  }
+
+  /**
+   * Mark `len` bytes at physical `phys` (inside RAM, within one page) as decoded code kept elsewhere
+   * (the CPU's cache of instructions that cross a page): a write to them invalidates the page.
+   */
+  markCode(phys: number, len: number): void {
+    const p = phys >>> 12;
+    this.codePages[p] = 1;
+    const base = 2 * p;
+    const off = phys & 0xfff;
+    for (let k = off >> 6; k <= (off + len - 1) >> 6; k++) this.chunks[base + (k >> 5)] |= 1 << (k & 31);
   }
 
   /** A CPU store of `size` bytes at physical `pa` (inside RAM) on a page marked in codePages. */

@@ -161,6 +161,7 @@ export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: numbe
   ins.reg = 0;
   ins.rm = 0;
   ins.vvvv = 0;
+  ins.eaKind = 0;
   let asizePfx = false;
   let rex = 0;
   let b = 0;

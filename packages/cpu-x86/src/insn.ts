@@ -48,6 +48,24 @@ export class Insn {
   vvvv = 0;
   /** Decode mode (16, 32, 64). */
   mode = 32;
+  /**
+   * How operands.ts ea() may take a short path for this memory operand (set by DecodeCache.fill):
+   * EA_FLAT64, 64-bit address size, not RIP-relative, no FS/GS base, an ordinary displacement (no
+   * canonical check needed while its registers are below 4 GiB); EA_SUM32, 32-bit address size
+   * outside 64-bit mode, not RIP-relative; EA_ANY otherwise.
+   */
+  eaKind = 0;
+}
+
+export const EA_ANY = 0;
+export const EA_FLAT64 = 1;
+export const EA_SUM32 = 2;
+
+/** The eaKind of a decoded instruction (see Insn.eaKind). */
+export function eaKindOf(i: Insn): number {
+  if (!i.isMem || i.ripRel) return EA_ANY;
+  if (i.asize === 8) return i.seg < 4 && i.dispHi === i.disp >> 31 ? EA_FLAT64 : EA_ANY;
+  return i.asize === 4 && i.mode !== 64 ? EA_SUM32 : EA_ANY;
 }
 
 export const SEG_ES = 0;

@@ -1,6 +1,6 @@
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
-import { SEG_CS, SEG_SS } from './insn.js';
+import { EA_FLAT64, EA_SUM32, SEG_CS, SEG_SS } from './insn.js';
 import { CHK_FETCH, checkBranchTarget, checkOperand } from './segment-check.js';
 
 const TWO32 = 4294967296;
@@ -8,6 +8,29 @@ const CANON = 0x800000000000;
 
 /** Linear address of the memory operand of `i` (segment base added, canonical checked in long mode). */
 export function ea(c: X86Cpu, i: Insn): number {
+  const r = c.r;
+  const kind = i.eaKind;
+  if (kind === EA_FLAT64) {
+    // Registers below 4 GiB: the sum lies in (-2^31, 2^36), canonical, exact in a double.
+    const b = i.base, x = i.index;
+    if ((b < 0 || r[2 * b + 1] === 0) && (x < 0 || r[2 * x + 1] === 0)) {
+      let lin = i.disp;
+      if (b >= 0) lin += r[2 * b] >>> 0;
+      if (x >= 0) lin += (r[2 * x] >>> 0) * (1 << i.scale);
+      return lin;
+    }
+  } else if (kind === EA_SUM32 && c.segChecked[i.seg] === 0) {
+    // Outside 64-bit mode, a segment with no limit or type checks.
+    let off = i.disp;
+    if (i.base >= 0) off += r[2 * i.base];
+    if (i.index >= 0) off += r[2 * i.index] << i.scale;
+    return (c.segBase[i.seg] + (off >>> 0)) >>> 0;
+  }
+  return eaAny(c, i);
+}
+
+/** ea() for any memory operand (kept apart so the short paths above stay small enough to inline). */
+function eaAny(c: X86Cpu, i: Insn): number {
   const r = c.r;
   if (i.asize === 8) {
     let lin: number;

@@ -1,4 +1,4 @@
-import type { Block } from '../block.js';
+import { isRepString, type Block } from '../block.js';
 import type { Insn } from '../insn.js';
 import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB } from '../flags.js';
 import { NEED } from '../mmu.js';
@@ -75,6 +75,8 @@ class Gen {
   readonly v = this.f.local(I64);
   readonly pa = this.f.local(I32);
   readonly st = this.f.local(I32);
+  /** A shift count. */
+  readonly cnt = this.f.local(I64);
   /** CF and OF for setResult. */
   readonly cf = this.f.local(I32);
   readonly of = this.f.local(I32);
@@ -117,10 +119,17 @@ class Gen {
   pendingAtStart: Pending | undefined | typeof DYNAMIC;
   /** Region blocks by their delta: a branch to one of them continues in this function. */
   readonly blockAt = new Map<number, number>();
-  /** Per region block, the block whose end is its start; the current block's index and its loop label. */
+  /**
+   * Per region block, the block whose end is its start; the current block's index and its loop label.
+   * A block that branches to its own start also has a second loop, `body`, after loading the registers
+   * it reads: a branch back from where they are all still in their locals (no call-out since) skips
+   * the loads, so a loop's registers stay in locals from one iteration to the next (-1: no body loop).
+   */
   readonly entryLabel: number[] = [];
   index = 0;
   self = 0;
+  body = -1;
+  calledOut = false;
 
   constructor(readonly env: CompileEnv, readonly mode: number) {}
 
@@ -138,6 +147,16 @@ class Gen {
 
   forgetRegisters(): void {
     this.cached.fill(false);
+  }
+
+  /** Load the registers in `mask` (bit n: register n) into their cache locals. */
+  preload(mask: number): void {
+    for (let n = 0; n < 16; n++) {
+      if (!(mask & (1 << n)) || this.cached[n]) continue;
+      this.cache[n] ??= this.f.local(I64);
+      this.f.i32(0).mem(Op.i64Load, this.env.base + REGS + 8 * n, 3).set(this.cache[n]);
+      this.cached[n] = true;
+    }
   }
 
   /** Push the whole 64-bit register n as i64. */
@@ -277,7 +296,7 @@ class Gen {
     // A later block starts where its wrapper block ends, this one where its loop starts: a direct
     // branch. An earlier one goes through the dispatch loop.
     if (j > this.index) f.brTo(this.entryLabel[j]);
-    else if (j === this.index) f.brTo(this.self);
+    else if (j === this.index) f.brTo(this.body >= 0 && !this.calledOut ? this.body : this.self);
     else f.i32(j).set(this.cur).brTo(this.top);
     return true;
   }
@@ -286,16 +305,30 @@ class Gen {
    * Run instruction k in the interpreter (its handler, through the import `co`); afterwards the flags
    * record in memory is what counts. A fault, a branch or an event there leaves the region.
    */
-  callout(): void {
+  callout(ins: Insn): void {
     const f = this.f;
     this.flush();
     this.pending = undefined;
+    // A REP string op returns -2 after a chunk that did not finish it: the chunk retired, and the next
+    // one runs here while the budget has room (else the region leaves with the op still to resume).
+    const rep = isRepString(ins);
+    let again = 0;
+    if (rep) { f.loop(); again = f.label(); }
     f.i32(this.index).i32(this.k);
     this.retiredBefore();
     f.call(CO).tee(this.st).i32(-1).op(Op.i32Ne).if();
+    if (rep) {
+      f.get(this.st).i32(-2).op(Op.i32Eq).if();
+      f.get(this.done).i32(1).op(Op.i32Add).set(this.done);
+      f.get(P_N).get(this.done).op(Op.i32Sub).i32(this.k).op(Op.i32GtS).if().brTo(again).end();
+      this.exitAt(this.k, this.offsets[this.k]);
+      f.end();
+    }
     f.get(this.done).get(this.st).op(Op.i32Add).op(Op.return);
     f.end();
+    if (rep) f.end();
     this.forgetRegisters();
+    this.calledOut = true;
   }
 
   // ---------------------------------------------------------------- memory
@@ -496,9 +529,18 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
     g.index = i;
     g.pending = DYNAMIC;
     g.forgetRegisters();
+    g.calledOut = false;
     g.delta = r.delta;
     g.offsets = r.offsets;
+    const loops = branchesToItself(r);
+    g.body = -1;
+    if (loops) {
+      g.preload(r.block.insns.reduce((m, ins) => m | registersRead(ins, r.block.mode), 0));
+      f.loop();
+      g.body = f.label();
+    }
     emitBlock(g, r.block);
+    if (loops) f.end();
     f.end();
   });
   f.end(); // loop: every block ends in a branch or a return
@@ -512,6 +554,50 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
   f.i32(0).get(g.exitTarget).op(Op.f64ConvertI64S).mem(Op.f64Store, env.base + RIP_OUT, 3);
   f.get(g.done).get(g.exitRetired).op(Op.i32Add);
   return [f, flushFunction(env.base), condFunction(env.base)];
+}
+
+/** Does a direct branch of the block go to the block's own start? */
+function branchesToItself(r: RegionBlock): boolean {
+  return r.block.insns.some((ins, k) => isRelativeBranch(ins) && r.offsets[k + 1] + ins.imm === 0);
+}
+
+/**
+ * Call-outs that end the interpreter's blocks but change nothing compiled code assumes, so a region
+ * goes on after them: port I/O (its call-out leaves when an interrupt became deliverable) and REP
+ * string ops (they end blocks to resume between chunks).
+ */
+export function continuesAfter(ins: Insn): boolean {
+  return isPortIo(ins) || isRepString(ins);
+}
+
+/** IN/OUT with an immediate or DX port. */
+export function isPortIo(ins: Insn): boolean {
+  const op = ins.op;
+  return (op >= 0xe4 && op <= 0xe7) || (op >= 0xec && op <= 0xef);
+}
+
+/** Jcc or JMP rel (not with a 16-bit operand size, which the generator leaves to the interpreter). */
+export function isRelativeBranch(ins: Insn): boolean {
+  const op = ins.op;
+  return ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || op === 0xe9 || op === 0xeb) && ins.size !== 2;
+}
+
+/**
+ * The general registers `ins` may read, as a bit mask (bit n: register n); more is harmless (an
+ * extra load before a loop), less too (a register not loaded before is loaded where it is read).
+ */
+function registersRead(ins: Insn, mode: number): number {
+  let m = 0;
+  const add = (n: number): void => { if (n >= 0 && n < 16) m |= 1 << n; };
+  add(ins.reg & 15);
+  if (ins.isMem) { add(ins.base); add(ins.index); } else add(ins.rm & 15);
+  const op = ins.op;
+  const opReg = (op & 7) | (mode === 64 ? (ins.rex & 1) << 3 : 0);
+  if ((op >= 0x40 && op <= 0x5f) || (op >= 0xb8 && op <= 0xbf)) add(opReg);
+  if ((op >= 0x50 && op <= 0x5f) || op === 0x68 || op === 0x6a || op === 0xc3 || op === 0xe8 || op === 0xff || op === 0xc9) { add(4); add(5); }
+  if (op === 0xf7 || op === 0x98 || op === 0x99) { add(0); add(2); }
+  if (op === 0xd3) add(1);
+  return m;
 }
 
 /** flush(kind = op*16 + size, a, b, r): write a pending ALU result into the flags record (kind 0: none). */
@@ -611,17 +697,18 @@ function emitBlock(g: Gen, block: Block): void {
     g.slowUsed = false;
     g.pendingAtStart = g.pending;
     lastInline = emitInline(g, ins);
-    if (!lastInline) g.callout();
+    if (!lastInline) g.callout(ins);
     f.brTo(g.instr);
     f.end();
     if (g.slowUsed) g.exitAt(k, offsets[k], g.pendingAtStart);
     f.end();
   }
-  // The block fell through its last instruction (a length limit): continue with the next block when
-  // that instruction was compiled (a call-out may have been STI or anything the loop must see).
+  // The block fell through its last instruction: continue with the next block when that instruction
+  // was compiled (a length limit) or may be continued after (continuesAfter); another call-out may
+  // have been STI or anything the loop must see.
   const n = block.count;
   g.k = n - 1;
-  if (!(lastInline && g.chain(g.delta + offsets[n], n))) g.exitAt(n, offsets[n]);
+  if (!((lastInline || continuesAfter(block.insns[n - 1])) && g.chain(g.delta + offsets[n], n))) g.exitAt(n, offsets[n]);
 }
 
 /** Emit `ins` inline; false when it must be a call-out. */
@@ -631,7 +718,7 @@ function emitInline(g: Gen, ins: Insn): boolean {
   const size = ins.size;
   const wide = size === 4 || size === 8;
   const f = g.f;
-  const sized = wide || size === 1;
+  const sized = wide || size === 1 || size === 2;
   const gReg = (): void => { const [n, h] = g.byteRegIf(ins, ins.reg); g.reg(n, size, h); };
   const eReg = (): void => { const [n, h] = g.byteRegIf(ins, ins.rm); g.reg(n, size, h); };
   const imm = (): void => { f.i64(ins.imm); mask(f, size); };
@@ -653,7 +740,9 @@ function emitInline(g: Gen, ins: Insn): boolean {
   if ((op === 0x84 || op === 0x85) && sized) return aluOp(g, ins, 8, true, gReg);
   if ((op === 0xa8 || op === 0xa9) && sized) return aluOp(g, ins, 8, false, imm, false, 0);
   if ((op === 0xf6 || op === 0xf7) && (ins.reg & 7) === 0 && sized) return aluOp(g, ins, 8, true, imm);
-  if ((op === 0xc1 || op === 0xd1 || op === 0xd3) && wide && !ins.isMem) return shiftOp(g, ins);
+  // 16-bit shifts only by a constant below 16 (the count is masked to 5 bits, not to the width).
+  const shortShift = size === 2 && (op === 0xd1 || (op === 0xc1 && (ins.imm & 31) < 16));
+  if ((op === 0xc1 || op === 0xd1 || op === 0xd3) && (wide || shortShift) && !ins.isMem) return shiftOp(g, ins);
   if ((op === 0x69 || op === 0x6b || op === 0x1af) && wide) return imul(g, ins);
   if (op === 0xf7 && (ins.reg & 7) === 6 && wide) return div(g, ins);
   if (op === 0xff && (ins.reg & 7) <= 1 && wide && !ins.isMem) return incDec(g, ins, ins.rm, (ins.reg & 7) === 1);
@@ -732,7 +821,7 @@ function mov(g: Gen, ins: Insn): boolean {
   const f = g.f;
   const byte = ins.op === 0x88 || ins.op === 0x8a;
   const size = byte ? 1 : ins.size;
-  if (!byte && size !== 4 && size !== 8) return false;
+  if (!byte && size !== 2 && size !== 4 && size !== 8) return false;
   const toRm = ins.op === 0x89 || ins.op === 0x88;
   const [gr, gh] = byte ? g.byteReg(ins, ins.reg) : [ins.reg, false];
   if (ins.isMem) {
@@ -750,7 +839,7 @@ function mov(g: Gen, ins: Insn): boolean {
 function movImm(g: Gen, ins: Insn): boolean {
   const f = g.f;
   const size = ins.op === 0xc6 ? 1 : ins.size;
-  if (ins.op === 0xc7 && size !== 4 && size !== 8) return false;
+  if (ins.op === 0xc7 && size !== 2 && size !== 4 && size !== 8) return false;
   if ((ins.reg & 7) !== 0) return false;
   const imm = (): void => { f.i64(ins.imm); mask(f, size); };
   if (ins.isMem) {
@@ -908,16 +997,16 @@ function pop(g: Gen, n: number): boolean {
   return true;
 }
 
-/** SHL/SAL, SHR, SAR of a 32/64-bit register by an immediate, 1 or CL; rotates stay call-outs. */
+/** SHL/SAL, SHR, SAR of a 16/32/64-bit register by an immediate, 1 or CL (not 16-bit); rotates stay call-outs. */
 function shiftOp(g: Gen, ins: Insn): boolean {
   const op = ins.reg & 7;
   if (op !== 4 && op !== 5 && op !== 6 && op !== 7) return false;
   const f = g.f;
   const size = ins.size;
   const bits = size * 8;
-  const cnt = g.f.local(I64);
+  const cnt = g.cnt;
   if (ins.op === 0xd3) { g.reg(1, 1); f.i64(bits - 1).op(Op.i64And).set(cnt); }
-  else f.i64(ins.op === 0xd1 ? 1 : ins.imm & (bits - 1)).set(cnt);
+  else f.i64(ins.op === 0xd1 ? 1 : ins.imm & (size === 8 ? 63 : 31)).set(cnt);
   g.reg(ins.rm, size); f.set(g.t);
   // A zero count changes no flags (a 32-bit register is still written, zero-extending it). Both
   // paths must leave the flags record current, so the pending one is written first.

@@ -1,7 +1,7 @@
 import type { X86Cpu } from '../cpu.js';
-import { fallsThrough, type Block, type CompiledEntry } from '../block.js';
+import { fallsThrough, isRepString, type Block, type CompiledEntry } from '../block.js';
 import { FAULT } from '../cpu.js';
-import { IMPORTS, compileRegion, type RegionBlock } from './compile.js';
+import { IMPORTS, compileRegion, continuesAfter, isPortIo, isRelativeBranch, type RegionBlock } from './compile.js';
 import { buildModule } from './wasm-writer.js';
 import { FLAGS, RIP_OUT } from './state-layout.js';
 
@@ -162,9 +162,7 @@ export class JitTier {
       insns += block.count;
       for (let k = 0; k < block.count; k++) {
         const ins = block.insns[k];
-        const op = ins.op;
-        const branch = (op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || op === 0xe9 || op === 0xeb;
-        if (branch && ins.size !== 2) {
+        if (isRelativeBranch(ins)) {
           const to = off + offsets[k + 1] + ins.imm;
           if (to >= 0 && to < 4096) queue.push(to);
         }
@@ -172,7 +170,7 @@ export class JitTier {
       // The block's fall-through, when its last instruction can fall through.
       const next = off + block.bytes;
       const last = block.insns[block.count - 1];
-      if (next < 4096 && fallsThrough(last) && last.op !== 0xe9 && last.op !== 0xeb) queue.push(next);
+      if (next < 4096 && (fallsThrough(last) || continuesAfter(last)) && last.op !== 0xe9 && last.op !== 0xeb) queue.push(next);
     }
     return region;
   }
@@ -198,7 +196,10 @@ export class JitTier {
       return k;
     }
     this.flagsToMemory();
-    if (c.nextRip !== fall || c.events !== 0) {
+    const ins = block.insns[k];
+    // A REP string op that stopped between chunks: -2, the region runs its next chunk (compile.ts).
+    if (c.nextRip === c.rip && c.events === 0 && isRepString(ins) && !c.interruptDeliverable()) return -2;
+    if (c.nextRip !== fall || c.events !== 0 || (continuesAfter(ins) && c.interruptDeliverable())) {
       this.f64[RIP_OUT >> 3] = c.nextRip;
       return k + 1;
     }
