@@ -3,7 +3,7 @@
  * QEMU running the same kernel, with Unimachine's time split into phases.
  *
  *   node --import tsx bench/start.ts [--runs 7] [--only minimal,hello,time]
- *        [--variants cli,cli-modules,qemu] [--flags-variant=--some-v8-flag]...
+ *        [--variants cli,cli-modules,qemu] [--flags-variant=--some-v8-flag]... [--cli-from DIR]...
  *
  * Guests (64-bit):
  *   minimal  bench-cpu64 with n=0: multiboot -> long mode, prints a header and exits (no timer work)
@@ -16,6 +16,8 @@
  *   cli-modules  the same with UNIMACHINE_NO_BUNDLE=1 (the separate ES modules)
  *   qemu         qemu-system-x86_64 (DESIGN §10 command line) -kernel ELF -append ARGS
  *   flags:<F>    `node F dist/cli.js ...` (--flags-variant F): start-up experiments with V8/Node flags
+ *   from:<DIR>   (--cli-from DIR) another installed CLI: DIR holds its dist/ (cli.js, the bundle and its
+ *                manifest), e.g. one staged from an earlier commit, for a before/after in one run
  *   snapshot     node --snapshot-blob dist/unimachine.snapshot.blob ... (when that file exists; see
  *                packages/machine/scripts/build-snapshot.mjs)
  * Runs are interleaved (run 1 of every variant, then run 2, ...). Unimachine runs with
@@ -24,7 +26,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildBenchKernels } from './lib/build.js';
 import { exitStatus } from '../guest/test/expected.js';
@@ -37,8 +39,9 @@ import { fmt, log, max, median, min, positiveInt } from './lib/stats.js';
 
 const MACHINE_PKG = join(ROOT, 'packages/machine');
 /**
- * The CLI as npm installs it: dist/cli.js, fast-start.js, phases.js and a bundle made now, under a
- * node_modules folder (an installed bundle is never checked against the workspace's mtimes). In
+ * The CLI as npm installs it: dist/cli.js, fast-start.js, phases.js and a bundle made now (the bundle
+ * script also writes the one-module dist/cli.js over the copied one), under a node_modules folder
+ * (an installed bundle is never checked against the workspace's mtimes). In
  * the workspace the bundle is used only while no input changed since `npm run bundle`, and on a
  * tree where others rebuild packages that is rarely true for long: the figures would flip
  * between the bundle and the modules from one run to the next.
@@ -73,7 +76,7 @@ const GUESTS: StartGuest[] = [
 interface Phases {
   /** Spawn to the end of Node's bootstrap (exec, V8 and Node start-up). */
   node: number;
-  /** Loading dist/cli.js and its small ES modules (to the first line of cli.ts). */
+  /** Loading the ES module dist/cli.js, to its first line (the launcher; three modules before it was bundled). */
   entry: number;
   /** Loading the CLI: the bundle through its code cache, or the ES modules. */
   load: number;
@@ -84,6 +87,16 @@ interface Phases {
   /** dispose, stdout drain, process.exit, until the parent sees the process end. */
   exit: number;
   instructions?: number;
+  /** The same phases in CPU time of the main thread (Linux), which waiting for a core does not inflate. */
+  cpu?: ThreadCpu;
+}
+
+/** Main-thread CPU ms: `start` is everything before cli.ts's first line (Node's bootstrap + entry). */
+interface ThreadCpu {
+  start: number;
+  load: number;
+  build: number;
+  run: number;
 }
 
 interface RunRecord {
@@ -140,7 +153,7 @@ function cliVariant(id: string, describe: string, nodeArgs: string[], env: NodeJ
 function parsePhases(stderr: string, spawnEpoch: number, endEpoch: number): Phases | undefined {
   const line = stderr.split('\n').find((l) => l.startsWith('unimachine-phases '));
   if (!line) return undefined;
-  const p = JSON.parse(line.slice('unimachine-phases '.length)) as { timeOrigin: number; nodeBootstrapComplete: number; marks: Record<string, number>; instructions?: number };
+  const p = JSON.parse(line.slice('unimachine-phases '.length)) as { timeOrigin: number; nodeBootstrapComplete: number; marks: Record<string, number>; cpu?: Record<string, number>; instructions?: number };
   const at = (ms: number) => p.timeOrigin + ms; // child-relative -> epoch ms
   const m = p.marks;
   if ([m['cli-start'], m['cli-loaded'], m['machine-built'], m['guest-run']].some((x) => x === undefined)) return undefined;
@@ -152,7 +165,13 @@ function parsePhases(stderr: string, spawnEpoch: number, endEpoch: number): Phas
     run: m['guest-run']! - m['machine-built']!,
     exit: endEpoch - at(m['guest-run']!),
     instructions: p.instructions,
+    cpu: threadCpu(p.cpu),
   };
+}
+
+function threadCpu(c: Record<string, number> | undefined): ThreadCpu | undefined {
+  if (!c || ['cli-start', 'cli-loaded', 'machine-built', 'guest-run'].some((k) => c[k] === undefined)) return undefined;
+  return { start: c['cli-start']!, load: c['cli-loaded']! - c['cli-start']!, build: c['machine-built']! - c['cli-loaded']!, run: c['guest-run']! - c['machine-built']! };
 }
 
 const qemuVariant: Variant = {
@@ -168,7 +187,10 @@ const qemuVariant: Variant = {
   },
 };
 
-function variants(ids: string[], flagVariants: string[]): Variant[] {
+/** Where a --cli-from copy is staged (a node_modules folder of its own, so it is taken as installed). */
+const stagedFrom = (dir: string) => stagedCli(`from_${basename(dir)}`);
+
+function variants(ids: string[], flagVariants: string[], fromDirs: string[]): Variant[] {
   const known: Record<string, Variant> = {
     cli: cliVariant('cli', 'node node_modules/@unimachine/machine/dist/cli.js run machines/solo5-virtio.yaml --kernel ELF --append ARGS: the installed CLI (one bundled file + V8 code cache), staged under bench/build/start-install', []),
     'cli-modules': cliVariant('cli-modules', 'the same with UNIMACHINE_NO_BUNDLE=1: the separate ES modules of the workspace (what runs in the workspace after a `tsc -b` without a new bundle)', [], { UNIMACHINE_NO_BUNDLE: '1' }, join(MACHINE_PKG, 'dist/cli.js')),
@@ -187,6 +209,10 @@ function variants(ids: string[], flagVariants: string[]): Variant[] {
     const id = `flags:${f}`;
     list.push(cliVariant(id, `node ${f} node_modules/@unimachine/machine/dist/cli.js run ... (a staged copy of its own, for its own code cache)`, f.split(' ').filter(Boolean), {}, stagedCli(id)));
   }
+  for (const dir of fromDirs) {
+    const v = cliVariant(`from:${basename(dir)}`, `the installed CLI of ${dir} (its dist/ staged under a node_modules folder of its own), run as \`cli\``, [], {}, stagedFrom(dir));
+    list.push({ ...v, available: () => (existsSync(join(dir, 'dist/cli.js')) ? undefined : `${dir}/dist/cli.js missing`) });
+  }
   return list;
 }
 
@@ -197,6 +223,7 @@ async function main(): Promise<void> {
       only: { type: 'string', default: GUESTS.map((g) => g.name).join(',') },
       variants: { type: 'string', default: 'cli,cli-modules,qemu' },
       'flags-variant': { type: 'string', multiple: true, default: [] },
+      'cli-from': { type: 'string', multiple: true, default: [] },
       out: { type: 'string', default: 'start' },
     },
   });
@@ -206,7 +233,7 @@ async function main(): Promise<void> {
     if (!g) throw new Error(`unknown guest ${n}; known: ${GUESTS.map((x) => x.name).join(', ')}`);
     return g;
   });
-  const vs = variants(values.variants.split(','), values['flags-variant']);
+  const vs = variants(values.variants.split(','), values['flags-variant'], values['cli-from']);
   const started = provenance();
   buildBenchKernels();
   stageInstall();
@@ -214,6 +241,7 @@ async function main(): Promise<void> {
     execFileSync(process.execPath, [join(ROOT, 'bench/lib/start-snapshot.mjs'), join(STAGE, 'dist'), SNAPSHOT_BLOB], { stdio: ['ignore', 'ignore', 'ignore'] });
   }
   for (const v of vs) if (v.id.startsWith('flags:')) cpSync(STAGE, dirname(dirname(stagedCli(v.id))), { recursive: true });
+  for (const dir of values['cli-from']) stageFrom(dir);
   const floor = await nodeFloor(runs);
   log(`node -e 0: median ${floor.toFixed(0)} ms`);
 
@@ -248,8 +276,11 @@ async function main(): Promise<void> {
       c.maxCpuMs = max(cpus);
       const ph = c.runs.map((r) => r.phases).filter((p): p is Phases => p !== undefined);
       if (ph.length) {
-        const med = (k: keyof Phases) => median(ph.map((p) => p[k] ?? NaN));
+        const med = (k: Exclude<keyof Phases, 'cpu'>) => median(ph.map((p) => p[k] ?? NaN));
         c.phases = { node: med('node'), entry: med('entry'), load: med('load'), build: med('build'), run: med('run'), exit: med('exit'), instructions: ph[0]!.instructions };
+        const threadCpus = ph.map((p) => p.cpu).filter((x): x is ThreadCpu => x !== undefined);
+        const medCpu = (k: keyof ThreadCpu) => median(threadCpus.map((x) => x[k]));
+        if (threadCpus.length) c.phases.cpu = { start: medCpu('start'), load: medCpu('load'), build: medCpu('build'), run: medCpu('run') };
       }
       log(`${g.name} / ${c.variant}: median ${fmt(c.medianMs, 0)} ms (${fmt(c.minMs, 0)}-${fmt(c.maxMs, 0)}), CPU ${fmt(c.medianCpuMs, 0)} ms${c.phases ? ` = ${phaseText(c.phases)}` : ''}`);
     }
@@ -276,6 +307,15 @@ function stageInstall(): void {
   // Built-time only (the bundle has the validators compiled in); npm's files list leaves it out too.
   rmSync(join(STAGE, 'dist/unimachine-validators.mjs'), { force: true });
   log(`staged the installed CLI (bundle made now from the workspace's dist/) in ${STAGE.slice(ROOT.length + 1)}`);
+}
+
+/** A --cli-from CLI: its dist/ (without code caches: the untimed first run writes its own) beside a copy of the staged netdev. */
+function stageFrom(dir: string): void {
+  const pkg = dirname(dirname(stagedFrom(dir)));
+  mkdirSync(pkg, { recursive: true });
+  cpSync(join(dir, 'dist'), join(pkg, 'dist'), { recursive: true, filter: (f) => !f.endsWith('.v8cache') });
+  copyFileSync(join(MACHINE_PKG, 'package.json'), join(pkg, 'package.json'));
+  cpSync(join(dirname(STAGE), 'netdev'), join(dirname(pkg), 'netdev'), { recursive: true });
 }
 
 async function nodeFloor(runs: number): Promise<number> {
@@ -306,6 +346,12 @@ function markdown(r: { provenance: Provenance; nodeFloorMs: number; versions: Re
       const ph = c.phases!;
       return `| ${c.guest} | ${c.variant} | ${fmt(c.medianMs, 0)} | ${ph.node.toFixed(0)} | ${ph.entry.toFixed(0)} | ${ph.load.toFixed(0)} | ${ph.build.toFixed(0)} | ${ph.run.toFixed(0)} | ${ph.instructions ?? '-'} | ${ph.exit.toFixed(0)} |`;
     });
+  const cpuRows = r.cells
+    .filter((c) => c.phases?.cpu)
+    .map((c) => {
+      const t = c.phases!.cpu!;
+      return `| ${c.guest} | ${c.variant} | ${t.start.toFixed(0)} | ${t.load.toFixed(1)} | ${t.build.toFixed(1)} | ${(t.load + t.build).toFixed(1)} | ${t.run.toFixed(0)} |`;
+    });
   return [
     '# bench:start: whole-process start-up, Unimachine CLI vs QEMU',
     '',
@@ -330,7 +376,7 @@ function markdown(r: { provenance: Provenance; nodeFloorMs: number; versions: Re
     '',
     '## Unimachine phases (medians, ms; UNIMACHINE_PHASES=1)',
     '',
-    'node = spawn to the end of Node\'s bootstrap; entry = loading dist/cli.js and its two small modules; load = the CLI itself (bundle + code cache, or the ES modules); ' +
+    'node = spawn to the end of Node\'s bootstrap; entry = loading the ES module dist/cli.js (the launcher; its imports inlined); load = the CLI itself (bundle + code cache, or the ES modules); ' +
       'build = argument parsing, YAML, validation, createMachine; run = machine.run() (the guest; instructions retired beside it); exit = dispose, stdout drain, process exit as the parent sees it. ' +
       'Medians are taken per phase, so they need not add up to the median total exactly.',
     '',
@@ -338,6 +384,19 @@ function markdown(r: { provenance: Provenance; nodeFloorMs: number; versions: Re
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...phaseRows,
     '',
+    ...(cpuRows.length
+      ? [
+          '## Main-thread CPU per phase (medians, ms; /proc/thread-self/schedstat at each mark)',
+          '',
+          'What the CLI\'s own thread computes in each phase: time spent waiting for a core is not counted, so this is the steadier comparison on a busy host. ' +
+            'node + entry = from the thread\'s start to the first line of cli.ts (Node\'s bootstrap included); the other threads (V8\'s background compilers and GC helpers) are not in it.',
+          '',
+          '| guest | variant | node + entry | load | build | load + build | run |',
+          '|---|---|---:|---:|---:|---:|---:|',
+          ...cpuRows,
+          '',
+        ]
+      : []),
   ].join('\n');
 }
 

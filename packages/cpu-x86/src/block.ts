@@ -37,6 +37,11 @@ export class Block {
   count = 0;
   /** Bytes from the first instruction's first byte to the end of the last one. */
   bytes = 0;
+  /**
+   * Ends in a near branch, call or return, or was cut at its length limit: the interpreter may go on
+   * to the next block without returning to its loop (X86Cpu.runBlock).
+   */
+  plainEnd = false;
   /** Times run by the interpreter (the WebAssembly tier compiles a block at its threshold). */
   hits = 0;
   /**
@@ -104,6 +109,14 @@ export function fallsThrough(ins: Insn): boolean {
     return false;
   }
   return !isRepString(ins);
+}
+
+/** Near JMP/CALL/RET (relative or indirect), a conditional branch, or an instruction that falls through. */
+export function isPlainEnd(ins: Insn): boolean {
+  const op = ins.op;
+  if (op === 0xe8 || op === 0xe9 || op === 0xeb || op === 0xc2 || op === 0xc3) return true;
+  if (op === 0xff) { const r = ins.reg & 7; return r === 2 || r === 4; }
+  return fallsThrough(ins);
 }
 
 /** A string op with a REP prefix: it runs in chunks, resuming at its own address between them. */

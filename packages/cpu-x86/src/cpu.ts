@@ -535,21 +535,39 @@ export class X86Cpu implements Cpu {
       // A compiled region chains on to further blocks within the budget; 0: interpret this block.
       if (jit.run(block, rip, n, off) !== 0) return;
     }
-    if (n > block.count) n = block.count;
-    const insns = block.insns;
-    const fns = block.fns;
-    this.events = 0;
+    // Interpret, and go on to the next block of the same page after a plain branch or fall-through:
+    // nothing burst()'s checks look at can change there without setting `events`.
     let r = rip;
-    for (let k = 0; ;) {
-      const ins = insns[k];
-      const next = r + ins.len;
-      this.nextRip = next;
-      fns[k](this, ins);
-      r = this.nextRip;
-      this.rip = r;
-      this.instructionsRetired++;
-      // Leave at the budget, after an event, or where a conditional branch was taken (side exit).
-      if (++k === n || this.events !== 0 || r !== next) return;
+    for (;;) {
+      if (n > block.count) n = block.count;
+      const insns = block.insns;
+      const fns = block.fns;
+      this.events = 0;
+      let k = 0;
+      let next = r;
+      for (;;) {
+        const ins = insns[k];
+        next = r + ins.len;
+        this.nextRip = next;
+        fns[k](this, ins);
+        r = this.nextRip;
+        this.rip = r;
+        this.instructionsRetired++;
+        // Leave at the budget, after an event, or where a conditional branch was taken (side exit).
+        if (++k === n || this.events !== 0 || r !== next) break;
+      }
+      if (this.events !== 0 || (r === next && k < block.count) || (k === block.count && !block.plainEnd)) return;
+      n = end - this.instructionsRetired;
+      if (n <= 0) return;
+      const lin2 = mode === 64 ? r : (this.segBase[1] + r) >>> 0;
+      const off2 = lin2 & 0xfff;
+      if (lin2 - off2 !== this.fetchBase || off2 > LAST_CACHED_OFFSET) return;
+      const to = this.fetchBlocks[off2];
+      if (to === undefined || to.mode !== mode || (mode !== 64 && r + to.bytes >= (mode === 32 ? TWO32 : 0x10000))) return;
+      // A block the WebAssembly tier has compiled or is about to: runBlock() enters it.
+      if (jit !== undefined && (to.compiled?.[jit.id] !== undefined || to.hits + 1 >= jit.threshold)) return;
+      if (jit !== undefined) to.hits++;
+      block = to;
     }
   }
 

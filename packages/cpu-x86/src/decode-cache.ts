@@ -1,6 +1,6 @@
 import { Insn, eaKindOf } from './insn.js';
 import { decodeInto } from './decoder.js';
-import { BLOCK_MAX, Block, LAST_CACHED_OFFSET, fallsThrough, handlerFor } from './block.js';
+import { BLOCK_MAX, Block, LAST_CACHED_OFFSET, fallsThrough, handlerFor, isPlainEnd } from './block.js';
 
 /**
  * Decoded instructions cached by physical address. Each RAM page holding cached code has an array
@@ -86,6 +86,7 @@ export class DecodeCache {
     if (block.insns.length === 0) return undefined;
     block.count = block.insns.length;
     block.bytes = o - off;
+    block.plainEnd = isPlainEnd(block.insns[block.count - 1]);
     blocks[off] = block;
     return block;
   }

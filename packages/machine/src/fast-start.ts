@@ -8,7 +8,9 @@ import vm from 'node:vm';
  * Start-up of the installed CLI. Node loads one bundled file (dist/unimachine.cjs, written by
  * scripts/bundle-cli.mjs) much faster than a few hundred small modules, and faster again with a
  * V8 code cache: Node 20 has no `module.enableCompileCache()` (Node 22), so the bundle is compiled
- * here through vm.Script with `cachedData`. This module imports only Node built-ins on purpose.
+ * here through vm.Script with `cachedData`. This module imports only Node built-ins on purpose:
+ * scripts/bundle-cli.mjs inlines it (and phases.ts) into dist/cli.js, so after editing it run the
+ * package's build (`tsc -b` alone leaves the launcher with the previous copy).
  */
 
 /** What the bundle exports (the CommonJS build of cli-main.ts). */

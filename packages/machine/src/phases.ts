@@ -2,13 +2,20 @@
  * Start-up phases of the CLI, for `npm run bench:start`: with UNIMACHINE_PHASES=1 the CLI prints
  * one line to stderr just before it exits,
  *   unimachine-phases {"timeOrigin":..., "marks":{"cli-start":12.3, ...}, "instructions":...}
- * with milliseconds since the process's performance.timeOrigin. Without the variable every mark
- * is one property read. Imports nothing: dist/cli.js and the bundle both load it (the bundle has
+ * with milliseconds since the process's performance.timeOrigin, and "cpu":{"cli-start":..., ...}:
+ * the main thread's CPU time at each mark (Linux; ms since the thread started), which time spent
+ * waiting for a core on a busy host does not inflate. Without the variable every mark is one
+ * property read. Imports only node:fs: dist/cli.js and the bundle both load it (the bundle has
  * its own copy), so the marks live on globalThis and both copies write to the same record.
+ * dist/cli.js has a copy inlined too (scripts/bundle-cli.mjs): rebuild the package after editing.
  */
+
+import { readFileSync } from 'node:fs';
 
 interface PhaseRecord {
   marks: Record<string, number>;
+  /** Main-thread CPU ms at each mark, where the system tells it. */
+  cpu?: Record<string, number>;
   instructions?: number;
 }
 
@@ -26,7 +33,19 @@ export function markPhase(name: string, instructions?: number): void {
   const r = record();
   if (!r) return;
   r.marks[name] = performance.now();
+  const cpu = threadCpuMs();
+  if (cpu !== undefined) (r.cpu ??= {})[name] = cpu;
   if (instructions !== undefined) r.instructions = instructions;
+}
+
+/** CPU time of the calling thread: Linux's schedstat gives its run time in ns; undefined elsewhere. */
+function threadCpuMs(): number | undefined {
+  try {
+    const ns = Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ', 1)[0]);
+    return Number.isFinite(ns) ? ns / 1e6 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Print the record (once, at exit) when UNIMACHINE_PHASES is set. */

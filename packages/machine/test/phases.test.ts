@@ -20,7 +20,13 @@ it('UNIMACHINE_PHASES=1 prints one line of phase marks, in order, with the instr
   const lines = r.stderr.split('\n').filter((l) => l.length > 0);
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(/^unimachine-phases \{/);
-  const record = JSON.parse(lines[0]!.slice('unimachine-phases '.length)) as { timeOrigin: number; nodeBootstrapComplete: number; marks: Record<string, number>; instructions: number };
+  const record = JSON.parse(lines[0]!.slice('unimachine-phases '.length)) as {
+    timeOrigin: number;
+    nodeBootstrapComplete: number;
+    marks: Record<string, number>;
+    cpu?: Record<string, number>;
+    instructions: number;
+  };
   const order = ['cli-start', 'cli-loaded', 'machine-built', 'guest-run', 'disposed', 'main-done', 'exit'];
   expect(Object.keys(record.marks).sort()).toEqual([...order].sort());
   const times = order.map((k) => record.marks[k]!);
@@ -28,4 +34,11 @@ it('UNIMACHINE_PHASES=1 prints one line of phase marks, in order, with the instr
   expect(record.nodeBootstrapComplete).toBeLessThan(times[0]!);
   expect(record.timeOrigin).toBeGreaterThan(Date.UTC(2020, 0, 1));
   expect(record.instructions).toBeGreaterThan(100); // hello32 has no timer calibration: about 900
+  // The main thread's CPU time at each mark (Linux): it only grows, and never outruns the wall clock.
+  if (process.platform === 'linux') {
+    const cpu = order.map((k) => record.cpu?.[k]);
+    expect(cpu.every((c) => typeof c === 'number' && c > 0)).toBe(true);
+    expect(cpu).toEqual([...cpu].sort((a, b) => a! - b!));
+    expect(cpu[6]! - cpu[0]!).toBeLessThanOrEqual(times[6]! - times[0]! + 1);
+  }
 });

@@ -74,6 +74,7 @@ export class PciBusSegment {
     const fn0 = this.functionAt(slot, 0);
     const fn0HeaderType = fn0?.config.get8(Cfg.HEADER_TYPE);
     this.functions[slot * FUNCTIONS + fn] = device;
+    this.placedList = undefined;
     device.attachedTo = this;
     this.markMultiFunction(slot);
     if (!this.upstream) return;
@@ -83,6 +84,7 @@ export class PciBusSegment {
     } catch (e) {
       // A layout that does not fit is a build error; the slot stays free and the old layout stays in force.
       this.functions[slot * FUNCTIONS + fn] = undefined;
+      this.placedList = undefined;
       device.attachedTo = undefined;
       if (fn0 && fn0HeaderType !== undefined) fn0.config.set8(Cfg.HEADER_TYPE, fn0HeaderType);
       throw e;
@@ -110,14 +112,21 @@ export class PciBusSegment {
     return undefined;
   }
 
-  /** Every function on this bus in device/function order (the order firmware scans). */
-  placed(): PlacedFunction[] {
-    const out: PlacedFunction[] = [];
-    this.functions.forEach((device, i) => {
-      if (device) out.push({ slot: Math.floor(i / FUNCTIONS), fn: i % FUNCTIONS, device });
-    });
-    return out;
+  /**
+   * Every function on this bus in device/function order (the order firmware scans). Kept until a
+   * function is plugged or removed: every configuration cycle for a bus behind a bridge walks it.
+   */
+  placed(): readonly PlacedFunction[] {
+    if (this.placedList === undefined) {
+      const out: PlacedFunction[] = [];
+      this.functions.forEach((device, i) => {
+        if (device) out.push({ slot: Math.floor(i / FUNCTIONS), fn: i % FUNCTIONS, device });
+      });
+      this.placedList = out;
+    }
+    return this.placedList;
   }
+  private placedList: PlacedFunction[] | undefined;
 
   /**
    * The function a configuration cycle for `bus`/`slot`/`fn` reaches, this bus being number

@@ -563,11 +563,11 @@ function branchesToItself(r: RegionBlock): boolean {
 
 /**
  * Call-outs that end the interpreter's blocks but change nothing compiled code assumes, so a region
- * goes on after them: port I/O (its call-out leaves when an interrupt became deliverable) and REP
- * string ops (they end blocks to resume between chunks).
+ * goes on after them: port I/O (its call-out leaves when an interrupt became deliverable), REP string
+ * ops (they end blocks to resume between chunks), RDTSC and CPUID (delay and timing loops).
  */
 export function continuesAfter(ins: Insn): boolean {
-  return isPortIo(ins) || isRepString(ins);
+  return isPortIo(ins) || isRepString(ins) || ins.op === 0x131 || ins.op === 0x1a2;
 }
 
 /** IN/OUT with an immediate or DX port. */
@@ -580,6 +580,11 @@ export function isPortIo(ins: Insn): boolean {
 export function isRelativeBranch(ins: Insn): boolean {
   const op = ins.op;
   return ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || op === 0xe9 || op === 0xeb) && ins.size !== 2;
+}
+
+/** CALL rel in 64-bit mode (the form the generator compiles): its target may be a region block. */
+export function isNearCall(ins: Insn, mode: number): boolean {
+  return ins.op === 0xe8 && mode === 64 && ins.size === 8;
 }
 
 /**
@@ -960,6 +965,8 @@ function call(g: Gen, ins: Insn): boolean {
   f.get(g.rip64).i64(g.ripAfter()).op(Op.i64Add).set(g.t);
   g.store(8, g.t);
   g.setReg(4, 8, () => { f.get(g.lin); });
+  // A callee in the region continues here (its RET leaves: the return address is not known).
+  if (g.chain(g.ripAfter() + ins.imm, g.k + 1)) return true;
   f.get(to);
   g.exitTo();
   return true;

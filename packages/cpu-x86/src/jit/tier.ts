@@ -1,7 +1,7 @@
 import type { X86Cpu } from '../cpu.js';
 import { fallsThrough, isRepString, type Block, type CompiledEntry } from '../block.js';
 import { FAULT } from '../cpu.js';
-import { IMPORTS, compileRegion, continuesAfter, isPortIo, isRelativeBranch, type RegionBlock } from './compile.js';
+import { IMPORTS, compileRegion, continuesAfter, isNearCall, isRelativeBranch, type RegionBlock } from './compile.js';
 import { buildModule } from './wasm-writer.js';
 import { FLAGS, RIP_OUT } from './state-layout.js';
 
@@ -162,7 +162,7 @@ export class JitTier {
       insns += block.count;
       for (let k = 0; k < block.count; k++) {
         const ins = block.insns[k];
-        if (isRelativeBranch(ins)) {
+        if (isRelativeBranch(ins) || isNearCall(ins, block.mode)) {
           const to = off + offsets[k + 1] + ins.imm;
           if (to >= 0 && to < 4096) queue.push(to);
         }
@@ -170,7 +170,7 @@ export class JitTier {
       // The block's fall-through, when its last instruction can fall through.
       const next = off + block.bytes;
       const last = block.insns[block.count - 1];
-      if (next < 4096 && (fallsThrough(last) || continuesAfter(last)) && last.op !== 0xe9 && last.op !== 0xeb) queue.push(next);
+      if (next < 4096 && (fallsThrough(last) || continuesAfter(last) || isNearCall(last, last.mode)) && last.op !== 0xe9 && last.op !== 0xeb) queue.push(next);
     }
     return region;
   }
