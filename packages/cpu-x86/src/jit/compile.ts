@@ -75,8 +75,11 @@ class Gen {
   readonly v = this.f.local(I64);
   readonly pa = this.f.local(I32);
   readonly st = this.f.local(I32);
-  /** A shift count. */
+  /** A shift count; a condition's value. */
   readonly cnt = this.f.local(I64);
+  readonly condValue = this.f.local(I32);
+  /** The flags producer before a loop block's branch back to itself (cond() tests for it first). */
+  loopProducer: Pending | undefined;
   /** CF and OF for setResult. */
   readonly cf = this.f.local(I32);
   readonly of = this.f.local(I32);
@@ -407,11 +410,32 @@ class Gen {
    * The quadword at register `n` (a stack top: RSP, or RBP for LEAVE) into `t`, its address left in
    * `lin`; a non-canonical address takes the slow path (the interpreter raises the fault).
    */
-  popFrom(n: number): void {
-    this.reg(n, 8);
+  popFrom(n: number, w: number): void {
+    this.reg(n, w);
     this.f.set(this.lin);
-    this.canonical(this.lin);
-    this.load(8, this.t);
+    if (w === 8) this.canonical(this.lin);
+    this.load(w, this.t);
+  }
+
+  /** lin = the stack pointer minus `w` (wrapped to 32 bits for a 32-bit stack): where a push goes. */
+  pushAddress(w: number): void {
+    this.reg(4, w);
+    this.f.i64(w).op(Op.i64Sub);
+    mask(this.f, w);
+    this.f.set(this.lin);
+    if (w === 8) this.canonical(this.lin);
+  }
+
+  /** Push the stack pointer after a pop from `lin` of `w` bytes. */
+  afterPop(w: number): void {
+    this.f.get(this.lin).i64(w).op(Op.i64Add);
+    mask(this.f, w);
+  }
+
+  /** Push the return address (the rip after instruction k) for a `w`-byte stack. */
+  returnAddress(w: number): void {
+    this.f.get(this.rip64).i64(this.ripAfter()).op(Op.i64Add);
+    mask(this.f, w);
   }
 
   /**
@@ -534,6 +558,7 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
     g.offsets = r.offsets;
     const loops = branchesToItself(r);
     g.body = -1;
+    g.loopProducer = loops ? producerBeforeLastBranch(r.block) : undefined;
     if (loops) {
       g.preload(r.block.insns.reduce((m, ins) => m | registersRead(ins, r.block.mode), 0));
       f.loop();
@@ -554,6 +579,24 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
   f.i32(0).get(g.exitTarget).op(Op.f64ConvertI64S).mem(Op.f64Store, env.base + RIP_OUT, 3);
   f.get(g.done).get(g.exitRetired).op(Op.i32Add);
   return [f, flushFunction(env.base), condFunction(env.base)];
+}
+
+/**
+ * The flags producer of the instruction before a block's closing conditional branch, when it is an
+ * ALU form compiled inline (CMP, SUB, ADD, TEST, AND, OR, XOR): what a loop's back edge leaves.
+ */
+function producerBeforeLastBranch(block: Block): Pending | undefined {
+  const n = block.count;
+  if (n < 2 || !isRelativeBranch(block.insns[n - 1])) return undefined;
+  const ins = block.insns[n - 2];
+  const op = ins.op;
+  let alu = -1;
+  if (op < 0x40 && (op & 7) <= 5) alu = op >> 3;
+  else if (op >= 0x80 && op <= 0x83 && op !== 0x82) alu = ins.reg & 7;
+  else if (op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) alu = 8;
+  if (alu < 0 || !INLINE_ALU[alu & 7] || ins.lock || ins.rep !== 0) return undefined;
+  const logic = alu === 1 || alu === 4 || alu === 6 || alu === 8;
+  return { op: logic ? LF_LOGIC : alu === 0 ? LF_ADD : LF_SUB, size: ins.size };
 }
 
 /** Does a direct branch of the block go to the block's own start? */
@@ -582,9 +625,9 @@ export function isRelativeBranch(ins: Insn): boolean {
   return ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || op === 0xe9 || op === 0xeb) && ins.size !== 2;
 }
 
-/** CALL rel in 64-bit mode (the form the generator compiles): its target may be a region block. */
+/** CALL rel (of the stack width the generator compiles it for): its target may be a region block. */
 export function isNearCall(ins: Insn, mode: number): boolean {
-  return ins.op === 0xe8 && mode === 64 && ins.size === 8;
+  return ins.op === 0xe8 && ((mode === 64 && ins.size === 8) || (mode === 32 && ins.size === 4));
 }
 
 /**
@@ -765,8 +808,8 @@ function emitInline(g: Gen, ins: Insn): boolean {
     case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf: return wide && movx(g, ins);
     case 0x63: return g.mode === 64 && size === 8 && movsxd(g, ins);
     case 0xe9: case 0xeb: return jmp(g, ins);
-    case 0xe8: return g.mode === 64 && call(g, ins);
-    case 0xc3: return g.mode === 64 && ret(g);
+    case 0xe8: return call(g, ins);
+    case 0xc3: return ret(g);
   }
   /** The register encoded in the opcode's low bits (B8+r, 50+r, 58+r), extended by REX.B. */
   const opReg = (op & 7) | ((ins.rex & 1) << 3);
@@ -777,11 +820,14 @@ function emitInline(g: Gen, ins: Insn): boolean {
   }
   if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f)) return jcc(g, ins);
   if (op >= 0x140 && op <= 0x14f && wide) return cmov(g, ins);
-  if (g.mode === 64 && op >= 0x50 && op <= 0x57 && size === 8) return push(g, () => g.reg(opReg, 8));
-  if (g.mode === 64 && (op === 0x68 || op === 0x6a) && size === 8) return push(g, () => f.i64(ins.imm));
-  if (g.mode === 64 && op === 0xc9 && size === 8) return leave(g);
-  if (g.mode === 64 && op === 0xff && ((ins.reg & 7) === 2 || (ins.reg & 7) === 4) && size === 8) return indirect(g, ins, (ins.reg & 7) === 2);
-  if (g.mode === 64 && op >= 0x58 && op <= 0x5f && size === 8) return pop(g, opReg);
+  // Stack operations of the stack's width (64-bit mode, or 32-bit code on a flat 32-bit stack).
+  const w = stackWidth(g);
+  if (w === 0 || size !== w) return false;
+  if (op >= 0x50 && op <= 0x57) return push(g, w, () => g.reg(opReg, w));
+  if (op === 0x68 || op === 0x6a) return push(g, w, () => { f.i64(ins.imm); mask(f, w); });
+  if (op === 0xc9) return leave(g, w);
+  if (op === 0xff && ((ins.reg & 7) === 2 || (ins.reg & 7) === 4)) return indirect(g, ins, (ins.reg & 7) === 2, w);
+  if (op >= 0x58 && op <= 0x5f) return pop(g, opReg, w);
   return false;
 }
 
@@ -952,19 +998,19 @@ function cmov(g: Gen, ins: Insn): boolean {
 }
 
 function call(g: Gen, ins: Insn): boolean {
-  if (ins.size !== 8) return false;
+  const w = stackWidth(g);
+  if (w === 0 || ins.size !== w) return false;
   const f = g.f;
   // As the interpreter: the target is checked (#GP) before anything is pushed, then the new RSP (#SS).
   const to = g.v;
   target(g, ins.imm);
   f.set(to);
-  g.nonCanonical(to);
-  g.slowIf();
-  g.reg(4, 8); f.i64(8).op(Op.i64Sub).set(g.lin);
-  g.canonical(g.lin);
-  f.get(g.rip64).i64(g.ripAfter()).op(Op.i64Add).set(g.t);
-  g.store(8, g.t);
-  g.setReg(4, 8, () => { f.get(g.lin); });
+  if (w === 8) { g.nonCanonical(to); g.slowIf(); }
+  g.pushAddress(w);
+  g.returnAddress(w);
+  f.set(g.t);
+  g.store(w, g.t);
+  g.setReg(4, w, () => { f.get(g.lin); });
   // A callee in the region continues here (its RET leaves: the return address is not known).
   if (g.chain(g.ripAfter() + ins.imm, g.k + 1)) return true;
   f.get(to);
@@ -973,35 +1019,43 @@ function call(g: Gen, ins: Insn): boolean {
 }
 
 function ret(g: Gen): boolean {
+  const w = stackWidth(g);
+  if (w === 0) return false;
   const f = g.f;
-  g.popFrom(4);
+  g.popFrom(4, w);
   // A non-canonical return address faults before RSP moves.
-  g.nonCanonical(g.t);
-  g.slowIf();
-  g.setReg(4, 8, () => { f.get(g.lin).i64(8).op(Op.i64Add); });
+  if (w === 8) { g.nonCanonical(g.t); g.slowIf(); }
+  g.setReg(4, w, () => { g.afterPop(w); });
   f.get(g.t);
   g.exitTo();
   return true;
 }
 
-/** PUSH of the 64-bit value `value` pushes (a register, a sign-extended immediate). */
-function push(g: Gen, value: () => void): boolean {
+/** PUSH of the value `value` pushes (a register, a sign-extended immediate) on a `w`-byte stack. */
+function push(g: Gen, w: number, value: () => void): boolean {
   const f = g.f;
   value(); f.set(g.t);
-  g.reg(4, 8); f.i64(8).op(Op.i64Sub).set(g.lin);
-  g.canonical(g.lin);
-  g.store(8, g.t);
-  g.setReg(4, 8, () => { f.get(g.lin); });
+  g.pushAddress(w);
+  g.store(w, g.t);
+  g.setReg(4, w, () => { f.get(g.lin); });
   return true;
 }
 
-function pop(g: Gen, n: number): boolean {
+function pop(g: Gen, n: number, w: number): boolean {
   const f = g.f;
-  g.popFrom(4);
+  g.popFrom(4, w);
   // RSP moves first, then the register is written (POP RSP loads the popped value).
-  g.setReg(4, 8, () => { f.get(g.lin).i64(8).op(Op.i64Add); });
-  g.setReg(n, 8, () => { f.get(g.t); });
+  g.setReg(4, w, () => { g.afterPop(w); });
+  g.setReg(n, w, () => { f.get(g.t); });
   return true;
+}
+
+/**
+ * The stack width stack operations are compiled for: 8 in 64-bit mode, 4 for 32-bit code on a flat
+ * stack (the key's flat segments, with a 32-bit SS), else 0: the interpreter runs them.
+ */
+function stackWidth(g: Gen): number {
+  return g.mode === 64 ? 8 : g.mode === 32 && g.env.flat ? 4 : 0;
 }
 
 /** SHL/SAL, SHR, SAR of a 16/32/64-bit register by an immediate, 1 or CL (not 16-bit); rotates stay call-outs. */
@@ -1151,26 +1205,25 @@ function negNot(g: Gen, ins: Insn): boolean {
 }
 
 /** LEAVE (64-bit): RSP = RBP, then POP RBP; a faulting pop leaves RSP as it was. */
-function leave(g: Gen): boolean {
+function leave(g: Gen, w: number): boolean {
   const f = g.f;
-  g.popFrom(5);
-  g.setReg(4, 8, () => { f.get(g.lin).i64(8).op(Op.i64Add); });
-  g.setReg(5, 8, () => { f.get(g.t); });
+  g.popFrom(5, w);
+  g.setReg(4, w, () => { g.afterPop(w); });
+  g.setReg(5, w, () => { f.get(g.t); });
   return true;
 }
 
-/** CALL / JMP near indirect, 64-bit: the target is checked (#GP) before anything is pushed. */
-function indirect(g: Gen, ins: Insn, isCall: boolean): boolean {
+/** CALL / JMP near indirect: the target is checked (#GP, 64-bit) before anything is pushed. */
+function indirect(g: Gen, ins: Insn, isCall: boolean, w: number): boolean {
   const f = g.f;
-  if (!g.readE(ins, 8, g.v)) return false;
-  g.nonCanonical(g.v);
-  g.slowIf();
+  if (!g.readE(ins, w, g.v)) return false;
+  if (w === 8) { g.nonCanonical(g.v); g.slowIf(); }
   if (isCall) {
-    g.reg(4, 8); f.i64(8).op(Op.i64Sub).set(g.lin);
-    g.canonical(g.lin);
-    f.get(g.rip64).i64(g.ripAfter()).op(Op.i64Add).set(g.t);
-    g.store(8, g.t);
-    g.setReg(4, 8, () => { f.get(g.lin); });
+    g.pushAddress(w);
+    g.returnAddress(w);
+    f.set(g.t);
+    g.store(w, g.t);
+    g.setReg(4, w, () => { f.get(g.lin); });
   }
   f.get(g.v);
   g.exitTo();
@@ -1182,6 +1235,19 @@ function cond(g: Gen, cc: number): void {
   const f = g.f;
   const p = g.pending;
   const k = cc >> 1;
+  if (p === DYNAMIC && g.loopProducer !== undefined && k !== 5) {
+    // At the start of a loop's block the flags are most often its own back edge's producer: test
+    // `kind` for it and read the condition inline, else through the cond function.
+    const likely = g.loopProducer;
+    f.get(g.kind).i32(kindOf(likely)).op(Op.i32Eq).if();
+    g.pending = likely;
+    cond(g, cc);
+    g.pending = DYNAMIC;
+    f.set(g.condValue).op(Op.else);
+    f.i32(cc).get(g.kind).get(g.fa).get(g.fb).get(g.fr).call(COND).set(g.condValue);
+    f.end().get(g.condValue);
+    return;
+  }
   if (p === undefined || p === DYNAMIC || k === 5) {
     // The module's cond function: from the flag locals for a compiled producer (known here or, at a
     // block's start, by `kind`), else from the record in memory.

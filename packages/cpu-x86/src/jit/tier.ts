@@ -78,12 +78,14 @@ export class JitTier {
 
   /**
    * The environment a compiled block depends on beyond its mode: paging on, CPL 3, and flat data
-   * segments (ES, SS, DS with base 0 and nothing to check, as every 32-bit OS has them).
+   * segments (ES, SS, DS with base 0 and nothing to check, and a 32-bit stack, as every 32-bit OS
+   * has them).
    */
   key(): number {
     const c = this.cpu;
     const base = c.segBase, checked = c.segChecked;
-    const flat = base[0] === 0 && base[2] === 0 && base[3] === 0 && (checked[0] | checked[2] | checked[3]) === 0;
+    const flat = base[0] === 0 && base[2] === 0 && base[3] === 0 && (checked[0] | checked[2] | checked[3]) === 0 &&
+      (c.codeSize === 64 || c.stackSize === 4);
     return (c.paging ? 1 : 0) | c.accUser | (flat ? KEY_FLAT : 0);
   }
 
