@@ -518,7 +518,7 @@ export class X86Cpu implements Cpu {
   private runBlock(end: number): void {
     const mode = this.codeSize;
     const rip = this.rip;
-    const lin = mode === 64 ? rip : (this.segBase[1] + rip) >>> 0;
+    const lin = this.linearIp(rip);
     const off = lin & 0xfff;
     if (((this.fl.bits & (TF | RF)) | this.debugMode) !== 0 || this.hostBreak || off > LAST_CACHED_OFFSET) { this.step(); return; }
     if (lin - off !== this.fetchBase && !this.enterCodePage(lin)) { this.step(); return; }
@@ -527,14 +527,10 @@ export class X86Cpu implements Cpu {
       block = this.decodeCache.buildBlock(this.fetchPage, this.fetchBlocks, off, mode, this.u8, this.fetchPhys);
       if (block === undefined) { this.step(); return; }
     }
-    // 16/32-bit IP wraps at 64 KiB / 4 GiB: a block that would wrap runs one instruction at a time.
-    if (mode !== 64 && rip + block.bytes >= (mode === 32 ? TWO32 : 0x10000)) { this.step(); return; }
+    if (wrapsIp(mode, rip, block)) { this.step(); return; }
     let n = end - this.instructionsRetired;
-    const jit = this.jit;
-    if (jit !== undefined && mode !== 16 && !this.alignCheck && (block.compiled?.[jit.id] !== undefined || ++block.hits >= jit.threshold)) {
-      // A compiled region chains on to further blocks within the budget; 0: interpret this block.
-      if (jit.run(block, rip, n, off) !== 0) return;
-    }
+    // A compiled region chains on to further blocks within the budget; 0: interpret this block.
+    if (this.tierTakes(block, mode) && this.jit!.run(block, rip, n, off) !== 0) return;
     // Interpret, and go on to the next block of the same page after a plain branch or fall-through:
     // nothing burst()'s checks look at can change there without setting `events`.
     let r = rip;
@@ -559,16 +555,30 @@ export class X86Cpu implements Cpu {
       if (this.events !== 0 || (r === next && k < block.count) || (k === block.count && !block.plainEnd)) return;
       n = end - this.instructionsRetired;
       if (n <= 0) return;
-      const lin2 = mode === 64 ? r : (this.segBase[1] + r) >>> 0;
+      const lin2 = this.linearIp(r);
       const off2 = lin2 & 0xfff;
       if (lin2 - off2 !== this.fetchBase || off2 > LAST_CACHED_OFFSET) return;
       const to = this.fetchBlocks[off2];
-      if (to === undefined || to.mode !== mode || (mode !== 64 && r + to.bytes >= (mode === 32 ? TWO32 : 0x10000))) return;
-      // A block the WebAssembly tier has compiled or is about to: runBlock() enters it.
-      if (jit !== undefined && (to.compiled?.[jit.id] !== undefined || to.hits + 1 >= jit.threshold)) return;
-      if (jit !== undefined) to.hits++;
+      if (to === undefined || to.mode !== mode || wrapsIp(mode, r, to)) return;
+      // A block the WebAssembly tier has compiled or now compiles: runBlock() enters it.
+      if (this.tierTakes(to, mode)) return;
       block = to;
     }
+  }
+
+  /** The linear address of instruction pointer `rip` (CS's base added outside 64-bit mode). */
+  private linearIp(rip: number): number {
+    return this.codeSize === 64 ? rip : (this.segBase[1] + rip) >>> 0;
+  }
+
+  /**
+   * Does the WebAssembly tier run `block` (compiled for this CPU, or run often enough now: each call
+   * counts a run)? Not in 16-bit mode or with alignment checks on.
+   */
+  private tierTakes(block: Block, mode: number): boolean {
+    const jit = this.jit;
+    if (jit === undefined || mode === 16 || this.alignCheck) return false;
+    return block.compiled?.[jit.id] !== undefined || ++block.hits >= jit.threshold;
   }
 
   /**
@@ -592,7 +602,7 @@ export class X86Cpu implements Cpu {
     const mode = this.codeSize;
     const rip = this.rip;
     // Fast path (inline): same code page as the last fetch, decoded in this mode, nothing rewritten since.
-    const lin = mode === 64 ? rip : (this.segBase[1] + rip) >>> 0;
+    const lin = this.linearIp(rip);
     // A host debugger's breakpoint here: stop before the instruction (host-debug.ts).
     if (this.hostBreak && this.hostDebug.breakHere(lin)) return;
     // TF or RF set, or a breakpoint armed: the debug hooks run around this instruction (debug.ts).
@@ -624,7 +634,7 @@ export class X86Cpu implements Cpu {
 
   private fetchDecodeAny(): Insn {
     const rip = this.rip;
-    const lin = this.codeSize === 64 ? rip : (this.segBase[1] + rip) >>> 0;
+    const lin = this.linearIp(rip);
     const off = lin & 0xfff;
     const base = lin - off;
     // Fast path: same code page as the last fetch, nothing flushed or rewritten since.
@@ -1191,3 +1201,8 @@ export interface CpuSnapshot {
 // Late imports to avoid cycles at module-evaluation time.
 import { readMsrValue, writeMsrValue } from './msr.js';
 import { CPU_SNAPSHOT_VERSION, readCpuSnapshot } from './cpu-snapshot.js';
+
+/** 16/32-bit IP wraps at 64 KiB / 4 GiB: a block that would wrap runs one instruction at a time. */
+function wrapsIp(mode: number, rip: number, block: Block): boolean {
+  return mode !== 64 && rip + block.bytes >= (mode === 32 ? TWO32 : 0x10000);
+}
