@@ -32,6 +32,11 @@ export const IMPORTS: Import[] = [
 ];
 /** CF PF AF ZF SF OF. */
 const ARITH_BITS = 0x8d5;
+/**
+ * A flags producer of the tier's own (never in the record's op): CF | OF << 11 in `fa`, the result
+ * in `fr`; written to the record as LazyFlags.setResult would (LF_NONE, bits computed).
+ */
+const LF_RESULT = 15;
 const CO = 0, CC_IMPORT = 1;
 /** Function indices in the module: the region (exported), the flags-record writer, the condition reader. */
 const FLUSH = IMPORTS.length + 1;
@@ -212,23 +217,15 @@ class Gen {
   }
 
   /**
-   * Store arithmetic flags computed from result local `r` (size bytes) with CF and OF as i32 locals,
-   * as LazyFlags.setResult does: AF clear, op LF_NONE. The record in memory is then current.
+   * Arithmetic flags from result local `r` (size bytes) with CF and OF as i32 locals, as
+   * LazyFlags.setResult gives them (AF clear, op LF_NONE): kept as the tier's own producer
+   * LF_RESULT (CF | OF << 11 in `fa`, the result in `fr`), computed only when something reads them.
    */
   setResult(size: number, r: number, cf: number, of: number): void {
     const f = this.f;
-    const b = this.env.base;
-    this.pending = undefined;
-    f.i32(0);
-    f.i32(0).mem(Op.i32Load, b + F_BITS, 2).i32(~ARITH_BITS).op(Op.i32And);
-    f.get(cf).op(Op.i32Or);
-    f.get(r).op(Op.i32WrapI64).i32(0xff).op(Op.i32And).op(Op.i32Popcnt).i32(1).op(Op.i32And).i32(1).op(Op.i32Xor).i32(2).op(Op.i32Shl).op(Op.i32Or);
-    f.get(r).op(Op.i64Eqz).i32(6).op(Op.i32Shl).op(Op.i32Or);
-    f.get(r); signOf(f, size); f.i32(7).op(Op.i32Shl).op(Op.i32Or);
-    f.get(of).i32(11).op(Op.i32Shl).op(Op.i32Or);
-    f.mem(Op.i32Store, b + F_BITS, 2);
-    f.i32(0).i32(0).mem(Op.i32Store, b + F_OP, 2);
-    f.i32(0).i32(size).mem(Op.i32Store, b + F_SIZE, 2);
+    f.get(r).set(this.fr);
+    f.get(cf).get(of).i32(11).op(Op.i32Shl).op(Op.i32Or).op(Op.i64ExtendI32U).set(this.fa);
+    this.pending = { op: LF_RESULT, size };
   }
 
   // ---------------------------------------------------------------- exits
@@ -521,11 +518,16 @@ function signOf(f: FunctionBody, size: number): void {
 /** ALU op numbers (0 ADD .. 7 CMP) handled inline: not ADC (2) or SBB (3). */
 const INLINE_ALU = [true, true, false, false, true, true, true, true];
 
-/** A block of a region and its byte offset from the region's entry block. */
+/**
+ * A block of a region and its byte offset from the region's entry block. `count` of its instructions
+ * are compiled here: fewer than the block's own when another region block starts inside it (a branch
+ * target within a block that runs on past side exits), which then continues the code once.
+ */
 export interface RegionBlock {
   block: Block;
   offsets: number[];
   delta: number;
+  count: number;
 }
 
 /**
@@ -558,13 +560,13 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
     g.offsets = r.offsets;
     const loops = branchesToItself(r);
     g.body = -1;
-    g.loopProducer = loops ? producerBeforeLastBranch(r.block) : undefined;
+    g.loopProducer = loops ? producerBeforeLastBranch(r) : undefined;
     if (loops) {
-      g.preload(r.block.insns.reduce((m, ins) => m | registersRead(ins, r.block.mode), 0));
+      g.preload(r.block.insns.slice(0, r.count).reduce((m, ins) => m | registersRead(ins, r.block.mode), 0));
       f.loop();
       g.body = f.label();
     }
-    emitBlock(g, r.block);
+    emitBlock(g, r);
     if (loops) f.end();
     f.end();
   });
@@ -585,8 +587,9 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
  * The flags producer of the instruction before a block's closing conditional branch, when it is an
  * ALU form compiled inline (CMP, SUB, ADD, TEST, AND, OR, XOR): what a loop's back edge leaves.
  */
-function producerBeforeLastBranch(block: Block): Pending | undefined {
-  const n = block.count;
+function producerBeforeLastBranch(r: RegionBlock): Pending | undefined {
+  const block = r.block;
+  const n = r.count;
   if (n < 2 || !isRelativeBranch(block.insns[n - 1])) return undefined;
   const ins = block.insns[n - 2];
   const op = ins.op;
@@ -601,7 +604,7 @@ function producerBeforeLastBranch(block: Block): Pending | undefined {
 
 /** Does a direct branch of the block go to the block's own start? */
 function branchesToItself(r: RegionBlock): boolean {
-  return r.block.insns.some((ins, k) => isRelativeBranch(ins) && r.offsets[k + 1] + ins.imm === 0);
+  return r.block.insns.some((ins, k) => k < r.count && isRelativeBranch(ins) && r.offsets[k + 1] + ins.imm === 0);
 }
 
 /**
@@ -653,6 +656,22 @@ function flushFunction(base: number): FunctionBody {
   const f = new FunctionBody(FLUSH_TYPE);
   const KIND = 0, FA = 1, FB = 2, FR = 3;
   f.get(KIND).op(Op.i32Eqz).if().op(Op.return).end();
+  f.get(KIND).i32(4).op(Op.i32ShrU).i32(LF_RESULT).op(Op.i32Eq).if();
+  {
+    // EFLAGS-format bits: CF and OF from fa, PF, ZF and SF from the result; AF clear.
+    const sign = (): void => { f.get(FR).get(KIND).i32(15).op(Op.i32And).i32(3).op(Op.i32Shl).i32(1).op(Op.i32Sub).op(Op.i64ExtendI32U).op(Op.i64ShrU).op(Op.i32WrapI64).i32(1).op(Op.i32And); };
+    f.i32(0);
+    f.i32(0).mem(Op.i32Load, base + F_BITS, 2).i32(~ARITH_BITS).op(Op.i32And);
+    f.get(FA).op(Op.i32WrapI64).op(Op.i32Or);
+    f.get(FR).op(Op.i32WrapI64).i32(0xff).op(Op.i32And).op(Op.i32Popcnt).i32(1).op(Op.i32And).i32(1).op(Op.i32Xor).i32(2).op(Op.i32Shl).op(Op.i32Or);
+    f.get(FR).op(Op.i64Eqz).i32(6).op(Op.i32Shl).op(Op.i32Or);
+    sign(); f.i32(7).op(Op.i32Shl).op(Op.i32Or);
+    f.mem(Op.i32Store, base + F_BITS, 2);
+    f.i32(0).i32(0).mem(Op.i32Store, base + F_OP, 2);
+    f.i32(0).get(KIND).i32(15).op(Op.i32And).mem(Op.i32Store, base + F_SIZE, 2);
+    f.op(Op.return);
+  }
+  f.end();
   const lo = (l: number, at: number): void => { f.i32(0).get(l).op(Op.i32WrapI64).mem(Op.i32Store, base + at, 2); };
   const hi = (l: number, at: number): void => { f.i32(0).get(l).i64(32).op(Op.i64ShrU).op(Op.i32WrapI64).mem(Op.i32Store, base + at, 2); };
   f.i32(0).get(KIND).i32(4).op(Op.i32ShrU).mem(Op.i32Store, base + F_OP, 2);
@@ -692,14 +711,16 @@ function condFunction(base: number): FunctionBody {
   f.get(op).i32(LF_ADD).op(Op.i32Eq).if().get(R).get(A).op(Op.i64LtU).set(fl).op(Op.else);
   f.get(op).i32(LF_SUB).op(Op.i32Eq).if().get(A).get(B).op(Op.i64LtU).set(fl).op(Op.else);
   f.get(op).i32(LF_LOGIC).op(Op.i32Eq).if().i32(0).set(fl).op(Op.else);
+  f.get(op).i32(LF_RESULT).op(Op.i32Eq).if().get(A).op(Op.i32WrapI64).i32(1).op(Op.i32And).set(fl).op(Op.else);
   bitsOf(); f.i32(1).op(Op.i32And).set(fl);
-  f.end().end().end();
+  f.end().end().end().end();
   // OF: the sign of a per-producer expression (0 for LOGIC).
   f.i64(0).set(of);
   f.get(op).i32(LF_ADD).op(Op.i32Eq).if().get(A).get(R).op(Op.i64Xor).get(B).get(R).op(Op.i64Xor).op(Op.i64And).set(of).end();
   f.get(op).i32(LF_SUB).op(Op.i32Eq).if().get(A).get(B).op(Op.i64Xor).get(A).get(R).op(Op.i64Xor).op(Op.i64And).set(of).end();
   f.get(op).i32(LF_INC).op(Op.i32Eq).if().get(R).get(A).i64(-1).op(Op.i64Xor).op(Op.i64And).set(of).end();
   f.get(op).i32(LF_DEC).op(Op.i32Eq).if().get(A).get(R).i64(-1).op(Op.i64Xor).op(Op.i64And).set(of).end();
+  f.get(op).i32(LF_RESULT).op(Op.i32Eq).if().get(A).i64(11).op(Op.i64ShrU).i64(1).op(Op.i64And).get(sh).op(Op.i64Shl).set(of).end();
   const signOfLocal = (l: number): void => { f.get(l).get(sh).op(Op.i64ShrU).op(Op.i32WrapI64).i32(1).op(Op.i32And); };
   f.get(fl);
   f.get(R).op(Op.i32WrapI64).i32(0xff).op(Op.i32And).op(Op.i32Popcnt).i32(1).op(Op.i32And).i32(1).op(Op.i32Xor).i32(2).op(Op.i32Shl).op(Op.i32Or);
@@ -726,16 +747,18 @@ function condFunction(base: number): FunctionBody {
   return f;
 }
 
-function emitBlock(g: Gen, block: Block): void {
+function emitBlock(g: Gen, r: RegionBlock): void {
   const f = g.f;
+  const block = r.block;
+  const n = r.count;
   const offsets = g.offsets;
   let lastInline = false;
   // Budget: a block runs whole or not at all here (the interpreter runs what is left of a budget).
   g.k = 0;
-  f.get(P_N).get(g.done).op(Op.i32Sub).i32(block.count).op(Op.i32LtS).if();
+  f.get(P_N).get(g.done).op(Op.i32Sub).i32(n).op(Op.i32LtS).if();
   g.exitAt(0, 0);
   f.end();
-  for (let k = 0; k < block.count; k++) {
+  for (let k = 0; k < n; k++) {
     g.k = k;
     const ins = block.insns[k];
     f.block(); // the instruction: its end
@@ -753,10 +776,11 @@ function emitBlock(g: Gen, block: Block): void {
   }
   // The block fell through its last instruction: continue with the next block when that instruction
   // was compiled (a length limit) or may be continued after (continuesAfter); another call-out may
-  // have been STI or anything the loop must see.
-  const n = block.count;
+  // have been STI or anything the loop must see. Where the region cut the block short, the
+  // interpreter would go on in the same block: so does the region, in the block that starts there.
   g.k = n - 1;
-  if (!((lastInline || continuesAfter(block.insns[n - 1])) && g.chain(g.delta + offsets[n], n))) g.exitAt(n, offsets[n]);
+  const goOn = n < block.count || lastInline || continuesAfter(block.insns[n - 1]);
+  if (!(goOn && g.chain(g.delta + offsets[n], n))) g.exitAt(n, offsets[n]);
 }
 
 /** Emit `ins` inline; false when it must be a call-out. */
@@ -793,6 +817,7 @@ function emitInline(g: Gen, ins: Insn): boolean {
   if ((op === 0xc1 || op === 0xd1 || op === 0xd3) && (wide || shortShift) && !ins.isMem) return shiftOp(g, ins);
   if ((op === 0x69 || op === 0x6b || op === 0x1af) && wide) return imul(g, ins);
   if (op === 0xf7 && (ins.reg & 7) === 6 && wide) return div(g, ins);
+  if (op === 0xf7 && ((ins.reg & 7) === 4 || (ins.reg & 7) === 5) && size === 4) return mul32(g, ins);
   if (op === 0xff && (ins.reg & 7) <= 1 && wide && !ins.isMem) return incDec(g, ins, ins.rm, (ins.reg & 7) === 1);
   if (op >= 0x40 && op <= 0x4f && g.mode !== 64 && size === 4) return incDec(g, ins, op & 7, op >= 0x48);
   if (op >= 0x190 && op <= 0x19f) return setcc(g, ins);
@@ -1066,16 +1091,20 @@ function shiftOp(g: Gen, ins: Insn): boolean {
   const size = ins.size;
   const bits = size * 8;
   const cnt = g.cnt;
-  if (ins.op === 0xd3) { g.reg(1, 1); f.i64(bits - 1).op(Op.i64And).set(cnt); }
-  else f.i64(ins.op === 0xd1 ? 1 : ins.imm & (size === 8 ? 63 : 31)).set(cnt);
+  // A count known here: -1 for CL.
+  const count = ins.op === 0xd3 ? -1 : ins.op === 0xd1 ? 1 : ins.imm & (size === 8 ? 63 : 31);
+  if (count < 0) { g.reg(1, 1); f.i64(bits - 1).op(Op.i64And).set(cnt); }
+  else f.i64(count).set(cnt);
   g.reg(ins.rm, size); f.set(g.t);
-  // A zero count changes no flags (a 32-bit register is still written, zero-extending it). Both
-  // paths must leave the flags record current, so the pending one is written first.
-  g.flush();
-  g.pending = undefined;
-  f.get(cnt).op(Op.i64Eqz).if();
-  if (size === 4) g.setReg(ins.rm, 4, () => { f.get(g.t); });
-  f.brTo(g.instr).end();
+  if (count <= 0) {
+    // A zero count changes no flags (a 32-bit register is still written, zero-extending it). Both
+    // paths must leave the flags record current, so the pending one is written first.
+    g.flush();
+    g.pending = undefined;
+    f.get(cnt).op(Op.i64Eqz).if();
+    if (size === 4) g.setReg(ins.rm, 4, () => { f.get(g.t); });
+    f.brTo(g.instr).end();
+  }
   // Result.
   f.get(g.t);
   if (op === 7) signExtend(f, size);
@@ -1094,7 +1123,28 @@ function shiftOp(g: Gen, ins: Insn): boolean {
     f.set(g.of);
   }
   g.setResult(size, g.u, g.cf, g.of);
+  // With a count only known at run time, the zero-count path left the record current: so must this one.
+  if (count <= 0) { g.flush(); g.pending = undefined; }
   g.setReg(ins.rm, size, () => { f.get(g.u); });
+  return true;
+}
+
+/** One-operand MUL/IMUL of 32 bits: EDX:EAX = EAX * r/m32; CF = OF = the high half is needed. */
+function mul32(g: Gen, ins: Insn): boolean {
+  const f = g.f;
+  const signed = (ins.reg & 7) === 5;
+  if (!g.readE(ins, 4, g.t)) return false;
+  g.reg(0, 4);
+  if (signed) { signExtend(f, 4); f.get(g.t); signExtend(f, 4); } else f.get(g.t);
+  f.op(Op.i64Mul).set(g.v);
+  f.get(g.v).i64(-1, 0).op(Op.i64And).set(g.u);
+  // Overflow: unsigned, the high half is not 0; signed, the product is not lo sign-extended.
+  if (signed) { f.get(g.v).get(g.u); signExtend(f, 4); f.op(Op.i64Ne); }
+  else f.get(g.v).i64(32).op(Op.i64ShrU).i64(0).op(Op.i64Ne);
+  f.set(g.cf);
+  g.setResult(4, g.u, g.cf, g.cf);
+  g.setReg(0, 4, () => { f.get(g.u); });
+  g.setReg(2, 4, () => { f.get(g.v).i64(32).op(Op.i64ShrU).i64(-1, 0).op(Op.i64And); });
   return true;
 }
 
@@ -1268,6 +1318,7 @@ function cond(g: Gen, cc: number): void {
   const zf = (): void => { R(); f.op(Op.i64Eqz); };
   const of = (): void => {
     if (p.op === LF_LOGIC) { f.i32(0); return; }
+    if (p.op === LF_RESULT) { A(); f.i64(11).op(Op.i64ShrU).op(Op.i32WrapI64).i32(1).op(Op.i32And); return; }
     if (p.op === LF_INC) { R(); A(); f.i64(-1).op(Op.i64Xor).op(Op.i64And); }
     else if (p.op === LF_DEC) { A(); R(); f.i64(-1).op(Op.i64Xor).op(Op.i64And); }
     else if (p.op === LF_SUB) { A(); B(); f.op(Op.i64Xor); A(); R(); f.op(Op.i64Xor); f.op(Op.i64And); }
@@ -1276,6 +1327,7 @@ function cond(g: Gen, cc: number): void {
   };
   const cf = (): void => {
     if (p.op === LF_LOGIC) f.i32(0);
+    else if (p.op === LF_RESULT) { A(); f.op(Op.i32WrapI64).i32(1).op(Op.i32And); }
     else if (incDec) f.i32(0).mem(Op.i32Load, g.env.base + F_BITS, 2).i32(1).op(Op.i32And);
     else if (p.op === LF_SUB) { A(); B(); f.op(Op.i64LtU); }
     else { R(); A(); f.op(Op.i64LtU); }

@@ -17,7 +17,7 @@ interface WasmApi {
 const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** Most blocks and instructions compiled into one region (one function). */
-const REGION_MAX_BLOCKS = 64;
+const REGION_MAX_BLOCKS = 128;
 const REGION_MAX_INSNS = 512;
 
 /** JitTier.key's bit for flat data segments (bits 0 and 1: paging, ACC_USER). */
@@ -145,23 +145,23 @@ export class JitTier {
 
   /**
    * The blocks reachable from `entry` inside its code page by fall-through and direct branches (Jcc,
-   * JMP), decoding them as needed: compiled together, they run as one loop nest without returning to
-   * the interpreter between blocks.
+   * JMP, CALL), decoding them as needed: compiled together, they run as one loop nest without
+   * returning to the interpreter between blocks. A block runs on past its side exits, so a branch
+   * target is often inside another block: that one is cut short there and continues in the target's
+   * block, so each instruction is compiled once.
    */
   private regionFrom(entry: Block, pageOffset: number): RegionBlock[] {
     const region: RegionBlock[] = [];
     const seen = new Set<number>();
     const queue = [pageOffset];
-    let insns = 0;
-    while (queue.length > 0 && region.length < REGION_MAX_BLOCKS && insns < REGION_MAX_INSNS) {
+    while (queue.length > 0 && region.length < REGION_MAX_BLOCKS) {
       const off = queue.shift()!;
       if (seen.has(off)) continue;
       seen.add(off);
       const block = off === pageOffset ? entry : this.blockAt(off);
       if (block === undefined || block.mode !== entry.mode) continue;
       const offsets = offsetsOf(block);
-      region.push({ block, offsets, delta: off - pageOffset });
-      insns += block.count;
+      region.push({ block, offsets, delta: off - pageOffset, count: block.count });
       for (let k = 0; k < block.count; k++) {
         const ins = block.insns[k];
         if (isRelativeBranch(ins) || isNearCall(ins, block.mode)) {
@@ -174,7 +174,18 @@ export class JitTier {
       const last = block.insns[block.count - 1];
       if (next < 4096 && (fallsThrough(last) || continuesAfter(last) || isNearCall(last, last.mode)) && last.op !== 0xe9 && last.op !== 0xeb) queue.push(next);
     }
-    return region;
+    // Cut blocks where others start; drop the blocks found last until the instructions fit.
+    for (;;) {
+      const starts = new Set(region.map((r) => r.delta));
+      let insns = 0;
+      for (const r of region) {
+        r.count = r.block.count;
+        for (let k = 1; k < r.block.count; k++) if (starts.has(r.delta + r.offsets[k])) { r.count = k; break; }
+        insns += r.count;
+      }
+      if (insns <= REGION_MAX_INSNS || region.length === 1) return region;
+      region.pop();
+    }
   }
 
   /** Run instruction k of a region block in the interpreter: -1 to go on, else the count to return. */
