@@ -83,8 +83,8 @@ class Gen {
   /** A shift count; a condition's value. */
   readonly cnt = this.f.local(I64);
   readonly condValue = this.f.local(I32);
-  /** The flags producer before a loop block's branch back to itself (cond() tests for it first). */
-  loopProducer: Pending | undefined;
+  /** The flags producer most likely at the current block's start (cond() tests for it first). */
+  likelyProducer: Pending | undefined;
   /** CF and OF for setResult. */
   readonly cf = this.f.local(I32);
   readonly of = this.f.local(I32);
@@ -539,6 +539,7 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
   const g = new Gen(env, region[0].block.mode);
   const f = g.f;
   region.forEach((r, i) => g.blockAt.set(r.delta, i));
+  const likely = likelyProducers(region, g.blockAt);
   f.get(P_RIP).op(Op.i64TruncF64S).set(g.rip64);
   f.block();
   g.exitAbs = f.label();
@@ -560,7 +561,7 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
     g.offsets = r.offsets;
     const loops = branchesToItself(r);
     g.body = -1;
-    g.loopProducer = loops ? producerBeforeLastBranch(r) : undefined;
+    g.likelyProducer = likely[i];
     if (loops) {
       g.preload(r.block.insns.slice(0, r.count).reduce((m, ins) => m | registersRead(ins, r.block.mode), 0));
       f.loop();
@@ -584,20 +585,39 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
 }
 
 /**
- * The flags producer of the instruction before a block's closing conditional branch, when it is an
- * ALU form compiled inline (CMP, SUB, ADD, TEST, AND, OR, XOR): what a loop's back edge leaves.
+ * Per region block, the flags producer most likely at its start: what the branch back from its own
+ * end leaves (a loop), else what the first branch or fall-through to it found in the region leaves.
  */
-function producerBeforeLastBranch(r: RegionBlock): Pending | undefined {
-  const block = r.block;
-  const n = r.count;
-  if (n < 2 || !isRelativeBranch(block.insns[n - 1])) return undefined;
-  const ins = block.insns[n - 2];
+function likelyProducers(region: RegionBlock[], blockAt: Map<number, number>): (Pending | undefined)[] {
+  const likely: (Pending | undefined)[] = [];
+  for (const own of [true, false]) {
+    region.forEach((r, i) => {
+      const insns = r.block.insns;
+      for (let k = 0; k < r.count; k++) {
+        const ins = insns[k];
+        const branch = isRelativeBranch(ins);
+        if (!branch && k < r.count - 1) continue;
+        const j = blockAt.get(r.delta + r.offsets[k + 1] + (branch ? ins.imm : 0));
+        if (j === undefined || (j === i) !== own || likely[j] !== undefined) continue;
+        likely[j] = producerOf(branch ? insns[k - 1] : ins, r.block.mode);
+      }
+    });
+  }
+  return likely;
+}
+
+/** The flags producer `ins` leaves when compiled inline (CMP, SUB, ADD, TEST, AND, OR, XOR, INC, DEC). */
+function producerOf(ins: Insn | undefined, mode: number): Pending | undefined {
+  if (ins === undefined || ins.lock || ins.rep !== 0) return undefined;
   const op = ins.op;
+  const wide = ins.size === 4 || ins.size === 8;
+  if (op >= 0x40 && op <= 0x4f && mode !== 64 && ins.size === 4) return { op: op >= 0x48 ? LF_DEC : LF_INC, size: 4 };
+  if (op === 0xff && (ins.reg & 7) <= 1 && wide && !ins.isMem) return { op: (ins.reg & 7) === 1 ? LF_DEC : LF_INC, size: ins.size };
   let alu = -1;
   if (op < 0x40 && (op & 7) <= 5) alu = op >> 3;
   else if (op >= 0x80 && op <= 0x83 && op !== 0x82) alu = ins.reg & 7;
   else if (op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) alu = 8;
-  if (alu < 0 || !INLINE_ALU[alu & 7] || ins.lock || ins.rep !== 0) return undefined;
+  if (alu < 0 || !INLINE_ALU[alu & 7]) return undefined;
   const logic = alu === 1 || alu === 4 || alu === 6 || alu === 8;
   return { op: logic ? LF_LOGIC : alu === 0 ? LF_ADD : LF_SUB, size: ins.size };
 }
@@ -1285,10 +1305,10 @@ function cond(g: Gen, cc: number): void {
   const f = g.f;
   const p = g.pending;
   const k = cc >> 1;
-  if (p === DYNAMIC && g.loopProducer !== undefined && k !== 5) {
-    // At the start of a loop's block the flags are most often its own back edge's producer: test
-    // `kind` for it and read the condition inline, else through the cond function.
-    const likely = g.loopProducer;
+  if (p === DYNAMIC && g.likelyProducer !== undefined && k !== 5) {
+    // At a block's start the flags are most often what one branch to it leaves (a loop's own back
+    // edge first): test `kind` for that producer and read the condition inline, else call cond.
+    const likely = g.likelyProducer;
     f.get(g.kind).i32(kindOf(likely)).op(Op.i32Eq).if();
     g.pending = likely;
     cond(g, cc);
