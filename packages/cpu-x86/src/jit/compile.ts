@@ -702,6 +702,11 @@ function flushFunction(base: number): FunctionBody {
   hi(FR, F_RH);
   f.end();
   f.get(KIND).i32(4).op(Op.i32ShrU).i32(LF_LOGIC).op(Op.i32Eq).if().op(Op.return).end();
+  // INC/DEC: the CF they keep is in fb (0/1) here, in the record's bits there, and b is 1.
+  f.get(KIND).i32(4).op(Op.i32ShrU).i32(LF_INC).op(Op.i32Sub).i32(2).op(Op.i32LtU).if();
+  f.i32(0).i32(0).mem(Op.i32Load, base + F_BITS, 2).i32(~1).op(Op.i32And).get(FB).op(Op.i32WrapI64).op(Op.i32Or).mem(Op.i32Store, base + F_BITS, 2);
+  f.i64(1).set(FB);
+  f.end();
   lo(FA, F_A); lo(FB, F_B);
   f.i32(0).i32(0).mem(Op.i32Store, base + F_CIN, 2);
   f.get(KIND).i32(15).op(Op.i32And).i32(8).op(Op.i32Eq).if();
@@ -732,7 +737,7 @@ function condFunction(base: number): FunctionBody {
   f.get(op).i32(LF_SUB).op(Op.i32Eq).if().get(A).get(B).op(Op.i64LtU).set(fl).op(Op.else);
   f.get(op).i32(LF_LOGIC).op(Op.i32Eq).if().i32(0).set(fl).op(Op.else);
   f.get(op).i32(LF_RESULT).op(Op.i32Eq).if().get(A).op(Op.i32WrapI64).i32(1).op(Op.i32And).set(fl).op(Op.else);
-  bitsOf(); f.i32(1).op(Op.i32And).set(fl);
+  f.get(B).op(Op.i32WrapI64).set(fl); // INC/DEC: the CF kept, in b
   f.end().end().end().end();
   // OF: the sign of a per-producer expression (0 for LOGIC).
   f.i64(0).set(of);
@@ -1221,13 +1226,12 @@ function div(g: Gen, ins: Insn): boolean {
 function incDec(g: Gen, ins: Insn, n: number, dec: boolean): boolean {
   const f = g.f;
   const size = ins.size;
-  const b = g.env.base;
-  // bits.CF = the previous operation's CF (what LazyFlags.cf() gives), before the record is replaced.
+  // The CF kept (the previous operation's) goes in fb, not the record's bits (flush() puts it there):
+  // a loop of INCs then carries no dependency through memory.
   cond(g, 2);
-  f.set(g.cf);
-  f.i32(0).i32(0).mem(Op.i32Load, b + F_BITS, 2).i32(~1).op(Op.i32And).get(g.cf).op(Op.i32Or).mem(Op.i32Store, b + F_BITS, 2);
+  f.op(Op.i64ExtendI32U).set(g.v);
   g.reg(n, size); f.set(g.fa);
-  f.i64(1).set(g.fb);
+  f.get(g.v).set(g.fb);
   f.get(g.fa).i64(1).op(dec ? Op.i64Sub : Op.i64Add);
   mask(f, size);
   f.set(g.fr);
@@ -1348,7 +1352,7 @@ function cond(g: Gen, cc: number): void {
   const cf = (): void => {
     if (p.op === LF_LOGIC) f.i32(0);
     else if (p.op === LF_RESULT) { A(); f.op(Op.i32WrapI64).i32(1).op(Op.i32And); }
-    else if (incDec) f.i32(0).mem(Op.i32Load, g.env.base + F_BITS, 2).i32(1).op(Op.i32And);
+    else if (incDec) { B(); f.op(Op.i32WrapI64); }
     else if (p.op === LF_SUB) { A(); B(); f.op(Op.i64LtU); }
     else { R(); A(); f.op(Op.i64LtU); }
   };
