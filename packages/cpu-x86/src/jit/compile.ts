@@ -144,17 +144,38 @@ class Gen {
   // ---------------------------------------------------------------- registers
 
   /**
-   * Registers are written through to the state block and also kept in a local (`cache`) for later
-   * reads in the same block, so a value an instruction just wrote is not loaded back from memory
-   * (WebAssembly cannot know a later store does not alias it). A block starts with nothing cached (it
-   * may be entered from any block), and a call-out forgets everything (the interpreter may write any
-   * register); an exit needs no write-back, memory is always current.
+   * Registers are kept in locals (`cache`) for later reads in the same block, so a value an
+   * instruction just wrote is not loaded back from memory (WebAssembly cannot know a later store
+   * does not alias it). A block starts with nothing cached (it may be entered from any block), and a
+   * call-out forgets everything (the interpreter may write any register). A register written where
+   * its local was already valid on every path is only written to the local (`dirty`): whatever
+   * leaves the block (an exit, a branch to another block, a call-out) stores the dirty ones first.
+   * A loop block loads the registers it uses before its loop, so its registers stay in locals from
+   * one iteration to the next and are stored only when the loop is left.
    */
   private readonly cache: number[] = [];
   private readonly cached: boolean[] = new Array<boolean>(16).fill(false);
+  /** Registers whose local is newer than the state block (bit n: register n). */
+  dirty = 0;
+  /** What `dirty` is taken to be at a loop block's loop head (the registers it loads before it). */
+  headDirty = 0;
+  /** `dirty` at the current instruction's start (its slow path leaves before it). */
+  dirtyAtStart = 0;
+
+  /** Store the registers in `mask` from their locals (before leaving the block or calling out). */
+  storeDirty(mask = this.dirty): void {
+    for (let n = 0; n < 16; n++) {
+      if (mask & (1 << n)) this.f.i32(0).get(this.cache[n]).mem(Op.i64Store, this.env.base + REGS + 8 * n, 3);
+    }
+  }
 
   forgetRegisters(): void {
     this.cached.fill(false);
+  }
+
+  /** The registers in their locals now, as a mask. */
+  cachedMask(): number {
+    return this.cached.reduce((m, c, n) => (c ? m | (1 << n) : m), 0);
   }
 
   /** Load the registers in `mask` (bit n: register n) into their cache locals. */
@@ -186,7 +207,10 @@ class Gen {
   /** Store the i64 on the stack into register n with x86's write rules (32-bit writes clear the top). */
   setReg(n: number, size: number, value: () => void, high = false): void {
     const f = this.f;
-    f.i32(0);
+    // Only a local valid on every path here may be ahead of memory (a write in one arm of an `if`
+    // to a register not read before is written through).
+    const deferred = this.cached[n];
+    if (!deferred) f.i32(0);
     if (size === 8) value();
     else if (size === 4) { value(); f.i64(-1, 0).op(Op.i64And); }
     else {
@@ -201,6 +225,7 @@ class Gen {
       f.op(Op.i64Or);
     }
     this.cache[n] ??= f.local(I64);
+    if (deferred) { f.set(this.cache[n]); this.dirty |= 1 << n; return; }
     f.tee(this.cache[n]).mem(Op.i64Store, this.env.base + REGS + 8 * n, 3);
     this.cached[n] = true;
   }
@@ -245,7 +270,8 @@ class Gen {
   }
 
   /** Leave: `retired` instructions of this block done, stopped at `ripOffset` past the block start. */
-  exitAt(retired: number, ripOffset: number, p = this.pending): void {
+  exitAt(retired: number, ripOffset: number, p = this.pending, dirty = this.dirty): void {
+    this.storeDirty(dirty);
     this.setKind(p);
     this.f.i64(this.delta + ripOffset).set(this.exitOff).i32(retired).set(this.exitRetired).brTo(this.exitRel);
   }
@@ -253,6 +279,7 @@ class Gen {
   /** Leave to the i64 target on the stack (a taken branch): instruction k retired. */
   exitTo(): void {
     this.f.set(this.exitTarget);
+    this.storeDirty();
     this.setKind(this.pending);
     this.f.i32(this.k + 1).set(this.exitRetired).brTo(this.exitAbs);
   }
@@ -295,8 +322,12 @@ class Gen {
     f.get(this.done).i32(retired).op(Op.i32Add).set(this.done);
     // A later block starts where its wrapper block ends, this one where its loop starts: a direct
     // branch. An earlier one goes through the dispatch loop.
+    // Back to this loop's head with its registers still in locals: only a register its head does not
+    // take as dirty is stored. After a call-out, through the loop's loads again.
+    const loopHead = j === this.index && this.body >= 0 && !this.calledOut;
+    this.storeDirty(loopHead ? this.dirty & ~this.headDirty : this.dirty);
     if (j > this.index) f.brTo(this.entryLabel[j]);
-    else if (j === this.index) f.brTo(this.body >= 0 && !this.calledOut ? this.body : this.self);
+    else if (j === this.index) f.brTo(loopHead ? this.body : this.self);
     else f.i32(j).set(this.cur).brTo(this.top);
     return true;
   }
@@ -309,6 +340,8 @@ class Gen {
     const f = this.f;
     this.flush();
     this.pending = undefined;
+    this.storeDirty();
+    this.dirty = 0;
     // A REP string op returns -2 after a chunk that did not finish it: the chunk retired, and the next
     // one runs here while the budget has room (else the region leaves with the op still to resume).
     const rep = isRepString(ins);
@@ -556,6 +589,7 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
     g.index = i;
     g.pending = DYNAMIC;
     g.forgetRegisters();
+    g.dirty = 0;
     g.calledOut = false;
     g.delta = r.delta;
     g.offsets = r.offsets;
@@ -566,6 +600,7 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
       g.preload(r.block.insns.slice(0, r.count).reduce((m, ins) => m | registersRead(ins, r.block.mode), 0));
       f.loop();
       g.body = f.label();
+      g.dirty = g.headDirty = g.cachedMask();
     }
     emitBlock(g, r);
     if (loops) f.end();
@@ -792,11 +827,12 @@ function emitBlock(g: Gen, r: RegionBlock): void {
     g.slow = f.label();
     g.slowUsed = false;
     g.pendingAtStart = g.pending;
+    g.dirtyAtStart = g.dirty;
     lastInline = emitInline(g, ins);
     if (!lastInline) g.callout(ins);
     f.brTo(g.instr);
     f.end();
-    if (g.slowUsed) g.exitAt(k, offsets[k], g.pendingAtStart);
+    if (g.slowUsed) g.exitAt(k, offsets[k], g.pendingAtStart, g.dirtyAtStart);
     f.end();
   }
   // The block fell through its last instruction: continue with the next block when that instruction
