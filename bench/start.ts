@@ -22,7 +22,8 @@
  *                packages/machine/scripts/build-snapshot.mjs)
  * Runs are interleaved (run 1 of every variant, then run 2, ...). Unimachine runs with
  * UNIMACHINE_PHASES=1 (packages/machine/src/phases.ts), whose stderr line gives the phases.
- * Writes results/start.json and results/start.md.
+ * Every child (and `node -e 0`) runs without NODE_EXTRA_CA_CERTS unless --keep-extra-ca-certs
+ * (see childEnvironment). Writes results/start.json and results/start.md.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,6 +56,17 @@ const STAGE = join(STAGE_ROOT, 'cli/node_modules/@unimachine/machine');
 const stagedCli = (variant: string) => join(STAGE_ROOT, variant.replace(/[^a-z0-9]+/gi, '_'), 'node_modules/@unimachine/machine/dist/cli.js');
 const CLI = join(STAGE, 'dist/cli.js');
 const MACHINE = join(ROOT, 'machines/solo5-virtio.yaml');
+
+/**
+ * Node 20 loads the certificates NODE_EXTRA_CA_CERTS names while it starts, before any JavaScript
+ * and whatever the program. The sandboxes this bench runs in set it to the system bundle (144
+ * certificates), which costs every `node` process about 50 ms of main-thread CPU (2026-12-07:
+ * Node's bootstrap before cli.ts's first line, 82 -> 33 ms, median of 10). It is the host's
+ * setting, not part of Unimachine (a user's shell rarely has it), and QEMU pays nothing like it,
+ * so the children run without it unless --keep-extra-ca-certs; the report says which.
+ */
+let childEnvironment: NodeJS.ProcessEnv = process.env;
+let extraCaCerts: 'not set' | 'removed for the children' | 'kept' = 'not set';
 const SNAPSHOT_BLOB = join(ROOT, 'bench/build/start-install/unimachine.snapshot.blob');
 
 interface StartGuest {
@@ -141,7 +153,7 @@ function cliVariant(id: string, describe: string, nodeArgs: string[], env: NodeJ
       const r = await timedRun(process.execPath, [...nodeArgs, ...(cli ? [cli] : []), 'run', MACHINE, '--kernel', g.elf, '--append', g.append, '--success-code', '1'], {
         cwd: ROOT,
         timeoutMs: 60_000,
-        env: { ...process.env, ...env, UNIMACHINE_PHASES: '1' },
+        env: { ...childEnvironment, ...env, UNIMACHINE_PHASES: '1' },
       });
       const endEpoch = spawnEpoch + r.wallMs;
       const problem = r.timedOut ? 'timed out' : r.status !== 0 ? `exit status ${r.status}: ${r.stderr.trim().slice(0, 200)}` : r.stdout.includes(g.mustPrint) ? undefined : `no "${g.mustPrint}" on the console`;
@@ -180,7 +192,7 @@ const qemuVariant: Variant = {
   available: () => undefined,
   async run(g) {
     const cpu0 = childCpuSeconds();
-    const r = await timedRun(QEMU, qemuArgs(g.elf, g.append), { timeoutMs: 60_000 });
+    const r = await timedRun(QEMU, qemuArgs(g.elf, g.append), { timeoutMs: 60_000, env: childEnvironment });
     const cpuMs = (childCpuSeconds() - cpu0) * 1000;
     const problem = r.spawnError ?? (r.status !== exitStatus(0) ? `exit status ${r.status}` : r.stdout.includes(g.mustPrint) ? undefined : `no "${g.mustPrint}" on the console`);
     return { wallMs: r.wallMs, cpuMs, ok: !problem, problem };
@@ -225,8 +237,17 @@ async function main(): Promise<void> {
       'flags-variant': { type: 'string', multiple: true, default: [] },
       'cli-from': { type: 'string', multiple: true, default: [] },
       out: { type: 'string', default: 'start' },
+      'keep-extra-ca-certs': { type: 'boolean', default: false },
     },
   });
+  if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
+    if (values['keep-extra-ca-certs']) extraCaCerts = 'kept';
+    else {
+      const { NODE_EXTRA_CA_CERTS: _dropped, ...rest } = process.env;
+      childEnvironment = rest;
+      extraCaCerts = 'removed for the children';
+    }
+  }
   const runs = positiveInt(values.runs, 'runs');
   const guests = values.only.split(',').map((n) => {
     const g = GUESTS.find((x) => x.name === n);
@@ -285,7 +306,7 @@ async function main(): Promise<void> {
       log(`${g.name} / ${c.variant}: median ${fmt(c.medianMs, 0)} ms (${fmt(c.minMs, 0)}-${fmt(c.maxMs, 0)}), CPU ${fmt(c.medianCpuMs, 0)} ms${c.phases ? ` = ${phaseText(c.phases)}` : ''}`);
     }
   }
-  const record = { provenance: started, nodeFloorMs: floor, versions: toolVersions(QEMU), runs, guests, variants: vs.map((v) => ({ id: v.id, describe: v.describe })), cells };
+  const record = { provenance: started, nodeFloorMs: floor, extraCaCerts, versions: toolVersions(QEMU), runs, guests, variants: vs.map((v) => ({ id: v.id, describe: v.describe })), cells };
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, `${values.out}.json`), JSON.stringify(record, null, 1) + '\n');
   writeFileSync(join(RESULTS_DIR, `${values.out}.md`), markdown(record));
@@ -320,7 +341,7 @@ function stageFrom(dir: string): void {
 
 async function nodeFloor(runs: number): Promise<number> {
   const t: number[] = [];
-  for (let i = 0; i < runs; i++) t.push((await timedRun(process.execPath, ['-e', '0'], { timeoutMs: 10_000 })).wallMs);
+  for (let i = 0; i < runs; i++) t.push((await timedRun(process.execPath, ['-e', '0'], { timeoutMs: 10_000, env: childEnvironment })).wallMs);
   return median(t);
 }
 
@@ -328,7 +349,7 @@ function phaseText(p: Phases): string {
   return `node ${p.node.toFixed(0)} + entry ${p.entry.toFixed(0)} + load ${p.load.toFixed(0)} + build ${p.build.toFixed(0)} + run ${p.run.toFixed(0)} + exit ${p.exit.toFixed(0)}`;
 }
 
-function markdown(r: { provenance: Provenance; nodeFloorMs: number; versions: Record<string, string>; runs: number; guests: StartGuest[]; variants: { id: string; describe: string }[]; cells: Cell[] }): string {
+function markdown(r: { provenance: Provenance; nodeFloorMs: number; extraCaCerts: string; versions: Record<string, string>; runs: number; guests: StartGuest[]; variants: { id: string; describe: string }[]; cells: Cell[] }): string {
   const p = r.provenance;
   const cellText = (c: Cell | undefined) => (!c ? '-' : !c.runs.length ? 'n/a' : !c.ok ? `failed: ${c.runs.find((x) => !x.ok)?.problem ?? ''}` : `${fmt(c.medianMs, 0)} (${fmt(c.minMs, 0)}–${fmt(c.maxMs, 0)})`);
   const ids = r.variants.map((v) => v.id);
@@ -357,6 +378,7 @@ function markdown(r: { provenance: Provenance; nodeFloorMs: number; versions: Re
     '',
     `Commit ${commitLabel(p)}, ${p.date}, ${describeHost(p)}; versions ${Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     `\`node -e 0\` on this host now: ${r.nodeFloorMs.toFixed(0)} ms (median). The host is shared with other work: compare columns of one run, not runs made under different loads.`,
+    `NODE_EXTRA_CA_CERTS: ${r.extraCaCerts} (Node 20 parses those certificates at every start, about 50 ms of CPU for the system bundle; see childEnvironment in bench/start.ts).`,
     '',
     'Guests:',
     ...r.guests.map((g) => `- \`${g.name}\`: ${g.describe} (\`--append ${JSON.stringify(g.append)}\`)`),

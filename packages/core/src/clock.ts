@@ -43,9 +43,16 @@ interface PendingTimer extends Timer {
  * realtime: time follows the host's monotonic clock; advances are ignored.
  */
 export class MachineClock implements Clock {
-  private offsetNs = 0;
+  // A double from the start (-0 is not a small integer): offsetNs passes 2^31 ns after about two
+  // seconds of guest time, and a field that changes representation then changes the clock's map
+  // and throws away the optimised code of every caller on the I/O path.
+  private offsetNs = -0;
+  /** The counter attached by countInstructions, and its value then (time counts from there). */
   private counter: () => number = () => 0;
+  private counterBase = 0;
   private nsPerInstruction = 0;
+  /** The mode as a boolean: the mode string may come from a YAML file, and comparing such a string is slower than a field test. */
+  private readonly deterministic: boolean;
   // performance.now() rather than hrtime.bigint(): no BigInt on every TSC/PIT read.
   private readonly hostStartMs = performance.now();
   private timers: PendingTimer[] = [];
@@ -55,19 +62,24 @@ export class MachineClock implements Clock {
   /** Realtime: the host time at which a debugger froze the clock (now() stands still until thawed). */
   private frozenAtMs: number | undefined;
 
-  constructor(readonly mode: ClockMode = 'deterministic') {}
+  readonly mode: ClockMode;
+
+  constructor(mode: ClockMode = 'deterministic') {
+    this.deterministic = mode !== 'realtime';
+    this.mode = this.deterministic ? 'deterministic' : 'realtime';
+  }
 
   /** Deterministic mode: each instruction retired (as reported by `counter`) costs `nsPerInstruction`. */
   countInstructions(counter: () => number, nsPerInstruction: number): void {
     this.offsetNs = this.now();
-    const base = counter();
-    this.counter = () => counter() - base;
+    this.counter = counter;
+    this.counterBase = counter();
     this.nsPerInstruction = nsPerInstruction;
   }
 
   now(): number {
-    if (this.mode === 'realtime') return Math.round(((this.frozenAtMs ?? performance.now()) - this.hostStartMs) * 1e6) + this.realtimeOffsetNs;
-    return this.offsetNs + this.counter() * this.nsPerInstruction;
+    if (!this.deterministic) return Math.round(((this.frozenAtMs ?? performance.now()) - this.hostStartMs) * 1e6) + this.realtimeOffsetNs;
+    return this.offsetNs + (this.counter() - this.counterBase) * this.nsPerInstruction;
   }
 
   /**
@@ -75,7 +87,7 @@ export class MachineClock implements Clock {
    * (deterministic time stands still by itself when no instruction runs).
    */
   freeze(frozen: boolean): void {
-    if (this.mode !== 'realtime') return;
+    if (this.deterministic) return;
     if (frozen) this.frozenAtMs ??= performance.now();
     else if (this.frozenAtMs !== undefined) {
       this.realtimeOffsetNs -= Math.round((performance.now() - this.frozenAtMs) * 1e6);
@@ -83,9 +95,14 @@ export class MachineClock implements Clock {
     }
   }
 
-  /** Deterministic mode: move time forward by `ns` (no-op in realtime mode). */
-  advance(ns: number): void {
-    if (this.mode === 'deterministic' && ns > 0) this.offsetNs += ns;
+  /**
+   * Deterministic mode: move time forward by `ns` (no-op in realtime mode). Returns whether a
+   * pending timer is due now, so a caller charging time for an I/O access can end the CPU's
+   * slice in the same call.
+   */
+  advance(ns: number): boolean {
+    if (this.deterministic && ns > 0) this.offsetNs += ns;
+    return this.timers.length !== 0 && this.now() >= this.timers[0].deadline;
   }
 
   /** Deterministic mode: jump forward to `atNs` if it lies in the future. */
@@ -147,7 +164,7 @@ export class MachineClock implements Clock {
     for (const t of this.timers) t.cancelled = true;
     this.timers = [];
     this.seq = state.seq;
-    if (this.mode === 'realtime') {
+    if (!this.deterministic) {
       this.realtimeOffsetNs = 0;
       this.realtimeOffsetNs = state.now - this.now();
     } else {

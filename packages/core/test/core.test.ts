@@ -38,6 +38,31 @@ describe('PortBus', () => {
     r.release();
     expect(bus.read(0x60, 1)).toBe(0xff);
   });
+
+  it('calls a device object\'s methods on the device, whichever device a port belongs to', () => {
+    class Latch {
+      value = 0;
+      constructor(private readonly base: number) {}
+      read(port: number): number {
+        return this.value + port - this.base;
+      }
+      write(_port: number, _size: number, value: number): void {
+        this.value = value;
+      }
+    }
+    const bus = new PortBus();
+    const a = new Latch(0x40);
+    const b = new Latch(0x70);
+    bus.claim({ start: 0x40, length: 4 }, a, 'a');
+    bus.claim({ start: 0x70, length: 2 }, b, 'b');
+    bus.write(0x40, 1, 0x10);
+    bus.write(0x71, 1, 0x20);
+    expect([a.value, b.value]).toEqual([0x10, 0x20]);
+    expect(bus.read(0x43, 1)).toBe(0x13);
+    expect(bus.read(0x71, 1)).toBe(0x21);
+    expect(bus.read(0x72, 4)).toBe(0xffffffff); // after b's two ports
+    expect(bus.ownerOf(0x41)).toBe('a');
+  });
 });
 
 describe('MmioBus', () => {
@@ -68,6 +93,38 @@ describe('MachineClock', () => {
     c.runDue();
     expect(fired).toEqual(['a', 'b']);
     expect(c.nextDeadline()).toBe(Infinity);
+  });
+
+  it('advance() says whether a timer is due after it, counting from where the instruction counter stood', () => {
+    const c = new MachineClock('deterministic');
+    let retired = 500;
+    expect(Object.is(c.now(), 0)).toBe(true); // never -0
+    c.countInstructions(() => retired, 1);
+    expect(c.now()).toBe(0);
+    retired = 600;
+    expect(c.now()).toBe(100);
+    c.schedule(3000, () => {});
+    expect(c.advance(1000)).toBe(false); // 1100
+    expect(c.advance(1000)).toBe(false); // 2100
+    retired = 1500; // 3000: due through the instruction count alone
+    expect(c.advance(0)).toBe(true);
+    expect(c.now()).toBe(3000);
+    c.runDue();
+    expect(c.advance(1000)).toBe(false); // nothing pending
+    expect(c.now()).toBe(4000);
+    // Past 2^31 ns (a double, not a small integer) time still adds up exactly.
+    c.advance(2 ** 31);
+    expect(c.now()).toBe(4000 + 2 ** 31);
+  });
+
+  it('realtime mode ignores advances and reports a due timer by host time', () => {
+    const c = new MachineClock('realtime');
+    expect(c.mode).toBe('realtime');
+    const before = c.now();
+    expect(c.advance(10 ** 12)).toBe(false);
+    expect(c.now() - before).toBeLessThan(10 ** 9);
+    c.schedule(0, () => {});
+    expect(c.advance(0)).toBe(true);
   });
 });
 

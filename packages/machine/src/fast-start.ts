@@ -31,6 +31,40 @@ export const MANIFEST_FILE = 'unimachine.manifest.json';
 export const cacheFile = (buildId: string) => `unimachine-${buildId}.v8cache`;
 
 /**
+ * A code cache file is this header, then V8's data: the guest instructions retired by the run
+ * that made it (float64, little-endian). A cache holds the bytecode of the functions that run
+ * had compiled by its end, so a short run (a guest that exits at once, or a run that failed)
+ * leaves out the timer, PCI and WebAssembly-tier paths a longer guest needs, and every later
+ * start compiles those again (hello: about 9 ms of its run phase).
+ */
+export const CACHE_HEADER_BYTES = 8;
+/** A run that retired this many times the instructions of the cache's maker makes the cache again... */
+export const CACHE_REMAKE_FACTOR = 4;
+/**
+ * ...unless it retired more than this: so the cache is made again a few times at most, and never
+ * after a run long enough for V8 to have flushed the bytecode of start-up code it no longer runs
+ * (after five full GCs; a CPU-bound guest of 160M instructions sees one).
+ */
+export const CACHE_REMAKE_MAX_INSTRUCTIONS = 100_000_000;
+
+const GUEST_WORK = Symbol.for('unimachine.guestInstructions');
+type WithGuestWork = typeof globalThis & { [GUEST_WORK]?: number };
+
+/**
+ * Called by `run` (inside the bundle) when the guest stops: the launcher decides from it at exit
+ * whether to make the code cache again. On globalThis because the bundle and dist/cli.js each
+ * have their own copy of this module.
+ */
+export function noteGuestWork(instructions: number): void {
+  (globalThis as WithGuestWork)[GUEST_WORK] = instructions;
+}
+
+/** Whether a run that retired `instructions` should replace a cache made after `madeAfter`. */
+export function cacheWorthRemaking(madeAfter: number, instructions: number): boolean {
+  return instructions <= CACHE_REMAKE_MAX_INSTRUCTIONS && instructions >= CACHE_REMAKE_FACTOR * Math.max(madeAfter, 1);
+}
+
+/**
  * The bundled CLI in `dir` if it exists and is not stale (every workspace input still has the
  * mtime it had when bundled: after a `tsc -b` without a new bundle, the modules are used instead,
  * so an edit is never hidden by an old bundle; an installed package is never stale, see
@@ -43,8 +77,13 @@ export function loadBundledCli(dir: string = path.dirname(fileURLToPath(import.m
   const file = path.join(dir, BUNDLE_FILE);
   const cachePath = path.join(dir, cacheFile(manifest.buildId));
   let cachedData: Buffer | undefined;
+  let madeAfter = 0;
   try {
-    cachedData = readFileSync(cachePath);
+    const file = readFileSync(cachePath);
+    if (file.length > CACHE_HEADER_BYTES) {
+      madeAfter = file.readDoubleLE(0);
+      cachedData = file.subarray(CACHE_HEADER_BYTES);
+    }
   } catch {
     cachedData = undefined;
   }
@@ -54,9 +93,14 @@ export function loadBundledCli(dir: string = path.dirname(fileURLToPath(import.m
     filename: file,
     cachedData,
   });
-  // The cache is made by a `run` (so it holds the CPU and devices compiled, not just the CLI).
-  if ((!cachedData || script.cachedDataRejected) && argv[0] === 'run') {
-    process.once('exit', () => writeCache(cachePath, script));
+  // The cache is made by a `run` (so it holds the CPU and devices compiled, not just the CLI), and
+  // made again by a run that went much further than the one that made it (CACHE_REMAKE_FACTOR).
+  if (argv[0] === 'run') {
+    const missing = !cachedData || script.cachedDataRejected;
+    process.once('exit', () => {
+      const work = (globalThis as WithGuestWork)[GUEST_WORK] ?? 0;
+      if (missing || cacheWorthRemaking(madeAfter, work)) writeCache(cachePath, script, work);
+    });
   }
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   const module = { exports: {} as Partial<CliModule> };
@@ -97,10 +141,12 @@ function isFresh(dir: string, m: BundleManifest): boolean {
 }
 
 /** Best effort: a read-only install simply runs without a cache. Write-then-rename, as two CLIs may race. */
-function writeCache(cachePath: string, script: vm.Script): void {
+function writeCache(cachePath: string, script: vm.Script, instructions: number): void {
   const tmp = `${cachePath}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, script.createCachedData());
+    const header = Buffer.alloc(CACHE_HEADER_BYTES);
+    header.writeDoubleLE(instructions, 0);
+    writeFileSync(tmp, Buffer.concat([header, script.createCachedData()]));
     renameSync(tmp, cachePath);
   } catch {
     try {

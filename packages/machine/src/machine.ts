@@ -196,10 +196,10 @@ export class Machine implements MachineControl {
     const smp = this.smp;
     const cpu = cpus[0];
     this.clock.countInstructions(smp ? () => smp.virtualInstructions() : () => cpu.instructionsRetired, NS_PER_INSTRUCTION);
+    const clock = this.clock;
     this.ports.onAccess = () => {
-      this.clock.advance(NS_PER_PORT_ACCESS);
       // An access may carry time past a deadline: end the slice so the timer fires on time.
-      if (this.clock.now() >= this.clock.nextDeadline()) this.runningCpu()?.requestStop();
+      if (clock.advance(NS_PER_PORT_ACCESS)) this.runningCpu()?.requestStop();
     };
   }
 

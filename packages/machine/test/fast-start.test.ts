@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main as sourceMain, type CliOutput } from '../src/cli-main.js';
-import { BUNDLE_FILE, MANIFEST_FILE, loadBundledCli, type BundleManifest } from '../src/fast-start.js';
+import {
+  BUNDLE_FILE,
+  CACHE_HEADER_BYTES,
+  CACHE_REMAKE_FACTOR,
+  CACHE_REMAKE_MAX_INSTRUCTIONS,
+  MANIFEST_FILE,
+  cacheFile,
+  cacheWorthRemaking,
+  loadBundledCli,
+  type BundleManifest,
+} from '../src/fast-start.js';
 import { ensureGuests, machines, root } from './support/paths.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'unimachine-fast-start-'));
@@ -44,6 +54,17 @@ describe('fast start: the bundled CLI is used only when it is up to date', () =>
     expect(loadBundledCli(dir, [])).toBeUndefined();
     rmSync(path.join(dir, MANIFEST_FILE));
     expect(loadBundledCli(dir, [])).toBeUndefined();
+  });
+});
+
+describe('fast start: when a run makes the code cache again', () => {
+  it('only after a run that went several times further than the one that made it, and not after a very long one', () => {
+    expect(cacheWorthRemaking(26_000, 625_000)).toBe(true); // a guest that exits at once, then hello
+    expect(cacheWorthRemaking(0, 1)).toBe(false); // below the factor, even over a failed run's cache...
+    expect(cacheWorthRemaking(0, CACHE_REMAKE_FACTOR)).toBe(true); // ...until a guest did some work
+    expect(cacheWorthRemaking(625_000, 661_000)).toBe(false); // hello, then time: about the same
+    expect(cacheWorthRemaking(625_000, CACHE_REMAKE_FACTOR * 625_000)).toBe(true);
+    expect(cacheWorthRemaking(1_000_000, CACHE_REMAKE_MAX_INSTRUCTIONS + 1)).toBe(false);
   });
 });
 
@@ -94,5 +115,37 @@ describe.skipIf(!built)('fast start: the real bundle (scripts/bundle-cli.mjs)', 
     expect(await main(['run', hello, '--set', 'devices.com1.console=file:out.txt', '--success-code', '1'], out)).toBe(0);
     expect(readFileSync(path.join(dir, 'out.txt'), 'latin1')).toBe('Hello from Unimachine!\ncmdline: \n');
     expect(stderr).toBe('');
+  });
+
+  it('a run writes the code cache with its instruction count, and a run that went much further writes it again', () => {
+    ensureGuests('hello32.elf');
+    const dir = path.join(tmp, 'remake');
+    mkdirSync(dir);
+    execFileSync(process.execPath, [path.join(root, 'packages/machine/scripts/bundle-cli.mjs'), dir], { stdio: 'pipe' });
+    const manifest = JSON.parse(readFileSync(path.join(dir, MANIFEST_FILE), 'utf8')) as BundleManifest;
+    const cachePath = path.join(dir, cacheFile(manifest.buildId));
+    const hello = path.join(dir, 'hello.yaml');
+    writeFileSync(hello, readFileSync(path.join(machines, 'hello.yaml'), 'utf8').replace('../guest/build/hello.elf', path.join(root, 'guest/build/hello32.elf')));
+    const run = () => execFileSync(process.execPath, [path.join(dir, 'cli.js'), 'run', hello, '--success-code', '1'], { encoding: 'latin1' });
+    const madeAfter = () => readFileSync(cachePath).readDoubleLE(0);
+    const setMadeAfter = (n: number) => {
+      const file = readFileSync(cachePath);
+      file.writeDoubleLE(n, 0);
+      writeFileSync(cachePath, file);
+    };
+
+    expect(existsSync(cachePath)).toBe(false);
+    expect(run()).toBe('Hello from Unimachine!\ncmdline: \n');
+    const instructions = madeAfter(); // no cache yet: this run made it
+    expect(instructions).toBeGreaterThan(CACHE_REMAKE_FACTOR);
+    expect(readFileSync(cachePath).length).toBeGreaterThan(CACHE_HEADER_BYTES + 100_000);
+
+    setMadeAfter(Math.floor(instructions / CACHE_REMAKE_FACTOR)); // as if a much shorter run had made it
+    expect(run()).toBe('Hello from Unimachine!\ncmdline: \n');
+    expect(madeAfter()).toBe(instructions); // made again, by this run
+
+    const kept = readFileSync(cachePath);
+    expect(run()).toBe('Hello from Unimachine!\ncmdline: \n'); // the same guest again: the cache stays
+    expect(readFileSync(cachePath).equals(kept)).toBe(true);
   });
 });

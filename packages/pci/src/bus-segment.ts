@@ -123,10 +123,18 @@ export class PciBusSegment {
         if (device) out.push({ slot: Math.floor(i / FUNCTIONS), fn: i % FUNCTIONS, device });
       });
       this.placedList = out;
+      this.bridgeList = out.map((p) => p.device).filter(ownsBus);
     }
     return this.placedList;
   }
   private placedList: PlacedFunction[] | undefined;
+  /** The bridges among placed(), in the same order: a firmware scan of buses 1..255 asks this bus about each of them. */
+  private bridgeList: (PciDevice & BusOwner)[] = [];
+
+  private bridges(): readonly (PciDevice & BusOwner)[] {
+    if (this.placedList === undefined) this.placed();
+    return this.bridgeList;
+  }
 
   /**
    * The function a configuration cycle for `bus`/`slot`/`fn` reaches, this bus being number
@@ -137,8 +145,7 @@ export class PciBusSegment {
    */
   resolve(bus: number, slot: number, fn: number, ownNumber: number): PciDevice | undefined {
     if (bus === ownNumber) return this.functionAt(slot, fn);
-    for (const { device } of this.placed()) {
-      if (!ownsBus(device)) continue;
+    for (const device of this.bridges()) {
       const secondary = device.config.get8(BridgeCfg.SECONDARY_BUS);
       const subordinate = device.config.get8(BridgeCfg.SUBORDINATE_BUS);
       if (bus >= secondary && bus <= subordinate) {

@@ -65,6 +65,7 @@ export interface PciFunctionInfo {
  * ELCR (0x4D0/0x4D1) as SeaBIOS does.
  */
 export class PciHost implements Device, PciBus {
+  /** CONFIG_ADDRESS as a signed 32-bit value (a small integer to V8 even with the enable bit set); unsigned where it leaves. */
   private address = 0;
   private readonly bus0: PciBusSegment;
   private readonly pirqInputs: (() => IrqLine)[];
@@ -199,7 +200,7 @@ export class PciHost implements Device, PciBus {
   snapshot(): PciHostState {
     return {
       version: PCI_HOST_STATE_VERSION,
-      address: this.address,
+      address: this.address >>> 0,
       hostBridge: this.hostBridge.snapshot(),
       isaBridge: this.isaBridge?.snapshot() ?? null,
       ide: this.ide?.snapshot() ?? null,
@@ -221,7 +222,7 @@ export class PciHost implements Device, PciBus {
     this.hostBridge.restore(r.raw('hostBridge'));
     this.isaBridge?.restore(r.raw('isaBridge'));
     this.ide?.restore(r.raw('ide'));
-    this.address = (address & ADDRESS_MASK) >>> 0;
+    this.address = address & ADDRESS_MASK;
     const refresh = (segment: PciBusSegment) => {
       for (const { device } of segment.placed()) {
         device.refreshDecoding();
@@ -235,44 +236,46 @@ export class PciHost implements Device, PciBus {
 
   private readAddress(size: AccessSize): number {
     // Only dword accesses reach CONFIG_ADDRESS; narrower ones are ordinary (here unclaimed) I/O.
-    return size === 4 ? this.address : ALL_ONES[size];
+    return size === 4 ? this.address >>> 0 : ALL_ONES[size];
   }
 
   private writeAddress(size: AccessSize, value: number): void {
-    if (size === 4) this.address = (value & ADDRESS_MASK) >>> 0;
+    if (size === 4) this.address = value & ADDRESS_MASK;
   }
 
   /**
-   * The function and dword-aligned register CONFIG_ADDRESS selects, or undefined if disabled or
-   * absent: bus 0 is a type-0 cycle, any other bus a type-1 cycle routed through the bridges.
+   * The function CONFIG_ADDRESS selects (its dword-aligned register is address & 0xfc), or
+   * undefined if disabled or absent: bus 0 is a type-0 cycle, any other bus a type-1 cycle routed
+   * through the bridges.
    */
-  private selected(): { dev: PciDevice; reg: number } | undefined {
+  private selected(): PciDevice | undefined {
     const a = this.address;
     if (!(a & ENABLE)) return undefined;
-    const dev = this.findFunction((a >>> 16) & 0xff, (a >>> 11) & 31, (a >>> 8) & 7);
-    return dev && { dev, reg: a & 0xfc };
+    return this.bus0.resolve((a >>> 16) & 0xff, (a >>> 11) & 31, (a >>> 8) & 7, 0);
   }
 
   private readData(port: number, size: AccessSize): number {
-    const sel = this.selected();
-    if (!sel) return ALL_ONES[size];
+    const dev = this.selected();
+    if (!dev) return ALL_ONES[size];
+    const reg = this.address & 0xfc;
     const lane = port - CONFIG_DATA_PORT;
-    if (lane + size <= 4) return sel.dev.readConfig(sel.reg + lane, size);
+    if (lane + size <= 4) return dev.readConfig(reg + lane, size);
     // An access running past the selected dword: only its bytes inside the dword are config data.
     let value = 0;
     for (let i = 0; i < size; i++) {
-      const byte = lane + i < 4 ? sel.dev.readConfig(sel.reg + lane + i, 1) : 0xff;
+      const byte = lane + i < 4 ? dev.readConfig(reg + lane + i, 1) : 0xff;
       value += byte * 2 ** (8 * i);
     }
     return value;
   }
 
   private writeData(port: number, size: AccessSize, value: number): void {
-    const sel = this.selected();
-    if (!sel) return;
+    const dev = this.selected();
+    if (!dev) return;
+    const reg = this.address & 0xfc;
     const lane = port - CONFIG_DATA_PORT;
-    if (lane + size <= 4) return sel.dev.writeConfig(sel.reg + lane, size, value);
-    for (let i = 0; lane + i < 4; i++) sel.dev.writeConfig(sel.reg + lane + i, 1, (value >>> (8 * i)) & 0xff);
+    if (lane + size <= 4) return dev.writeConfig(reg + lane, size, value);
+    for (let i = 0; lane + i < 4; i++) dev.writeConfig(reg + lane + i, 1, (value >>> (8 * i)) & 0xff);
   }
 
   // --- firmware ---

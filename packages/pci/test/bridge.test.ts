@@ -82,6 +82,20 @@ describe('configuration cycles through bridges', () => {
     expect(cfg.read8(1, 2, Cfg.LATENCY_TIMER)).toBe(0);
   });
 
+  it('a bridge plugged in after a scan of the buses behind it makes them answer (and the bus holds it as a bridge)', () => {
+    const m = machine();
+    const cfg = new BusConfig(m.ports);
+    for (let bus = 1; bus < 256; bus++) expect(cfg.read32(bus, 2, 0)).toBe(0xffffffff); // a firmware scan: no bridge yet
+    const bridge = new PciBridge({ name: 'late' });
+    const nic = new TestDevice('nic');
+    bridge.attach(2, nic);
+    m.host.attach(6, bridge);
+    expect(bridge.secondaryBus).toBe(1);
+    expect(cfg.read32(1, 2, 0)).toBe(0xabcd1234);
+    expect(m.host.findFunction(1, 2)).toBe(nic);
+    expect(cfg.read32(2, 2, 0)).toBe(0xffffffff);
+  });
+
   it('absent buses, slots and functions read all ones; writes to them go nowhere', () => {
     const { cfg } = twoLevels();
     expect(cfg.read32(1, 3, 0)).toBe(0xffffffff);

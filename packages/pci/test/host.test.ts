@@ -5,7 +5,7 @@ import { machine, RecordingBar, TestDevice } from './helpers.js';
 
 describe('configuration mechanism #1', () => {
   it('CONFIG_ADDRESS reads back with reserved bits zero; only dword accesses reach it', () => {
-    const { ports } = machine();
+    const { ports, host } = machine();
     ports.write(0xcf8, 4, 0x80000000);
     expect(ports.read(0xcf8, 4) >>> 0).toBe(0x80000000); // Linux's pci_check_type1
     ports.write(0xcf8, 4, 0xffffffff);
@@ -13,6 +13,12 @@ describe('configuration mechanism #1', () => {
     ports.write(0xcf8, 1, 0x00);
     expect(ports.read(0xcf8, 4) >>> 0).toBe(0x80fffffc);
     expect(ports.ownerOf(0xcf9)).toBeUndefined(); // left for the reset control register
+    ports.write(0xcf8, 4, 0x80001808);
+    expect(ports.read(0xcf8, 4)).toBe(0x80001808); // unsigned as the bus passes it on
+    expect(host.snapshot().address).toBe(0x80001808); // and as a snapshot saves it
+    const other = machine();
+    other.host.restore(host.snapshot());
+    expect(other.ports.read(0xcf8, 4)).toBe(0x80001808);
     expect(ports.ownerOf(0xcfc)).toBe('pci');
     expect(ports.ownerOf(0xcff)).toBe('pci');
   });
