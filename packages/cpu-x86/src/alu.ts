@@ -15,7 +15,7 @@ export function alu(c: X86Cpu, op: number, size: number, a: number, ah: number, 
 
 /** 8/16/32-bit ALU operation (see alu); kept small so V8 can inline it into the handlers. */
 export function aluN(c: X86Cpu, op: number, size: number, a: number, b: number): number {
-  if (size === 4) { a >>>= 0; b >>>= 0; }
+  if (size === 4) { a |= 0; b |= 0; } // int32 bit patterns in the record (flags.ts)
   const f = c.fl;
   const mask = size === 4 ? -1 : size === 2 ? 0xffff : 0xff;
   let r: number;
@@ -33,7 +33,7 @@ export function aluN(c: X86Cpu, op: number, size: number, a: number, b: number):
   }
   f.size = size;
   f.rh = 0;
-  f.r = r >>> 0;
+  f.r = r | 0;
   c.hi = 0;
   return r | 0;
 }
@@ -62,13 +62,13 @@ export function alu64(c: X86Cpu, op: number, a: number, ah: number, b: number, b
     default: r = (a ^ b) >>> 0; rh = (ah ^ bh) >>> 0; break;
   }
   f.size = 8;
-  f.r = r;
-  f.rh = rh;
+  f.r = r | 0;
+  f.rh = rh | 0;
   switch (op) {
     case 1: case 4: case 6: f.op = LF_LOGIC; break;
     default:
       f.op = op === 0 ? LF_ADD : op === 2 ? LF_ADC : op === 3 ? LF_SBB : LF_SUB;
-      f.a = a; f.b = b; f.ah = ah; f.bh = bh; f.cin = cin;
+      f.a = a | 0; f.b = b | 0; f.ah = ah | 0; f.bh = bh | 0; f.cin = cin;
   }
   c.hi = rh;
   return r | 0;
@@ -92,8 +92,8 @@ export function incDec(c: X86Cpu, size: number, a: number, ah: number, dec: bool
   }
   f.op = dec ? LF_DEC : LF_INC;
   f.size = size;
-  f.a = a; f.ah = ah; f.b = 1; f.bh = 0;
-  f.r = r; f.rh = rh;
+  f.a = a | 0; f.ah = ah | 0; f.b = 1; f.bh = 0;
+  f.r = r | 0; f.rh = rh | 0;
   c.hi = rh;
   return r;
 }

@@ -8,6 +8,8 @@ import { deliverException, deliverNmi, describeVector } from './interrupts.js';
 import { dumpRegisters } from './dump.js';
 import { DecodeCache } from './decode-cache.js';
 import { LAST_CACHED_OFFSET, type Block } from './block.js';
+import { incDec32 } from './exec-fast.js';
+import { branchTarget } from './operands.js';
 import { modelHas1GPages, modelIsa, type CpuModel } from './cpuid.js';
 import { rdrandState } from './exec-bmi.js';
 import { X87 } from './x87.js';
@@ -60,35 +62,35 @@ const TWO32 = 4294967296;
 const CR0_AM = 0x40000;
 
 export class X86Cpu implements Cpu {
-  readonly memory: GuestMemory;
-  readonly ports: PortBus;
-  readonly interrupts: InterruptSource | undefined;
-  readonly apic: CpuLocalApic | undefined;
-  readonly clock: Clock | undefined;
-  readonly model: string;
+  declare readonly memory: GuestMemory;
+  declare readonly ports: PortBus;
+  declare readonly interrupts: InterruptSource | undefined;
+  declare readonly apic: CpuLocalApic | undefined;
+  declare readonly clock: Clock | undefined;
+  declare readonly model: string;
   /** 1 GiB pages are advertised (the `max` model); otherwise PS in a PDPTE is a reserved bit. */
-  readonly pages1G: boolean;
-  readonly onTripleFault: 'stop' | 'reset';
-  readonly tscHz: number;
-  readonly ramSize: number;
-  readonly view: DataView;
-  readonly u8: Uint8Array;
+  declare readonly pages1G: boolean;
+  declare readonly onTripleFault: 'stop' | 'reset';
+  declare readonly tscHz: number;
+  declare readonly ramSize: number;
+  declare readonly view: DataView;
+  declare readonly u8: Uint8Array;
 
   /**
    * The buffer holding this CPU's state block (registers, segment bases, TLB: jit/state-layout.ts) and
    * the block's offset in it: the machine's WebAssembly.Memory, after guest RAM, so compiled code and
    * the interpreter share one copy.
    */
-  readonly stateBuffer: ArrayBuffer;
-  readonly stateBase: number;
+  declare readonly stateBuffer: ArrayBuffer;
+  declare readonly stateBase: number;
   /** General registers as 32-bit halves: r[2n] = low, r[2n+1] = high, n = 0..15. */
-  readonly r: Int32Array;
+  declare readonly r: Int32Array;
   /** XMM0-15, 16 bytes each, plus scratch slots (16: memory source, 17: temporary, 18: saved destination). */
-  readonly xmmU8: Uint8Array;
-  readonly xmm16: Uint16Array;
-  readonly xmm32: Int32Array;
-  readonly xmmF32: Float32Array;
-  readonly xmmF64: Float64Array;
+  declare readonly xmmU8: Uint8Array;
+  declare readonly xmm16: Uint16Array;
+  declare readonly xmm32: Int32Array;
+  declare readonly xmmF32: Float32Array;
+  declare readonly xmmF64: Float64Array;
   /** x87 control word (masks, precision and rounding control); the rest of the x87 state is in `x87`. */
   fpuCw = 0x37f;
   readonly x87 = new X87();
@@ -112,12 +114,12 @@ export class X86Cpu implements Cpu {
 
   // Segment registers (0=ES 1=CS 2=SS 3=DS 4=FS 5=GS): selector and descriptor cache.
   readonly segSel = new Uint16Array(6);
-  readonly segBase: Float64Array;
+  declare readonly segBase: Float64Array;
   readonly segLimit = new Float64Array(6);
   /** Descriptor attributes: bits 0-7 = access byte (type,S,DPL,P), bits 12-15 = AVL,L,D/B,G. */
   readonly segAttr = new Uint16Array(6);
   /** Per segment: 0 = no limit/type checks needed (flat or 64-bit mode), else CHK_* bits (segment-check.ts). */
-  readonly segChecked: Uint8Array;
+  declare readonly segChecked: Uint8Array;
 
   cr0 = 0x60000010;
   cr2 = 0;
@@ -183,10 +185,10 @@ export class X86Cpu implements Cpu {
   /** High half of the last 64-bit value returned by a read helper. */
   hi = 0;
   nextRip = 0;
-  readonly tlb: Tlb;
-  readonly decodeCache: DecodeCache;
+  declare readonly tlb: Tlb;
+  declare readonly decodeCache: DecodeCache;
   /** The WebAssembly tier, when on. */
-  readonly jit: JitTier | undefined;
+  declare readonly jit: JitTier | undefined;
   /** The code page of the last fetch: linear base, physical base, its decoded-instruction array. */
   private fetchBase = -1; // -1: none (never a page base; a Smi, unlike NaN)
   private fetchPhys = 0;
@@ -254,7 +256,7 @@ export class X86Cpu implements Cpu {
     if (jit !== false && area.wasm && codePages.buffer === this.memory.buffer) {
       const blockAt = (off: number): Block | undefined => this.fetchBlocks[off] ?? this.decodeCache.buildBlock(this.fetchPage, this.fetchBlocks, off, this.codeSize, this.u8, this.fetchPhys);
       this.jit = new JitTier(this, this.memory.wasm, codePages.byteOffset, jit.threshold, blockAt);
-    }
+    } else this.jit = undefined;
     // Any TLB flush or code-page invalidation drops the cached fetch page.
     this.tlb.onFlush = () => { this.fetchBase = -1; this.events = 1; };
     this.decodeCache.onInvalidate(() => { this.fetchBase = -1; this.events = 1; this.crossPage.clear(); });
@@ -413,7 +415,7 @@ export class X86Cpu implements Cpu {
   }
 
   /** INIT / start-up state (startup.ts): wait-for-SIPI, the signals seen, the package size CPUID reports. */
-  readonly startState: StartupState;
+  declare readonly startState: StartupState;
   /** INIT signals received from the APIC. */
   get initSignals(): number {
     return this.startState.initSignals;
@@ -534,6 +536,7 @@ export class X86Cpu implements Cpu {
     // Interpret, and go on to the next block of the same page after a plain branch or fall-through:
     // nothing burst()'s checks look at can change there without setting `events`.
     let r = rip;
+    const R = this.r, f = this.fl;
     for (;;) {
       if (n > block.count) n = block.count;
       const insns = block.insns;
@@ -544,9 +547,85 @@ export class X86Cpu implements Cpu {
       for (;;) {
         const ins = insns[k];
         next = r + ins.len;
-        this.nextRip = next;
-        fns[k](this, ins);
-        r = this.nextRip;
+        // Register forms run inline (exec-inline.ts: the kinds, the handlers each body mirrors). Literal
+        // case labels: V8 then dispatches through a jump table (imported constants would be compared
+        // one by one), and the bodies are written out here, as calls would cost what they save.
+        // Flags-record ops: 1 ADD, 3 SUB, 5 LOGIC (flags.ts LF_*).
+        switch (ins.fast) {
+          case 0: // K_CALL
+            this.nextRip = next;
+            fns[k](this, ins);
+            r = this.nextRip;
+            break;
+          case 1: { const d = ins.fd; R[d] = R[ins.fs]; R[d + 1] = 0; r = next; break; } // K_MOV32
+          case 2: { const d = ins.fd, s = ins.fs; R[d] = R[s]; R[d + 1] = R[s + 1]; r = next; break; } // K_MOV64
+          // K_ALU32_RR / K_ALU32_RI + op: ADD (0), SUB (5), CMP (7).
+          case 10: case 20: {
+            const d = ins.fd, a = R[d], b = ins.fast === 10 ? R[ins.fs] : ins.imm, v = (a + b) | 0;
+            f.op = 1; f.size = 4; f.a = a; f.b = b; f.cin = 0; f.rh = 0; f.r = v;
+            this.hi = 0; R[d] = v; R[d + 1] = 0; r = next; break;
+          }
+          case 15: case 25: case 17: case 27: {
+            const kind = ins.fast, d = ins.fd, a = R[d], b = kind === 15 || kind === 17 ? R[ins.fs] : ins.imm, v = (a - b) | 0;
+            f.op = 3; f.size = 4; f.a = a; f.b = b; f.cin = 0; f.rh = 0; f.r = v;
+            this.hi = 0;
+            if (kind < 17 || kind === 25) { R[d] = v; R[d + 1] = 0; }
+            r = next; break;
+          }
+          // OR (1), AND (4), XOR (6), TEST (8: no write).
+          case 11: case 21: case 14: case 24: case 16: case 26: case 18: case 28: {
+            const kind = ins.fast, d = ins.fd, a = R[d], b = kind < 20 ? R[ins.fs] : ins.imm, op = kind % 10;
+            const v = op === 1 ? a | b : op === 6 ? a ^ b : a & b;
+            f.op = 5; f.size = 4; f.rh = 0; f.r = v;
+            this.hi = 0;
+            if (op !== 8) { R[d] = v; R[d + 1] = 0; }
+            r = next; break;
+          }
+          // K_ALU64_RR / K_ALU64_RI + op (immediates sign-extended).
+          case 30: case 40: case 35: case 45: case 37: case 47: {
+            const kind = ins.fast, d = ins.fd, rr = kind < 40;
+            const a = R[d] >>> 0, ah = R[d + 1] >>> 0;
+            const b = (rr ? R[ins.fs] : ins.imm) >>> 0, bh = (rr ? R[ins.fs + 1] : ins.imm >> 31) >>> 0;
+            let v: number, vh: number;
+            if (kind === 30 || kind === 40) {
+              const lo = a + b;
+              v = lo >>> 0; vh = (ah + bh + (lo >= TWO32 ? 1 : 0)) >>> 0;
+              f.op = 1;
+            } else {
+              const lo = a - b;
+              v = lo >>> 0; vh = (ah - bh - (lo < 0 ? 1 : 0)) >>> 0;
+              f.op = 3;
+            }
+            f.size = 8; f.r = v | 0; f.rh = vh | 0; f.a = a | 0; f.b = b | 0; f.ah = ah | 0; f.bh = bh | 0; f.cin = 0;
+            this.hi = vh;
+            if (kind !== 37 && kind !== 47) { R[d] = v; R[d + 1] = vh; }
+            r = next; break;
+          }
+          case 31: case 41: case 34: case 44: case 36: case 46: case 38: {
+            const kind = ins.fast, d = ins.fd, op = kind % 10, rr = kind < 40;
+            const b = rr ? R[ins.fs] : ins.imm, bh = rr ? R[ins.fs + 1] : ins.imm >> 31;
+            const a = R[d], ah = R[d + 1];
+            const v = op === 1 ? a | b : op === 6 ? a ^ b : a & b;
+            const vh = op === 1 ? ah | bh : op === 6 ? ah ^ bh : ah & bh;
+            f.size = 8; f.r = v; f.rh = vh; f.op = 5;
+            this.hi = vh >>> 0;
+            if (op !== 8) { R[d] = v; R[d + 1] = vh; }
+            r = next; break;
+          }
+          case 50: incDec32(this, ins.fd >> 1, false); r = next; break; // K_INC32
+          case 51: incDec32(this, ins.fd >> 1, true); r = next; break; // K_DEC32
+          default: { // 60, K_JCC: the condition in fd; a 32-bit CMP/SUB or logic record is read directly
+            const cc = ins.fd;
+            let taken: boolean;
+            if (f.size === 4 && (f.op === 3 || f.op === 5) && cc >= 2 && cc <= 7) {
+              // B/AE (CF), Z/NZ (ZF), BE/A (CF|ZF); CF is 0 after a logic op.
+              const z = f.r === 0, c = f.op === 3 && (f.a >>> 0) < (f.b >>> 0);
+              taken = (cc < 4 ? c : cc < 6 ? z : c || z) !== ((cc & 1) !== 0);
+            } else taken = f.cond(cc);
+            r = next;
+            if (taken) { this.nextRip = next; r = branchTarget(this, next + ins.imm, ins.size); }
+          }
+        }
         this.rip = r;
         this.instructionsRetired++;
         // Leave at the budget, after an event, or where a conditional branch was taken (side exit).

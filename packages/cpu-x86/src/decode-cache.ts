@@ -1,6 +1,7 @@
 import { Insn, eaKindOf } from './insn.js';
 import { decodeInto } from './decoder.js';
 import { BLOCK_MAX, Block, LAST_CACHED_OFFSET, fallsThrough, handlerFor, isPlainEnd } from './block.js';
+import { setInlineKind } from './exec-inline.js';
 
 /**
  * Decoded instructions cached by physical address. Each RAM page holding cached code has an array
@@ -13,11 +14,11 @@ import { BLOCK_MAX, Block, LAST_CACHED_OFFSET, fallsThrough, handlerFor, isPlain
  * Each page also has an array of decoded blocks (block.ts) by start offset, dropped with the page.
  */
 export class DecodeCache {
-  readonly codePages: Uint8Array;
+  declare readonly codePages: Uint8Array;
   /** Per page: bit k of chunks[2p + (k >> 5)] set when 64-byte chunk k holds decoded instruction bytes. */
-  readonly chunks: Int32Array;
-  private pages: (Insn[] | undefined)[];
-  private blockPages: ((Block | undefined)[] | undefined)[];
+  declare readonly chunks: Int32Array;
+  private declare pages: (Insn[] | undefined)[];
+  private declare blockPages: ((Block | undefined)[] | undefined)[];
   /**
    * Told whenever any page is dropped, so holders of a page array re-fetch it. A list: CPUs of one
    * model may share a cache (SMP), so a store by one drops what another decoded.
@@ -79,7 +80,9 @@ export class DecodeCache {
       if (ins === undefined || ins.mode !== mode || ins.len === 0) ins = this.fill(page, o, mode, ram, pageBase + o, 15);
       if (ins.len === 0 || !ins.valid) break;
       block.insns.push(ins);
-      block.fns.push(handlerFor(ins));
+      const fn = handlerFor(ins);
+      block.fns.push(fn);
+      setInlineKind(ins, fn);
       o += ins.len;
       if (!fallsThrough(ins) || block.insns.length === BLOCK_MAX) break;
     }

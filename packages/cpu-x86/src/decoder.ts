@@ -355,7 +355,9 @@ export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: numbe
       }
     }
   }
-  ins.len = pos - start;
+  // An int32 (a Smi): `pos` may arrive as a double (a physical address), and one heap-number store
+  // would turn Insn.len into a boxed-double field for every instruction the run loop reads.
+  ins.len = (pos - start) | 0;
   if (ins.valid) checkValidity(ins, mode, isa);
 }
 

@@ -10,10 +10,9 @@ import { ea } from './operands.js';
 
 function add32(c: X86Cpu, d: number, b: number): void {
   const r = c.r, f = c.fl;
-  const a = r[2 * d] >>> 0;
-  b >>>= 0;
+  const a = r[2 * d];
   const v = (a + b) | 0;
-  f.op = LF_ADD; f.size = 4; f.a = a; f.b = b; f.cin = 0; f.rh = 0; f.r = v >>> 0;
+  f.op = LF_ADD; f.size = 4; f.a = a; f.b = b | 0; f.cin = 0; f.rh = 0; f.r = v;
   c.hi = 0;
   r[2 * d] = v; r[2 * d + 1] = 0;
 }
@@ -21,10 +20,9 @@ function add32(c: X86Cpu, d: number, b: number): void {
 /** SUB, or CMP when `write` is false. */
 function sub32(c: X86Cpu, d: number, b: number, write: boolean): void {
   const r = c.r, f = c.fl;
-  const a = r[2 * d] >>> 0;
-  b >>>= 0;
+  const a = r[2 * d];
   const v = (a - b) | 0;
-  f.op = LF_SUB; f.size = 4; f.a = a; f.b = b; f.cin = 0; f.rh = 0; f.r = v >>> 0;
+  f.op = LF_SUB; f.size = 4; f.a = a; f.b = b | 0; f.cin = 0; f.rh = 0; f.r = v;
   c.hi = 0;
   if (write) { r[2 * d] = v; r[2 * d + 1] = 0; }
 }
@@ -32,7 +30,7 @@ function sub32(c: X86Cpu, d: number, b: number, write: boolean): void {
 /** AND, OR, XOR result `v` (TEST: write false). */
 function logic32(c: X86Cpu, d: number, v: number, write: boolean): void {
   const f = c.fl;
-  f.op = LF_LOGIC; f.size = 4; f.rh = 0; f.r = v >>> 0;
+  f.op = LF_LOGIC; f.size = 4; f.rh = 0; f.r = v | 0;
   c.hi = 0;
   if (write) { const r = c.r; r[2 * d] = v | 0; r[2 * d + 1] = 0; }
 }
@@ -65,9 +63,9 @@ function xorEG(c: X86Cpu, i: Insn): void { logic32(c, i.rm, reg(c, i.rm) ^ reg(c
 function xorGE(c: X86Cpu, i: Insn): void { logic32(c, i.reg, reg(c, i.reg) ^ reg(c, i.rm), true); }
 function xorEI(c: X86Cpu, i: Insn): void { logic32(c, i.rm, reg(c, i.rm) ^ i.imm, true); }
 function xorAI(c: X86Cpu, i: Insn): void { logic32(c, 0, reg(c, 0) ^ i.imm, true); }
-function testEG(c: X86Cpu, i: Insn): void { logic32(c, i.rm, reg(c, i.rm) & reg(c, i.reg), false); }
-function testEI(c: X86Cpu, i: Insn): void { logic32(c, i.rm, reg(c, i.rm) & i.imm, false); } // F7 /0 (/1)
-function testAI(c: X86Cpu, i: Insn): void { logic32(c, 0, reg(c, 0) & i.imm, false); } // A9
+export function testEG(c: X86Cpu, i: Insn): void { logic32(c, i.rm, reg(c, i.rm) & reg(c, i.reg), false); }
+export function testEI(c: X86Cpu, i: Insn): void { logic32(c, i.rm, reg(c, i.rm) & i.imm, false); } // F7 /0 (/1)
+export function testAI(c: X86Cpu, i: Insn): void { logic32(c, 0, reg(c, 0) & i.imm, false); } // A9
 
 // Memory-source forms: GM = op r32, m32 (03 0B 23 2B 33 3B); CMP m32, r32 (39) and CMP m32, imm (81/83 /7),
 // which only read memory (as aluGE/aluRm do, with rdSize: a read access).
@@ -83,18 +81,18 @@ function xorGM(c: X86Cpu, i: Insn): void { const v = load(c, i); logic32(c, i.re
 /** CMP of memory value `a` with `b` (flags only). */
 function cmpValue32(c: X86Cpu, a: number, b: number): void {
   const f = c.fl;
-  a >>>= 0; b >>>= 0;
-  f.op = LF_SUB; f.size = 4; f.a = a; f.b = b; f.cin = 0; f.rh = 0; f.r = (a - b) >>> 0;
+  a |= 0; b |= 0;
+  f.op = LF_SUB; f.size = 4; f.a = a; f.b = b; f.cin = 0; f.rh = 0; f.r = (a - b) | 0;
   c.hi = 0;
 }
 function cmpMG(c: X86Cpu, i: Insn): void { cmpValue32(c, load(c, i), reg(c, i.reg)); }
 function cmpMI(c: X86Cpu, i: Insn): void { cmpValue32(c, load(c, i), i.imm); }
 
 /** By ALU op (0 ADD, 1 OR, 2 ADC, 3 SBB, 4 AND, 5 SUB, 6 XOR, 7 CMP); ADC/SBB stay generic. */
-const EG: (Handler | undefined)[] = [addEG, orEG, undefined, undefined, andEG, subEG, xorEG, cmpEG];
-const GE: (Handler | undefined)[] = [addGE, orGE, undefined, undefined, andGE, subGE, xorGE, cmpGE];
-const EI: (Handler | undefined)[] = [addEI, orEI, undefined, undefined, andEI, subEI, xorEI, cmpEI];
-const AI: (Handler | undefined)[] = [addAI, orAI, undefined, undefined, andAI, subAI, xorAI, cmpAI];
+export const EG: (Handler | undefined)[] = [addEG, orEG, undefined, undefined, andEG, subEG, xorEG, cmpEG];
+export const GE: (Handler | undefined)[] = [addGE, orGE, undefined, undefined, andGE, subGE, xorGE, cmpGE];
+export const EI: (Handler | undefined)[] = [addEI, orEI, undefined, undefined, andEI, subEI, xorEI, cmpEI];
+export const AI: (Handler | undefined)[] = [addAI, orAI, undefined, undefined, andAI, subAI, xorAI, cmpAI];
 
 const GM: (Handler | undefined)[] = [addGM, orGM, undefined, undefined, andGM, subGM, xorGM, cmpGM];
 

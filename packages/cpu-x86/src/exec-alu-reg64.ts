@@ -16,8 +16,8 @@ function add64(c: X86Cpu, d: number, bLo: number, bHi: number): void {
   const lo = a + b;
   const v = lo >>> 0;
   const vh = (ah + bh + (lo >= TWO32 ? 1 : 0)) >>> 0;
-  f.size = 8; f.r = v; f.rh = vh;
-  f.op = LF_ADD; f.a = a; f.b = b; f.ah = ah; f.bh = bh; f.cin = 0;
+  f.size = 8; f.r = v | 0; f.rh = vh | 0;
+  f.op = LF_ADD; f.a = a | 0; f.b = b | 0; f.ah = ah | 0; f.bh = bh | 0; f.cin = 0;
   c.hi = vh;
   r[2 * d] = v; r[2 * d + 1] = vh;
 }
@@ -30,8 +30,8 @@ function sub64(c: X86Cpu, d: number, bLo: number, bHi: number, write: boolean): 
   const lo = a - b;
   const v = lo >>> 0;
   const vh = (ah - bh - (lo < 0 ? 1 : 0)) >>> 0;
-  f.size = 8; f.r = v; f.rh = vh;
-  f.op = LF_SUB; f.a = a; f.b = b; f.ah = ah; f.bh = bh; f.cin = 0;
+  f.size = 8; f.r = v | 0; f.rh = vh | 0;
+  f.op = LF_SUB; f.a = a | 0; f.b = b | 0; f.ah = ah | 0; f.bh = bh | 0; f.cin = 0;
   c.hi = vh;
   if (write) { r[2 * d] = v; r[2 * d + 1] = vh; }
 }
@@ -40,7 +40,7 @@ function sub64(c: X86Cpu, d: number, bLo: number, bHi: number, write: boolean): 
 function logic64(c: X86Cpu, d: number, lo: number, hi: number, write: boolean): void {
   const f = c.fl;
   const v = lo >>> 0, vh = hi >>> 0;
-  f.size = 8; f.r = v; f.rh = vh; f.op = LF_LOGIC;
+  f.size = 8; f.r = lo | 0; f.rh = hi | 0; f.op = LF_LOGIC;
   c.hi = vh;
   if (write) { const r = c.r; r[2 * d] = v; r[2 * d + 1] = vh; }
 }
@@ -75,19 +75,19 @@ function xorEG(c: X86Cpu, i: Insn): void { logic64(c, i.rm, lo(c, i.rm) ^ lo(c, 
 function xorGE(c: X86Cpu, i: Insn): void { logic64(c, i.reg, lo(c, i.reg) ^ lo(c, i.rm), hi(c, i.reg) ^ hi(c, i.rm), true); }
 function xorEI(c: X86Cpu, i: Insn): void { logic64(c, i.rm, lo(c, i.rm) ^ i.imm, hi(c, i.rm) ^ (i.imm >> 31), true); }
 function xorAI(c: X86Cpu, i: Insn): void { logic64(c, 0, lo(c, 0) ^ i.imm, hi(c, 0) ^ (i.imm >> 31), true); }
-function testEG(c: X86Cpu, i: Insn): void { logic64(c, i.rm, lo(c, i.rm) & lo(c, i.reg), hi(c, i.rm) & hi(c, i.reg), false); }
+export function testEG64(c: X86Cpu, i: Insn): void { logic64(c, i.rm, lo(c, i.rm) & lo(c, i.reg), hi(c, i.rm) & hi(c, i.reg), false); }
 
 /** By ALU op (0 ADD, 1 OR, 2 ADC, 3 SBB, 4 AND, 5 SUB, 6 XOR, 7 CMP); ADC/SBB stay generic. */
-const EG: (Handler | undefined)[] = [addEG, orEG, undefined, undefined, andEG, subEG, xorEG, cmpEG];
-const GE: (Handler | undefined)[] = [addGE, orGE, undefined, undefined, andGE, subGE, xorGE, cmpGE];
-const EI: (Handler | undefined)[] = [addEI, orEI, undefined, undefined, andEI, subEI, xorEI, cmpEI];
-const AI: (Handler | undefined)[] = [addAI, orAI, undefined, undefined, andAI, subAI, xorAI, cmpAI];
+export const EG64: (Handler | undefined)[] = [addEG, orEG, undefined, undefined, andEG, subEG, xorEG, cmpEG];
+export const GE64: (Handler | undefined)[] = [addGE, orGE, undefined, undefined, andGE, subGE, xorGE, cmpGE];
+export const EI64: (Handler | undefined)[] = [addEI, orEI, undefined, undefined, andEI, subEI, xorEI, cmpEI];
+export const AI64: (Handler | undefined)[] = [addAI, orAI, undefined, undefined, andAI, subAI, xorAI, cmpAI];
 
 /** A specialised handler for `ins`, or undefined when the generic one must run. */
 export function aluReg64Handler(ins: Insn): Handler | undefined {
   if (ins.size !== 8 || ins.lock || ins.isMem) return undefined;
   const op = ins.op;
-  if (op < 0x40 || op === 0x81 || op === 0x83) return aluRegForm(ins, EG, GE, EI, AI);
-  if (op === 0x85) return testEG;
+  if (op < 0x40 || op === 0x81 || op === 0x83) return aluRegForm(ins, EG64, GE64, EI64, AI64);
+  if (op === 0x85) return testEG64;
   return undefined;
 }

@@ -184,15 +184,15 @@ function leaHandler(ins: Insn): Handler | undefined {
 function carry(f: LazyFlags): number {
   const op = f.op;
   if (f.size === 4) {
-    if (op === LF_ADD) return f.r < f.a ? 1 : 0;
-    if (op === LF_SUB) return f.a < f.b ? 1 : 0;
+    if (op === LF_ADD) return (f.r >>> 0) < (f.a >>> 0) ? 1 : 0;
+    if (op === LF_SUB) return (f.a >>> 0) < (f.b >>> 0) ? 1 : 0;
   }
   if (op === LF_NONE || op === LF_INC || op === LF_DEC) return f.bits & 1;
   if (op === LF_LOGIC) return 0;
   return f.cf();
 }
 
-function incDec32(c: X86Cpu, n: number, dec: boolean): void {
+export function incDec32(c: X86Cpu, n: number, dec: boolean): void {
   const f = c.fl, r = c.r;
   const cf = carry(f);
   f.bits = (f.bits & ~1) | cf;
@@ -200,8 +200,8 @@ function incDec32(c: X86Cpu, n: number, dec: boolean): void {
   const v = ((dec ? a - 1 : a + 1) & 0xffffffff) >>> 0;
   f.op = dec ? LF_DEC : LF_INC;
   f.size = 4;
-  f.a = a; f.ah = c.hi >>> 0; f.b = 1; f.bh = 0;
-  f.r = v; f.rh = 0;
+  f.a = a | 0; f.ah = c.hi | 0; f.b = 1; f.bh = 0;
+  f.r = v | 0; f.rh = 0;
   c.hi = 0;
   r[2 * n] = v; r[2 * n + 1] = 0;
 }
@@ -215,15 +215,15 @@ function incDec64(c: X86Cpu, n: number, dec: boolean): void {
   const vh = (ah + (lo < 0 ? -1 : lo >= TWO32 ? 1 : 0)) >>> 0;
   f.op = dec ? LF_DEC : LF_INC;
   f.size = 8;
-  f.a = a; f.ah = ah; f.b = 1; f.bh = 0;
-  f.r = v; f.rh = vh;
+  f.a = a | 0; f.ah = ah | 0; f.b = 1; f.bh = 0;
+  f.r = v | 0; f.rh = vh | 0;
   c.hi = vh;
   r[2 * n] = v; r[2 * n + 1] = vh;
 }
-function incR32(c: X86Cpu, i: Insn): void { incDec32(c, i.op & 7, false); } // 40-47
-function decR32(c: X86Cpu, i: Insn): void { incDec32(c, i.op & 7, true); } // 48-4F
-function incE32(c: X86Cpu, i: Insn): void { incDec32(c, i.rm, false); } // FF /0
-function decE32(c: X86Cpu, i: Insn): void { incDec32(c, i.rm, true); } // FF /1
+export function incR32(c: X86Cpu, i: Insn): void { incDec32(c, i.op & 7, false); } // 40-47
+export function decR32(c: X86Cpu, i: Insn): void { incDec32(c, i.op & 7, true); } // 48-4F
+export function incE32(c: X86Cpu, i: Insn): void { incDec32(c, i.rm, false); } // FF /0
+export function decE32(c: X86Cpu, i: Insn): void { incDec32(c, i.rm, true); } // FF /1
 function incE64(c: X86Cpu, i: Insn): void { incDec64(c, i.rm, false); }
 function decE64(c: X86Cpu, i: Insn): void { incDec64(c, i.rm, true); }
 

@@ -13,51 +13,51 @@ function take(c: X86Cpu, i: Insn): void {
   c.nextRip = branchTarget(c, c.nextRip + i.imm, i.size);
 }
 
-function zf(f: LazyFlags): boolean {
+export function zf(f: LazyFlags): boolean {
   if (f.op === LF_NONE) return (f.bits & 0x40) !== 0;
   return f.r === 0 && (f.size !== 8 || f.rh === 0);
 }
 
 /** CF: a < b unsigned after SUB/CMP. */
-function below(f: LazyFlags): boolean {
+export function below(f: LazyFlags): boolean {
   const op = f.op;
   if (op === LF_SUB) {
     const size = f.size;
-    if (size === 4) return f.a < f.b;
-    if (size === 8) return f.ah !== f.bh ? f.ah < f.bh : f.a < f.b;
+    if (size === 4) return (f.a >>> 0) < (f.b >>> 0);
+    if (size === 8) { const ah = f.ah >>> 0, bh = f.bh >>> 0; return ah !== bh ? ah < bh : (f.a >>> 0) < (f.b >>> 0); }
   } else if (op === LF_LOGIC) return false;
   return f.cf() !== 0;
 }
 
 /** CF | ZF. */
-function belowOrEqual(f: LazyFlags): boolean {
+export function belowOrEqual(f: LazyFlags): boolean {
   const op = f.op;
   if (op === LF_SUB) {
     const size = f.size;
-    if (size === 4) return f.a <= f.b;
-    if (size === 8) return f.ah !== f.bh ? f.ah < f.bh : f.a <= f.b;
+    if (size === 4) return (f.a >>> 0) <= (f.b >>> 0);
+    if (size === 8) { const ah = f.ah >>> 0, bh = f.bh >>> 0; return ah !== bh ? ah < bh : (f.a >>> 0) <= (f.b >>> 0); }
   } else if (op === LF_LOGIC) return zf(f);
   return (f.cf() | f.zf()) !== 0;
 }
 
 /** SF != OF: a < b signed after SUB/CMP. */
-function less(f: LazyFlags): boolean {
+export function less(f: LazyFlags): boolean {
   const op = f.op;
   if (op === LF_SUB) {
     const size = f.size;
     if (size === 4) return (f.a | 0) < (f.b | 0);
-    if (size === 8) return f.ah !== f.bh ? (f.ah | 0) < (f.bh | 0) : f.a < f.b;
+    if (size === 8) return (f.ah | 0) !== (f.bh | 0) ? (f.ah | 0) < (f.bh | 0) : (f.a >>> 0) < (f.b >>> 0);
   } else if (op === LF_LOGIC) return f.sf() !== 0;
   return (f.sf() ^ f.of()) !== 0;
 }
 
 /** (SF != OF) | ZF. */
-function lessOrEqual(f: LazyFlags): boolean {
+export function lessOrEqual(f: LazyFlags): boolean {
   const op = f.op;
   if (op === LF_SUB) {
     const size = f.size;
     if (size === 4) return (f.a | 0) <= (f.b | 0);
-    if (size === 8) return f.ah !== f.bh ? (f.ah | 0) < (f.bh | 0) : f.a <= f.b;
+    if (size === 8) return (f.ah | 0) !== (f.bh | 0) ? (f.ah | 0) < (f.bh | 0) : (f.a >>> 0) <= (f.b >>> 0);
   } else if (op === LF_LOGIC) return f.sf() !== 0 || zf(f);
   return ((f.sf() ^ f.of()) | f.zf()) !== 0;
 }
@@ -79,7 +79,7 @@ function jge(c: X86Cpu, i: Insn): void { if (!less(c.fl)) take(c, i); }
 function jle(c: X86Cpu, i: Insn): void { if (lessOrEqual(c.fl)) take(c, i); }
 function jg(c: X86Cpu, i: Insn): void { if (!lessOrEqual(c.fl)) take(c, i); }
 
-const BY_CONDITION: Handler[] = [jo, jno, jb, jae, jz, jnz, jbe, ja, js, jns, jp, jnp, jl, jge, jle, jg];
+export const BY_CONDITION: Handler[] = [jo, jno, jb, jae, jz, jnz, jbe, ja, js, jns, jp, jnp, jl, jge, jle, jg];
 
 /** The handler of a Jcc (70-7F, 0F 80-8F), or undefined for anything else. */
 export function jccHandler(ins: Insn): Handler | undefined {

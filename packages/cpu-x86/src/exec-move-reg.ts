@@ -10,10 +10,10 @@ import { ea } from './operands.js';
 function copy32(c: X86Cpu, d: number, s: number): void { const r = c.r; r[2 * d] = r[2 * s]; r[2 * d + 1] = 0; }
 function copy64(c: X86Cpu, d: number, s: number): void { const r = c.r; r[2 * d] = r[2 * s]; r[2 * d + 1] = r[2 * s + 1]; }
 
-function movRR32EG(c: X86Cpu, i: Insn): void { copy32(c, i.rm, i.reg); }
-function movRR32GE(c: X86Cpu, i: Insn): void { copy32(c, i.reg, i.rm); }
-function movRR64EG(c: X86Cpu, i: Insn): void { copy64(c, i.rm, i.reg); }
-function movRR64GE(c: X86Cpu, i: Insn): void { copy64(c, i.reg, i.rm); }
+export function movRR32EG(c: X86Cpu, i: Insn): void { copy32(c, i.rm, i.reg); }
+export function movRR32GE(c: X86Cpu, i: Insn): void { copy32(c, i.reg, i.rm); }
+export function movRR64EG(c: X86Cpu, i: Insn): void { copy64(c, i.rm, i.reg); }
+export function movRR64GE(c: X86Cpu, i: Insn): void { copy64(c, i.reg, i.rm); }
 
 function load32(c: X86Cpu, i: Insn): void {
   const v = c.rdI32(ea(c, i));

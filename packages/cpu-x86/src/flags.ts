@@ -1,7 +1,9 @@
 /**
  * Lazy arithmetic flags: an ALU operation records its operands and result; a flag is computed only
- * when something reads it. Values are unsigned and masked to the operand size; 64-bit operations
- * also record the high halves (ah/bh/rh).
+ * when something reads it. Values are masked to the operand size; 64-bit operations also record the
+ * high halves (ah/bh/rh). 32-bit values and halves are kept as int32 bit patterns (Smis: V8 keeps the
+ * fields untagged integers instead of boxed doubles), so readers compare them unsigned with `>>> 0`;
+ * a record copied in by the WebAssembly tier may hold the same bits as uint32, which reads the same.
  */
 export const CF = 0x1;
 export const PF = 0x4;
@@ -62,24 +64,26 @@ export class LazyFlags {
     switch (this.op) {
       case LF_NONE: case LF_INC: case LF_DEC: return this.bits & 1;
       case LF_LOGIC: return 0;
-      case LF_ADD:
-        if (this.size === 8) return this.rh !== this.ah ? +(this.rh < this.ah) : +(this.r < this.a);
-        return +(this.r < this.a);
-      case LF_ADC:
-        if (this.size === 8) {
-          if (this.rh !== this.ah) return +(this.rh < this.ah);
-          return +(this.r < this.a || (this.cin !== 0 && this.r === this.a));
-        }
-        return +(this.r < this.a || (this.cin !== 0 && this.r === this.a));
-      case LF_SUB:
-        if (this.size === 8) return this.ah !== this.bh ? +(this.ah < this.bh) : +(this.a < this.b);
-        return +(this.a < this.b);
-      case LF_SBB:
-        if (this.size === 8) {
-          if (this.ah !== this.bh) return +(this.ah < this.bh);
-          return +(this.a < this.b || (this.cin !== 0 && this.a === this.b));
-        }
-        return +(this.a < this.b || (this.cin !== 0 && this.a === this.b));
+      case LF_ADD: {
+        const r = this.r >>> 0, a = this.a >>> 0;
+        if (this.size === 8) { const rh = this.rh >>> 0, ah = this.ah >>> 0; if (rh !== ah) return +(rh < ah); }
+        return +(r < a);
+      }
+      case LF_ADC: {
+        const r = this.r >>> 0, a = this.a >>> 0;
+        if (this.size === 8) { const rh = this.rh >>> 0, ah = this.ah >>> 0; if (rh !== ah) return +(rh < ah); }
+        return +(r < a || (this.cin !== 0 && r === a));
+      }
+      case LF_SUB: {
+        const a = this.a >>> 0, b = this.b >>> 0;
+        if (this.size === 8) { const ah = this.ah >>> 0, bh = this.bh >>> 0; if (ah !== bh) return +(ah < bh); }
+        return +(a < b);
+      }
+      case LF_SBB: {
+        const a = this.a >>> 0, b = this.b >>> 0;
+        if (this.size === 8) { const ah = this.ah >>> 0, bh = this.bh >>> 0; if (ah !== bh) return +(ah < bh); }
+        return +(a < b || (this.cin !== 0 && a === b));
+      }
     }
     return 0;
   }
@@ -150,14 +154,14 @@ export class LazyFlags {
    * ZF is "a == b", and SF != OF is "a < b signed".
    */
   private subCond(k: number): boolean {
-    const a = this.a, b = this.b;
+    const a = this.a >>> 0, b = this.b >>> 0;
     if (this.size === 4) {
       if (k === 1) return a < b;
       if (k === 3) return a <= b;
       if (k === 6) return (a | 0) < (b | 0);
       return (a | 0) <= (b | 0);
     }
-    const ah = this.ah, bh = this.bh;
+    const ah = this.ah >>> 0, bh = this.bh >>> 0;
     if (ah !== bh) return k <= 3 ? ah < bh : (ah | 0) < (bh | 0);
     return k === 1 || k === 6 ? a < b : a <= b;
   }
@@ -198,8 +202,8 @@ export class LazyFlags {
   setLogic(size: number, r: number, rh: number): void {
     this.op = LF_LOGIC;
     this.size = size;
-    this.r = r;
-    this.rh = rh;
+    this.r = r | 0;
+    this.rh = rh | 0;
   }
 
   /** Set or clear individual bits after materialising. */

@@ -55,6 +55,14 @@ export class Insn {
    * outside 64-bit mode, not RIP-relative; EA_ANY otherwise.
    */
   eaKind = 0;
+  /**
+   * Inline kind (exec-inline.ts): set when a block is built, for register forms the run loop executes
+   * without calling the handler (0: call it); fd/fs are the destination/source register-file indices
+   * (2n) of those forms, fd the condition for Jcc.
+   */
+  fast = 0;
+  fd = 0;
+  fs = 0;
 }
 
 export const EA_ANY = 0;

@@ -17,12 +17,12 @@ const TWO32 = 4294967296;
 
 /** A direct-mapped software TLB keyed by linear page number. */
 export class Tlb {
-  readonly tag: Float64Array;
-  readonly phys: Float64Array;
-  readonly perm: Uint8Array;
+  declare readonly tag: Float64Array;
+  declare readonly phys: Float64Array;
+  declare readonly perm: Uint8Array;
   /** The integer copy compiled code reads (state-layout.ts TLB_ITAG, TLB_INFO). */
-  private readonly itag: Int32Array;
-  private readonly info: Int32Array;
+  private declare readonly itag: Int32Array;
+  private declare readonly info: Int32Array;
   /** The arrays live in `buffer` at the CPU state block `base` (jit/state-layout.ts), for compiled code. */
   constructor(buffer: ArrayBuffer, base: number, private readonly ramSize: number) {
     this.tag = new Float64Array(buffer, base + TLB_TAG, TLB_SIZE).fill(NaN);
