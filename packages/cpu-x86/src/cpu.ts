@@ -249,8 +249,9 @@ export class X86Cpu implements Cpu {
     this.xmmF64 = new Float64Array(buf, base + XMM, XMM_BYTES / 8);
     this.segBase = new Float64Array(buf, base + SEG_BASE, 6);
     this.segChecked = new Uint8Array(buf, base + SEG_CHECKED, 6);
-    this.tlb = new Tlb(buf, base, this.ramSize);
     this.decodeCache = opts.decodeCache ?? new DecodeCache(this.ramSize, modelIsa(this.model), area.codePages);
+    this.tlb = new Tlb(buf, base, this.ramSize, this.decodeCache.codePages);
+    this.decodeCache.onCodePageChange((p, code) => (p < 0 ? this.tlb.allCodeDropped() : this.tlb.codePageChanged(p, code)));
     const jit = opts.jit ?? jitFromEnvironment() ?? false;
     const codePages = this.decodeCache.codePages;
     if (jit !== false && area.wasm && codePages.buffer === this.memory.buffer) {

@@ -24,12 +24,26 @@ export class DecodeCache {
    * model may share a cache (SMP), so a store by one drops what another decoded.
    */
   private readonly invalidateListeners: (() => void)[] = [];
+  /** Told when RAM page p starts or stops holding code (p = -1: all stopped), for the TLBs' TLB_CODE bits. */
+  private readonly codePageListeners: ((p: number, code: boolean) => void)[] = [];
   /** WebAssembly tiers of the CPUs using this cache, numbered for Block.compiled. */
   tiers = 0;
 
   /** Call `listener` whenever any page is dropped (each CPU using this cache registers one). */
   onInvalidate(listener: () => void): void {
     this.invalidateListeners.push(listener);
+  }
+
+  /** Call `listener` when a page starts or stops holding code (each CPU's TLB registers one). */
+  onCodePageChange(listener: (p: number, code: boolean) => void): void {
+    this.codePageListeners.push(listener);
+  }
+
+  private setCodePage(p: number, code: boolean): void {
+    if ((this.codePages[p] !== 0) === code) return;
+    this.codePages[p] = code ? 1 : 0;
+    const ls = this.codePageListeners;
+    for (let i = 0; i < ls.length; i++) ls[i](p, code);
   }
 
   private invalidated(): void {
@@ -57,7 +71,7 @@ export class DecodeCache {
       page = new Array<Insn>(4096);
       this.pages[p] = page;
       this.blockPages[p] = new Array<Block | undefined>(4096);
-      this.codePages[p] = 1;
+      this.setCodePage(p, true);
     }
     return page;
   }
@@ -121,7 +135,7 @@ export class DecodeCache {
    */
   markCode(phys: number, len: number): void {
     const p = phys >>> 12;
-    this.codePages[p] = 1;
+    this.setCodePage(p, true);
     const base = 2 * p;
     const off = phys & 0xfff;
     for (let k = off >> 6; k <= (off + len - 1) >> 6; k++) this.chunks[base + (k >> 5)] |= 1 << (k & 31);
@@ -142,7 +156,7 @@ export class DecodeCache {
   invalidatePage(p: number): void {
     this.pages[p] = undefined;
     this.blockPages[p] = undefined;
-    this.codePages[p] = 0;
+    this.setCodePage(p, false);
     this.chunks[2 * p] = 0;
     this.chunks[2 * p + 1] = 0;
     this.invalidated();
@@ -152,6 +166,7 @@ export class DecodeCache {
     this.pages.fill(undefined);
     this.blockPages.fill(undefined);
     this.codePages.fill(0);
+    for (const l of this.codePageListeners) l(-1, false);
     this.chunks.fill(0);
     this.invalidated();
   }

@@ -1,5 +1,5 @@
 import type { X86Cpu } from './cpu.js';
-import { TLB_ENTRIES, TLB_INFO, TLB_ITAG, TLB_NO_TAG, TLB_NOT_RAM, TLB_PERM, TLB_PHYS, TLB_TAG } from './jit/state-layout.js';
+import { TLB_CODE, TLB_ENTRIES, TLB_INFO, TLB_ITAG, TLB_NO_TAG, TLB_NOT_RAM, TLB_PERM, TLB_PHYS, TLB_TAG } from './jit/state-layout.js';
 
 /** Access kinds (bit flags) passed to translate(). */
 export const ACC_WRITE = 1;
@@ -23,8 +23,17 @@ export class Tlb {
   /** The integer copy compiled code reads (state-layout.ts TLB_ITAG, TLB_INFO). */
   private declare readonly itag: Int32Array;
   private declare readonly info: Int32Array;
-  /** The arrays live in `buffer` at the CPU state block `base` (jit/state-layout.ts), for compiled code. */
-  constructor(buffer: ArrayBuffer, base: number, private readonly ramSize: number) {
+  /**
+   * RAM pages that some fill() has entered (never cleared): only their entries can need TLB_CODE
+   * changed when a page starts or stops holding code, so other pages skip the scan.
+   */
+  private declare readonly entered: Uint8Array;
+  /**
+   * The arrays live in `buffer` at the CPU state block `base` (jit/state-layout.ts), for compiled code.
+   * `codePages` (one byte per RAM page, set while it holds decoded code) gives fill() the TLB_CODE bit.
+   */
+  constructor(buffer: ArrayBuffer, base: number, private readonly ramSize: number, private readonly codePages: Uint8Array) {
+    this.entered = new Uint8Array(codePages.length);
     this.tag = new Float64Array(buffer, base + TLB_TAG, TLB_SIZE).fill(NaN);
     this.phys = new Float64Array(buffer, base + TLB_PHYS, TLB_SIZE);
     this.perm = new Uint8Array(buffer, base + TLB_PERM, TLB_SIZE);
@@ -39,7 +48,27 @@ export class Tlb {
     this.phys[i] = phys;
     this.perm[i] = perm;
     this.itag[i] = Math.floor(vpn / TLB_SIZE);
-    this.info[i] = phys + 4096 <= this.ramSize ? phys | perm : TLB_NOT_RAM;
+    if (phys + 4096 <= this.ramSize) {
+      const p = phys / 4096;
+      this.entered[p] = 1;
+      this.info[i] = phys | perm | (this.codePages[p] !== 0 ? TLB_CODE : 0);
+    } else this.info[i] = TLB_NOT_RAM;
+  }
+
+  /** RAM page `p` started (`code`) or stopped holding decoded code: set or clear TLB_CODE where it is mapped. */
+  codePageChanged(p: number, code: boolean): void {
+    if (this.entered[p] === 0) return;
+    const info = this.info, base = p * 4096;
+    for (let i = 0; i < TLB_SIZE; i++) {
+      const w = info[i];
+      if (w !== 0 && (w & ~0xfff) === (base | 0) && (w & TLB_NOT_RAM) === 0) info[i] = code ? w | TLB_CODE : w & ~TLB_CODE;
+    }
+  }
+
+  /** No page holds code any more (the decode cache was cleared). */
+  allCodeDropped(): void {
+    const info = this.info;
+    for (let i = 0; i < TLB_SIZE; i++) info[i] &= ~TLB_CODE;
   }
   /** Called on every flush so cached translations elsewhere (the fetch page) are dropped. */
   onFlush: () => void = () => {};

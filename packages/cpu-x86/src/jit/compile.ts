@@ -5,7 +5,7 @@ import { NEED } from '../mmu.js';
 import { F64, FunctionBody, I32, I64, Op, type FuncType, type Import } from './wasm-writer.js';
 import {
   F_A, F_AH, F_B, F_BH, F_BITS, F_CIN, F_OP, F_R, F_RH, F_SIZE, REGS, RIP_OUT, SEG_BASE, SEG_CHECKED,
-  TLB_INFO, TLB_ITAG, TLB_NOT_RAM,
+  TLB_CODE, TLB_INFO, TLB_ITAG, TLB_NOT_RAM,
 } from './state-layout.js';
 
 /**
@@ -470,7 +470,8 @@ class Gen {
 
   /**
    * Physical address of `lin` for an access of `size` into `pa`, or the slow path on a TLB miss, a
-   * page crossing, an address outside RAM or (for stores) a page holding decoded code. A page that is
+   * page crossing, an address outside RAM or (for stores) a page holding decoded code (with paging, the
+   * TLB entry's TLB_CODE bit; without, the code-page bytes). A page that is
    * in the TLB and RAM is wholly RAM, so only unpaged accesses check the end of RAM.
    */
   private physical(size: number, write: boolean): void {
@@ -489,8 +490,9 @@ class Gen {
       f.mem(Op.i64Load32S, b + TLB_ITAG, 2);
       f.get(this.lin).i64(24).op(Op.i64ShrS).op(Op.i64Ne);
       this.slowIf();
+      // A store also needs TLB_CODE clear: a page holding code takes the slow path (which drops it).
       f.get(this.pa).mem(Op.i32Load, b + TLB_INFO, 2).tee(this.pa);
-      f.i32(need | TLB_NOT_RAM).op(Op.i32And).i32(need).op(Op.i32Ne);
+      f.i32(need | TLB_NOT_RAM | (write ? TLB_CODE : 0)).op(Op.i32And).i32(need).op(Op.i32Ne);
       this.slowIf();
       f.get(this.pa).i32(~0xfff).op(Op.i32And);
       f.get(this.lin).op(Op.i32WrapI64).i32(0xfff).op(Op.i32And).op(Op.i32Or).set(this.pa);
@@ -499,10 +501,10 @@ class Gen {
       // Inside RAM (unsigned: pa <= ramSize - size).
       f.get(this.pa).i32(this.env.ramSize - size).op(Op.i32GtU);
       this.slowIf();
-    }
-    if (write) {
-      f.get(this.pa).i32(12).op(Op.i32ShrU).mem(Op.i32Load8U, this.env.codePages, 0);
-      this.slowIf();
+      if (write) {
+        f.get(this.pa).i32(12).op(Op.i32ShrU).mem(Op.i32Load8U, this.env.codePages, 0);
+        this.slowIf();
+      }
     }
   }
 

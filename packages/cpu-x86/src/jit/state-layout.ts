@@ -31,11 +31,13 @@ export const TLB_PERM = TLB_PHYS + 8 * TLB_ENTRIES;
 /**
  * The same TLB entries as integers, for compiled code: per slot an int32 tag (the linear address >> 24:
  * the page number above the slot index, exact for canonical addresses; TLB_NO_TAG when empty) and an
- * int32 word: the physical page base | the permission bits | TLB_NOT_RAM (the page is not plain RAM).
+ * int32 word: the physical page base | the permission bits | TLB_CODE (the page holds decoded code:
+ * compiled stores take the slow path, which drops that code) | TLB_NOT_RAM (the page is not plain RAM).
  * An empty slot's word is 0 (no permission), so a lookup that matches its tag still misses.
  */
 export const TLB_ITAG = TLB_PERM + TLB_ENTRIES;
 export const TLB_INFO = TLB_ITAG + 4 * TLB_ENTRIES;
 export const TLB_NO_TAG = 0x7fffffff;
+export const TLB_CODE = 0x40;
 export const TLB_NOT_RAM = 0x80;
 export const CPU_AREA_BYTES = TLB_INFO + 4 * TLB_ENTRIES;
