@@ -6,7 +6,7 @@ import { aluReg64Handler } from './exec-alu-reg64.js';
 import { movHandler } from './exec-move-reg.js';
 import { jccHandler } from './exec-jcc.js';
 import { fastHandler } from './exec-fast.js';
-import { OP_COUNT, OP_LZCNT, OP_RDRAND, OP_TZCNT, OP_VEX_0F38, OP_XSAVE } from './isa.js';
+import { FLOW_COND, FLOW_JUMP, FLOW_RETURN, FORM_FAR, FORM_INFO, flowOf } from './insn-table.js';
 
 /**
  * A decoded block: a straight run of instructions inside one physical code page, decoded in one mode.
@@ -59,65 +59,26 @@ export const BLOCK_MAX = 48;
 /** The last page offset where an instruction can start and still be decoded from the page itself. */
 export const LAST_CACHED_OFFSET = 4096 - 15;
 
-/** 1 for ops that may sit inside a block (see Block); anything else ends one. */
-export const FALLS_THROUGH = new Uint8Array(OP_COUNT);
-
-function allow(from: number, to = from): void {
-  for (let op = from; op <= to; op++) FALLS_THROUGH[op] = 1;
-}
-// One-byte map. Not allowed: segment register loads (06/07/0E/16/17/1E/1F, 8E, C4/C5), branches,
-// INT/IRET/HLT, POPF, CLI/STI, I/O (6C-6F, E4-E7, EC-EF), far transfers.
-for (let k = 0; k < 8; k++) allow(8 * k, 8 * k + 5); // ALU Eb,Gb .. eAX,imm
-allow(0x27); allow(0x2f); allow(0x37); allow(0x3f); // DAA DAS AAA AAS
-allow(0x40, 0x63); // INC/DEC r (outside 64-bit mode), PUSH/POP r, PUSHA/POPA, BOUND, ARPL/MOVSXD
-allow(0x68, 0x6b); // PUSH imm, IMUL
-allow(0x80, 0x8d); // group 1, TEST, XCHG, MOV, MOV Ew,Sreg, LEA
-allow(0x8f); // POP Ev
-allow(0x90, 0x99); // XCHG, CBW, CWD
-allow(0x9b, 0x9c); // FWAIT, PUSHF
-allow(0x9e, 0xbf); // SAHF LAHF, MOV moffs, string ops (only without REP: fallsThrough), TEST, MOV r,imm
-allow(0xc0, 0xc1); allow(0xc6, 0xc9); // shifts, MOV Ev,imm, ENTER, LEAVE
-allow(0xd0, 0xd5); allow(0xd7, 0xdf); // shifts, AAM/AAD, XLAT, x87
-allow(0xf5, 0xf9); allow(0xfc, 0xfe); // CMC, group 3, CLC STC CLD STD, group 4 (group 5: fallsThrough)
-// 0F map. Not allowed: system (00-09, 20-23, 30-37, A2 CPUID), Jcc (80-8F), PUSH/POP FS/GS, LSS/LFS/LGS.
-allow(0x10d); allow(0x110, 0x11f); allow(0x128, 0x12f); // prefetch, SSE moves, hint NOPs, SSE
-allow(0x140, 0x17f); allow(0x190, 0x19f); // CMOVcc, SSE/SSE2, SETcc
-allow(0x1a3, 0x1a5); allow(0x1ab, 0x1b1); allow(0x1b3); allow(0x1b6, 0x1ff); // bits, SHLD/SHRD, fences/FXSAVE, CMPXCHG, MOVZX...SSE2
-allow(0x200, 0x3ff); // 0F38 / 0F3A maps (MOVBE)
-allow(OP_TZCNT); allow(OP_LZCNT); allow(OP_RDRAND); allow(OP_XSAVE);
-allow(OP_VEX_0F38, OP_COUNT - 1); // BMI1/BMI2
-
-/** String ops (MOVS CMPS STOS LODS SCAS): under REP they resume at their own address between chunks. */
-const STRING_OPS = [0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf];
-
 /**
- * Conditional branches (Jcc, LOOPcc, JrCXZ) may sit inside a block too: they touch no state a boundary
- * check reads, and runBlock() leaves the block when one is taken (a side exit), so a block is the
- * fall-through path.
+ * May `ins` be followed by another instruction in the same block? Its form's flow kind (insn-table.ts)
+ * says so: FLOW_NEXT, or a conditional branch (Jcc, LOOPcc, JrCXZ), which touches no state a boundary
+ * check reads; runBlock() leaves the block when one is taken (a side exit), so a block is the
+ * fall-through path. Everything else (branches, system and I/O instructions, segment loads, REP string
+ * ops, which resume at their own address between chunks) ends a block.
  */
-export const SIDE_EXIT = new Uint8Array(OP_COUNT);
-for (let k = 0; k < 16; k++) SIDE_EXIT[0x70 + k] = SIDE_EXIT[0x180 + k] = 1;
-for (let op = 0xe0; op <= 0xe3; op++) SIDE_EXIT[op] = 1;
-
-/** May `ins` be followed by another instruction in the same block? */
 export function fallsThrough(ins: Insn): boolean {
-  const op = ins.op;
-  if (SIDE_EXIT[op] !== 0) return true;
-  if (FALLS_THROUGH[op] === 0) {
-    // Group 5: INC, DEC and PUSH fall through; CALL/JMP (near and far) do not.
-    if (op === 0xff) { const r = ins.reg & 7; return r === 0 || r === 1 || r === 6; }
-    return false;
-  }
-  return !isRepString(ins);
+  return flowOf(ins.form) <= FLOW_COND;
 }
 
 /** Near JMP/CALL/RET (relative or indirect), a conditional branch, or an instruction that falls through. */
 export function isPlainEnd(ins: Insn): boolean {
-  const op = ins.op;
-  if (op === 0xe8 || op === 0xe9 || op === 0xeb || op === 0xc2 || op === 0xc3) return true;
-  if (op === 0xff) { const r = ins.reg & 7; return r === 2 || r === 4; }
-  return fallsThrough(ins);
+  const info = FORM_INFO[ins.form];
+  const flow = info & 7;
+  return flow <= FLOW_COND || (flow >= FLOW_JUMP && flow <= FLOW_RETURN && (info & FORM_FAR) === 0);
 }
+
+/** String ops (MOVS CMPS STOS LODS SCAS): under REP they resume at their own address between chunks. */
+const STRING_OPS = [0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf];
 
 /** A string op with a REP prefix: it runs in chunks, resuming at its own address between them. */
 export function isRepString(ins: Insn): boolean {

@@ -1,5 +1,6 @@
 import { x87Name } from './x87-names.js';
 import { isSseOpcode, sseEncodingValid } from './sse-names.js';
+import { formOf } from './insn-table.js';
 import { Insn, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS } from './insn.js';
 import { ISA_BMI1, ISA_BMI2, ISA_LZCNT, ISA_MOVBE, ISA_RDRAND, ISA_RDSEED, ISA_VEX, ISA_XSAVE, OP_LZCNT, OP_RDRAND, OP_TZCNT, OP_VEX_0F38, OP_VEX_0F3A, OP_XGETBV, OP_XSAVE } from './isa.js';
 
@@ -359,6 +360,7 @@ export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: numbe
   // would turn Insn.len into a boxed-double field for every instruction the run loop reads.
   ins.len = (pos - start) | 0;
   if (ins.valid) checkValidity(ins, mode, isa);
+  ins.form = ins.valid ? formOf(ins) : 0;
 }
 
 /**
@@ -417,6 +419,7 @@ function vexDefined(map: number, opb: number, pp: number, vreg: number, isa: num
 
 function truncated(ins: Insn, _used: number, _avail: number): void {
   ins.len = 0;
+  ins.form = 0;
   ins.valid = false;
 }
 

@@ -8,6 +8,8 @@ export class Insn {
    * up: extension forms and the VEX maps (isa.ts).
    */
   op = 0;
+  /** The form (insn-table.ts): op narrowed by group digit, operand kind and mandatory prefix; 0 when invalid. */
+  form = 0;
   /** Bytes consumed; 0 when the bytes ran out before the instruction was complete. */
   len = 0;
   /** False when the encoding is undefined (executing it raises #UD). */

@@ -118,7 +118,7 @@ def(0xf2, '', 'Pslld', '', '');
 def(0xf3, '', 'Psllq', '', '');
 
 /** Shift-by-immediate groups 66 0F 71/72/73, by ModRM.reg (register operand only). */
-const SHIFT_IMM: Record<number, string[]> = {
+export const SHIFT_IMM: Record<number, string[]> = {
   0x71: ['', '', 'Psrlw', '', 'Psraw', '', 'Psllw', ''],
   0x72: ['', '', 'Psrld', '', 'Psrad', '', 'Pslld', ''],
   0x73: ['', '', 'Psrlq', 'Psrldq', '', '', 'Psllq', 'Pslldq'],

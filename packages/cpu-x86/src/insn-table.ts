@@ -1,0 +1,388 @@
+// The one instruction table: every form the decoder accepts, with what the decoder, the block builder,
+// the interpreter and the WebAssembly tier need to know about it. A form is an opcode id (Insn.op)
+// narrowed, where it matters, by the ModRM.reg digit (groups), register-vs-memory operand and the
+// mandatory prefix (none/66/F3/F2): the decoder resolves it once (formOf) into Insn.form, a dense id
+// into the FORM_* arrays below. test/unit/insn-table.test.ts checks flow and flags against iced-x86.
+import type { Insn } from './insn.js';
+import { SHIFT_IMM, SSE_NAMES, sseMnemonic } from './sse-names.js';
+import { x87Name } from './x87-names.js';
+import { AF, CF, DF, OF, PF, SF, ZF } from './flags.js';
+import { OP_COUNT, OP_LZCNT, OP_RDRAND, OP_TZCNT, OP_VEX_0F38, OP_VEX_0F3A, OP_XGETBV, OP_XSAVE } from './isa.js';
+
+// ---- flow kinds: what happens after the instruction (FORM_INFO bits 0-2)
+/** Goes on to the next instruction and may sit inside a block. */
+export const FLOW_NEXT = 0;
+/** Conditional branch (Jcc, LOOPcc, JrCXZ): a block's side exit. */
+export const FLOW_COND = 1;
+export const FLOW_JUMP = 2;
+export const FLOW_CALL = 3;
+export const FLOW_RETURN = 4;
+/** INT n, INT3, INTO, INT1. */
+export const FLOW_INTERRUPT = 5;
+/** Always raises #UD (UD0/UD1/UD2). */
+export const FLOW_EXCEPTION = 6;
+/**
+ * Goes on to the next instruction but must end a block: it may change what a boundary check reads
+ * (IF, TF, the interrupt shadow, HLT, mode, control registers), does port I/O, loads a segment
+ * register, or (REP string ops) resumes at its own address between chunks.
+ */
+export const FLOW_STOP = 7;
+const FLOW_MASK = 7;
+/** A far transfer (loads CS: far JMP/CALL/RET, IRET, SYSCALL/SYSRET, SYSENTER/SYSEXIT). */
+export const FORM_FAR = 8;
+/** May fault other than through a memory operand (#DE, #GP, #UD, #NM, #BR, stack, string or I/O accesses). */
+export const FORM_FAULTS = 16;
+
+// ---- flags: masks of EFLAGS bits (flags.ts)
+export { AF, CF, DF, OF, PF, SF, ZF };
+const SZAPC = SF | ZF | AF | PF | CF;
+const OSZAPC = OF | SZAPC;
+const OSZAP = OF | SF | ZF | AF | PF;
+const ARITH = OSZAPC | DF;
+/** Flags a condition code (0-15) tests. */
+export const CC_READS = [OF, OF, CF, CF, ZF, ZF, CF | ZF, CF | ZF, SF, SF, PF, PF, SF | OF, SF | OF, ZF | SF | OF, ZF | SF | OF];
+
+type NameFn = (i: Insn) => string;
+interface Spec {
+  name: string | NameFn;
+  flow?: number;
+  /** FORM_FAR / FORM_FAULTS. */
+  attrs?: number;
+  reads?: number;
+  /** Written, cleared, set or left undefined. */
+  writes?: number;
+}
+/** Which part of the encoding selects the form (absent: any). */
+interface Key { reg?: number; mem?: boolean; pfx?: number }
+
+// ---- the builder: definitions first, then slots (see formOf)
+const K_REG = 1, K_MEM = 2, K_PFX = 4;
+interface Def { op: number; spec: Spec; key: Key; form: number }
+const defs: Def[] = [];
+const byOp: Def[][] = Array.from({ length: OP_COUNT }, () => []);
+
+function def(ops: number | readonly number[], spec: Spec, key: Key = {}): void {
+  for (const op of typeof ops === 'number' ? [ops] : ops) {
+    const d = { op, spec, key, form: 0 };
+    defs.push(d);
+    byOp[op].push(d);
+  }
+}
+function range(a: number, b: number): number[] {
+  return Array.from({ length: b - a + 1 }, (_, k) => a + k);
+}
+const sized = (w: string, d: string, q: string): NameFn => (i) => (i.size === 2 ? w : i.size === 8 ? q : d);
+/** A group: one form per ModRM.reg digit ('' = undefined digit). */
+function group(op: number | readonly number[], names: readonly string[], spec: (digit: number) => Omit<Spec, 'name'> = () => ({}), key: Key = {}): void {
+  names.forEach((name, digit) => { if (name !== '') def(op, { name, ...spec(digit) }, { ...key, reg: digit }); });
+}
+
+const ALU = ['Add', 'Or', 'Adc', 'Sbb', 'And', 'Sub', 'Xor', 'Cmp'];
+const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
+/** ADC and SBB read CF; every ALU op writes all six arithmetic flags (AND/OR/XOR leave AF undefined). */
+const aluFlags = (g: number): Omit<Spec, 'name'> => ({ reads: g === 2 || g === 3 ? CF : 0, writes: OSZAPC });
+const STOP = { flow: FLOW_STOP };
+const STOP_FAULTS = { flow: FLOW_STOP, attrs: FORM_FAULTS };
+/** Stack accesses and privileged checks fault without a ModRM memory operand. */
+const FAULTS = { attrs: FORM_FAULTS };
+
+// ================= one-byte map
+for (let g = 0; g < 8; g++) def(range(8 * g, 8 * g + 5), { name: ALU[g], ...aluFlags(g) });
+// PUSH/POP of segment registers are kept out of blocks (legacy code only; POP loads a segment).
+def([0x06, 0x0e, 0x16, 0x1e], { name: 'Push', ...STOP_FAULTS });
+def([0x07, 0x17, 0x1f], { name: 'Pop', ...STOP_FAULTS });
+def(0x27, { name: 'Daa', reads: CF | AF, writes: OSZAPC });
+def(0x2f, { name: 'Das', reads: CF | AF, writes: OSZAPC });
+def(0x37, { name: 'Aaa', reads: AF, writes: OSZAPC });
+def(0x3f, { name: 'Aas', reads: AF, writes: OSZAPC });
+def(range(0x40, 0x47), { name: 'Inc', writes: OSZAP }); // INC/DEC keep CF
+def(range(0x48, 0x4f), { name: 'Dec', writes: OSZAP });
+def(range(0x50, 0x57), { name: 'Push', ...FAULTS });
+def(range(0x58, 0x5f), { name: 'Pop', ...FAULTS });
+def(0x60, { name: (i) => (i.size === 2 ? 'Pusha' : 'Pushad'), ...FAULTS });
+def(0x61, { name: (i) => (i.size === 2 ? 'Popa' : 'Popad'), ...FAULTS });
+def(0x62, { name: 'Bound', ...FAULTS }); // #BR
+def(0x63, { name: (i) => (i.mode === 64 ? 'Movsxd' : 'Arpl'), writes: ZF }); // ARPL writes ZF; MOVSXD none (see flagsWrittenOf)
+def([0x68, 0x6a], { name: 'Push', ...FAULTS });
+def([0x69, 0x6b], { name: 'Imul', writes: OSZAPC });
+def(0x6c, { name: 'Insb', reads: DF, ...STOP_FAULTS }); // port I/O
+def(0x6d, { name: sized('Insw', 'Insd', 'Insd'), reads: DF, ...STOP_FAULTS });
+def(0x6e, { name: 'Outsb', reads: DF, ...STOP_FAULTS });
+def(0x6f, { name: sized('Outsw', 'Outsd', 'Outsd'), reads: DF, ...STOP_FAULTS });
+for (let k = 0; k < 16; k++) def(0x70 + k, { name: 'J' + CC[k], flow: FLOW_COND, reads: CC_READS[k] });
+group([0x80, 0x81, 0x82, 0x83], ALU, aluFlags);
+def([0x84, 0x85], { name: 'Test', writes: OSZAPC });
+def([0x86, 0x87], { name: 'Xchg' });
+def([0x88, 0x89, 0x8a, 0x8b, 0x8c], { name: 'Mov' });
+def(0x8d, { name: 'Lea' });
+def(0x8e, { name: 'Mov', ...STOP_FAULTS }); // segment load (MOV SS also opens an interrupt shadow)
+def(0x8f, { name: 'Pop', ...FAULTS }, { reg: 0 });
+def(0x90, { name: (i) => (i.rep === 1 ? 'Pause' : (i.rex & 1) !== 0 ? 'Xchg' : 'Nop') });
+def(range(0x91, 0x97), { name: 'Xchg' });
+def(0x98, { name: sized('Cbw', 'Cwde', 'Cdqe') });
+def(0x99, { name: sized('Cwd', 'Cdq', 'Cqo') });
+def(0x9a, { name: 'Call', flow: FLOW_CALL, attrs: FORM_FAR | FORM_FAULTS });
+def(0x9b, { name: 'Wait', ...FAULTS }); // pending x87 exceptions
+def(0x9c, { name: sized('Pushf', 'Pushfd', 'Pushfq'), reads: ARITH, ...FAULTS });
+def(0x9d, { name: sized('Popf', 'Popfd', 'Popfq'), writes: ARITH, ...STOP_FAULTS }); // may set TF/IF
+def(0x9e, { name: 'Sahf', writes: SZAPC });
+def(0x9f, { name: 'Lahf', reads: SZAPC });
+def([0xa0, 0xa1, 0xa2, 0xa3], { name: 'Mov' });
+/** String ops read DF; under REP they run in chunks, resuming at their own address (FLOW_STOP). */
+function stringOp(op: number, name: string | NameFn, writes = 0): void {
+  def(op, { name, reads: DF, writes, ...FAULTS }, { pfx: 0 });
+  def(op, { name, reads: DF, writes, ...FAULTS }, { pfx: 1 }); // 66 is the operand size here
+  def(op, { name, reads: DF, writes, ...STOP_FAULTS }, { pfx: 2 });
+  def(op, { name, reads: DF, writes, ...STOP_FAULTS }, { pfx: 3 });
+}
+stringOp(0xa4, 'Movsb'); stringOp(0xa5, sized('Movsw', 'Movsd', 'Movsq'));
+stringOp(0xa6, 'Cmpsb', OSZAPC); stringOp(0xa7, sized('Cmpsw', 'Cmpsd', 'Cmpsq'), OSZAPC);
+stringOp(0xaa, 'Stosb'); stringOp(0xab, sized('Stosw', 'Stosd', 'Stosq'));
+stringOp(0xac, 'Lodsb'); stringOp(0xad, sized('Lodsw', 'Lodsd', 'Lodsq'));
+stringOp(0xae, 'Scasb', OSZAPC); stringOp(0xaf, sized('Scasw', 'Scasd', 'Scasq'), OSZAPC);
+def([0xa8, 0xa9], { name: 'Test', writes: OSZAPC });
+def(range(0xb0, 0xbf), { name: 'Mov' });
+const SHIFT = ['Rol', 'Ror', 'Rcl', 'Rcr', 'Shl', 'Shr', 'Sal', 'Sar'];
+/** Rotates write only CF and OF; RCL/RCR rotate through CF; shifts write all six (AF undefined). */
+const shiftFlags = (d: number): Omit<Spec, 'name'> => ({ reads: d === 2 || d === 3 ? CF : 0, writes: d < 4 ? CF | OF : OSZAPC });
+group([0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3], SHIFT, shiftFlags);
+def([0xc2, 0xc3], { name: 'Ret', flow: FLOW_RETURN, ...FAULTS });
+def(0xc4, { name: 'Les', ...STOP_FAULTS });
+def(0xc5, { name: 'Lds', ...STOP_FAULTS });
+def([0xc6, 0xc7], { name: 'Mov' }, { reg: 0 });
+def(0xc8, { name: 'Enter', ...FAULTS });
+def(0xc9, { name: 'Leave', ...FAULTS });
+def([0xca, 0xcb], { name: 'Retf', flow: FLOW_RETURN, attrs: FORM_FAR | FORM_FAULTS });
+def(0xcc, { name: 'Int3', flow: FLOW_INTERRUPT, ...FAULTS });
+def(0xcd, { name: 'Int', flow: FLOW_INTERRUPT, ...FAULTS });
+def(0xce, { name: 'Into', flow: FLOW_INTERRUPT, reads: OF, ...FAULTS });
+def(0xcf, { name: sized('Iret', 'Iretd', 'Iretq'), flow: FLOW_RETURN, attrs: FORM_FAR | FORM_FAULTS, writes: ARITH });
+def(0xd4, { name: 'Aam', writes: OSZAPC, ...FAULTS }); // #DE for a zero base
+def(0xd5, { name: 'Aad', writes: OSZAPC });
+def(0xd6, { name: 'Salc', reads: CF, ...STOP }); // undocumented: kept out of blocks
+def(0xd7, { name: 'Xlatb' });
+def(0xe0, { name: 'Loopne', flow: FLOW_COND, reads: ZF });
+def(0xe1, { name: 'Loope', flow: FLOW_COND, reads: ZF });
+def(0xe2, { name: 'Loop', flow: FLOW_COND });
+def(0xe3, { name: (i) => (i.asize === 2 ? 'Jcxz' : i.asize === 4 ? 'Jecxz' : 'Jrcxz'), flow: FLOW_COND });
+def([0xe4, 0xe5, 0xec, 0xed], { name: 'In', ...STOP_FAULTS });
+def([0xe6, 0xe7, 0xee, 0xef], { name: 'Out', ...STOP_FAULTS });
+def(0xe8, { name: 'Call', flow: FLOW_CALL, ...FAULTS });
+def([0xe9, 0xeb], { name: 'Jmp', flow: FLOW_JUMP });
+def(0xea, { name: 'Jmp', flow: FLOW_JUMP, attrs: FORM_FAR | FORM_FAULTS });
+def(0xf1, { name: 'Int1', flow: FLOW_INTERRUPT });
+def(0xf4, { name: 'Hlt', ...STOP_FAULTS });
+def(0xf5, { name: 'Cmc', reads: CF, writes: CF });
+const GRP3 = ['Test', 'Test', 'Not', 'Neg', 'Mul', 'Imul', 'Div', 'Idiv'];
+/** NOT leaves the flags alone; DIV/IDIV raise #DE (and leave all six undefined). */
+group([0xf6, 0xf7], GRP3, (d) => ({ writes: d === 2 ? 0 : OSZAPC, attrs: d >= 6 ? FORM_FAULTS : 0 }));
+def(0xf8, { name: 'Clc', writes: CF });
+def(0xf9, { name: 'Stc', writes: CF });
+def(0xfa, { name: 'Cli', ...STOP_FAULTS }); // IF, and #GP when IOPL is too low
+def(0xfb, { name: 'Sti', ...STOP_FAULTS });
+def(0xfc, { name: 'Cld', writes: DF });
+def(0xfd, { name: 'Std', writes: DF });
+group(0xfe, ['Inc', 'Dec'], () => ({ writes: OSZAP }));
+group(0xff, ['Inc', 'Dec'], () => ({ writes: OSZAP }));
+def(0xff, { name: 'Call', flow: FLOW_CALL, ...FAULTS }, { reg: 2 });
+def(0xff, { name: 'Call', flow: FLOW_CALL, attrs: FORM_FAR | FORM_FAULTS }, { reg: 3 });
+def(0xff, { name: 'Jmp', flow: FLOW_JUMP }, { reg: 4 });
+def(0xff, { name: 'Jmp', flow: FLOW_JUMP, attrs: FORM_FAR | FORM_FAULTS }, { reg: 5 });
+def(0xff, { name: 'Push', ...FAULTS }, { reg: 6 });
+
+// x87 (D8-DF): one form per (digit, operand kind) that has a name; all may raise #NM/#MF.
+for (let op = 0xd8; op <= 0xdf; op++) {
+  for (let d = 0; d < 8; d++) {
+    for (const mem of [false, true]) {
+      if (!range(0, 7).some((rm) => x87Name(op, mem, d, rm) !== undefined)) continue;
+      def(op, { name: (i) => x87Name(i.op, i.isMem, i.reg, i.rm) ?? 'INVALID', ...FAULTS, ...x87Flags(op, d, mem) }, { reg: d, mem });
+    }
+  }
+}
+/** FCOMI/FUCOMI(P) write ZF PF CF (clearing OF SF AF); FCMOVcc read them. */
+function x87Flags(op: number, d: number, mem: boolean): Omit<Spec, 'name'> {
+  if (mem) return {};
+  if ((op === 0xdb || op === 0xdf) && (d === 5 || d === 6)) return { writes: OSZAPC };
+  if ((op === 0xda || op === 0xdb) && d < 4) return { reads: [CF, ZF, CF | ZF, PF][d] };
+  return {};
+}
+
+// ================= 0F map
+const GRP6 = ['Sldt', 'Str', 'Lldt', 'Ltr', 'Verr', 'Verw'];
+group(0x100, GRP6, (d) => ({ ...STOP_FAULTS, writes: d >= 4 ? ZF : 0 }));
+// Group 7: descriptor tables, MSW, INVLPG, SWAPGS, RDTSCP (register forms are selected by ModRM.rm).
+const GRP7_MEM = ['Sgdt', 'Sidt', 'Lgdt', 'Lidt', 'Smsw', '', 'Lmsw', 'Invlpg'];
+group(0x101, GRP7_MEM, () => STOP_FAULTS, { mem: true });
+def(0x101, { name: 'Smsw', ...STOP_FAULTS }, { reg: 4, mem: false });
+def(0x101, { name: 'Lmsw', ...STOP_FAULTS }, { reg: 6, mem: false });
+def(0x101, { name: (i) => ['Swapgs', 'Rdtscp'][i.rm & 7] ?? 'INVALID', ...STOP_FAULTS }, { reg: 7, mem: false });
+def(OP_XGETBV, { name: (i) => ((i.rm & 7) === 0 ? 'Xgetbv' : 'Xsetbv'), ...STOP_FAULTS });
+def(0x102, { name: 'Lar', writes: ZF, ...STOP_FAULTS });
+def(0x103, { name: 'Lsl', writes: ZF, ...STOP_FAULTS });
+def(0x105, { name: 'Syscall', flow: FLOW_CALL, attrs: FORM_FAR | FORM_FAULTS, reads: ARITH, writes: ARITH }); // RFLAGS to R11, masked by SFMASK
+def(0x106, { name: 'Clts', ...STOP_FAULTS });
+def(0x107, { name: (i) => (i.size === 8 ? 'Sysretq' : 'Sysret'), flow: FLOW_RETURN, attrs: FORM_FAR | FORM_FAULTS, writes: ARITH });
+def(0x108, { name: 'Invd', ...STOP_FAULTS });
+def(0x109, { name: 'Wbinvd', ...STOP_FAULTS });
+def(0x10b, { name: 'Ud2', flow: FLOW_EXCEPTION, ...FAULTS });
+def(0x10d, { name: 'Reservednop' }, { mem: false }); // PREFETCHW (memory) is not advertised
+const PREFETCH = ['Prefetchnta', 'Prefetcht0', 'Prefetcht1', 'Prefetcht2'];
+PREFETCH.forEach((name, reg) => def(0x118, { name }, { mem: true, reg }));
+def(0x118, { name: 'Reservednop' }); // hint NOPs (the ModRM-less digits and register forms)
+def(range(0x119, 0x11e), { name: 'Reservednop' });
+def(0x11f, { name: (i) => ((i.reg & 7) === 0 ? 'Nop' : 'Reservednop') });
+// Control/debug registers: privileged; the SDM leaves the arithmetic flags undefined.
+def([0x120, 0x121, 0x122, 0x123], { name: 'Mov', writes: OSZAPC, ...STOP_FAULTS });
+def(0x130, { name: 'Wrmsr', ...STOP_FAULTS });
+def(0x131, { name: 'Rdtsc', ...STOP_FAULTS });
+def(0x132, { name: 'Rdmsr', ...STOP_FAULTS });
+def(0x134, { name: 'Sysenter', flow: FLOW_CALL, attrs: FORM_FAR | FORM_FAULTS });
+def(0x135, { name: (i) => (i.size === 8 ? 'Sysexitq' : 'Sysexit'), flow: FLOW_RETURN, attrs: FORM_FAR | FORM_FAULTS });
+for (let k = 0; k < 16; k++) {
+  def(0x140 + k, { name: 'Cmov' + CC[k], reads: CC_READS[k] });
+  def(0x180 + k, { name: 'J' + CC[k], flow: FLOW_COND, reads: CC_READS[k] });
+  def(0x190 + k, { name: 'Set' + CC[k], reads: CC_READS[k] });
+}
+def([0x1a0, 0x1a8], { name: 'Push', ...STOP_FAULTS }); // PUSH FS/GS: kept out of blocks with POP
+def([0x1a1, 0x1a9], { name: 'Pop', ...STOP_FAULTS });
+def(0x1a2, { name: 'Cpuid', ...STOP });
+/** BT* write CF, keep ZF, and leave OF SF AF PF undefined. */
+const BT_WRITES = OF | SF | AF | PF | CF;
+def(0x1a3, { name: 'Bt', writes: BT_WRITES });
+def(0x1ab, { name: 'Bts', writes: BT_WRITES });
+def(0x1b3, { name: 'Btr', writes: BT_WRITES });
+def(0x1bb, { name: 'Btc', writes: BT_WRITES });
+group(0x1ba, ['', '', '', '', 'Bt', 'Bts', 'Btr', 'Btc'], () => ({ writes: BT_WRITES }));
+def([0x1a4, 0x1a5], { name: 'Shld', writes: OSZAPC });
+def([0x1ac, 0x1ad], { name: 'Shrd', writes: OSZAPC });
+// Group 15: FXSAVE/FXRSTOR/LDMXCSR/STMXCSR/CLFLUSH (memory), fences (register).
+const FX = (w: string) => (i: Insn) => (i.size === 8 ? w + '64' : w);
+def(0x1ae, { name: FX('Fxsave'), ...FAULTS }, { reg: 0, mem: true });
+def(0x1ae, { name: FX('Fxrstor'), ...FAULTS }, { reg: 1, mem: true });
+def(0x1ae, { name: 'Ldmxcsr', ...FAULTS }, { reg: 2, mem: true });
+def(0x1ae, { name: 'Stmxcsr', ...FAULTS }, { reg: 3, mem: true });
+def(0x1ae, { name: 'Clflush' }, { reg: 7, mem: true });
+group(0x1ae, ['', '', '', '', '', 'Lfence', 'Mfence', 'Sfence'], () => ({}), { mem: false });
+def(OP_XSAVE, { name: (i) => (i.size === 8 ? ['Xsave64', 'Xrstor64', 'Xsaveopt64'] : ['Xsave', 'Xrstor', 'Xsaveopt'])[(i.reg & 7) - 4], ...FAULTS });
+def(0x1af, { name: 'Imul', writes: OSZAPC });
+def([0x1b0, 0x1b1], { name: 'Cmpxchg', writes: OSZAPC });
+def(0x1b2, { name: 'Lss', ...STOP_FAULTS });
+def(0x1b4, { name: 'Lfs', ...STOP_FAULTS });
+def(0x1b5, { name: 'Lgs', ...STOP_FAULTS });
+def([0x1b6, 0x1b7], { name: 'Movzx' });
+def(0x1b8, { name: 'Popcnt', writes: OSZAPC });
+def(0x1b9, { name: 'Ud1', flow: FLOW_EXCEPTION, ...FAULTS });
+// Without BMI1/LZCNT F3 0F BC/BD are BSF/BSR; with them the decoder picks OP_TZCNT/OP_LZCNT.
+def(0x1bc, { name: 'Bsf', writes: OSZAPC });
+def(0x1bd, { name: 'Bsr', writes: OSZAPC });
+def(OP_TZCNT, { name: 'Tzcnt', writes: OSZAPC });
+def(OP_LZCNT, { name: 'Lzcnt', writes: OSZAPC });
+def([0x1be, 0x1bf], { name: 'Movsx' });
+def([0x1c0, 0x1c1], { name: 'Xadd', writes: OSZAPC });
+def(0x1c3, { name: 'Movnti' });
+def(0x1c7, { name: (i) => (i.size === 8 ? 'Cmpxchg16b' : 'Cmpxchg8b'), writes: ZF }, { reg: 1 });
+def(OP_RDRAND, { name: (i) => ((i.reg & 7) === 6 ? 'Rdrand' : 'Rdseed'), writes: OSZAPC });
+def(range(0x1c8, 0x1cf), { name: 'Bswap' });
+def(0x1ff, { name: 'Ud0', flow: FLOW_EXCEPTION, ...FAULTS });
+def([0x2f0, 0x2f1], { name: 'Movbe' });
+
+// SSE/SSE2 (sse-names.ts): one form per mandatory-prefix variant; all may raise #UD/#NM/#XM.
+const SSE_FLAGS: Record<number, number> = { 0x2e: OSZAPC, 0x2f: OSZAPC }; // (U)COMISS/SD: ZF PF CF, clear OF SF AF
+for (const key of Object.keys(SSE_NAMES)) {
+  const b = Number(key);
+  SSE_NAMES[b].forEach((n, pfx) => { if (n !== '') def(0x100 | b, { name: sseName, writes: SSE_FLAGS[b] ?? 0, ...FAULTS }, { pfx }); });
+}
+for (const key of Object.keys(SHIFT_IMM)) {
+  SHIFT_IMM[Number(key)].forEach((n, reg) => { if (n !== '') def(0x100 | Number(key), { name: sseName, ...FAULTS }, { reg }); });
+}
+function sseName(i: Insn): string { return sseMnemonic(i) ?? 'INVALID'; }
+
+// BMI1/BMI2 (VEX): flags as the SDM lists them (written or undefined folded together).
+def(OP_VEX_0F38 | 0xf2, { name: 'Andn', writes: OSZAPC });
+group(OP_VEX_0F38 | 0xf3, ['', 'Blsr', 'Blsmsk', 'Blsi'], () => ({ writes: OSZAPC }));
+def(OP_VEX_0F38 | 0xf5, { name: (i) => (i.rep === 0 ? 'Bzhi' : i.rep === 1 ? 'Pext' : 'Pdep'), writes: OSZAPC }, { pfx: 0 });
+def(OP_VEX_0F38 | 0xf5, { name: (i) => (i.rep === 1 ? 'Pext' : 'Pdep') }, { pfx: 2 });
+def(OP_VEX_0F38 | 0xf5, { name: 'Pdep' }, { pfx: 3 });
+def(OP_VEX_0F38 | 0xf6, { name: 'Mulx' });
+def(OP_VEX_0F38 | 0xf7, { name: 'Bextr', writes: OSZAPC }, { pfx: 0 });
+def(OP_VEX_0F38 | 0xf7, { name: 'Shlx' }, { pfx: 1 });
+def(OP_VEX_0F38 | 0xf7, { name: 'Sarx' }, { pfx: 2 });
+def(OP_VEX_0F38 | 0xf7, { name: 'Shrx' }, { pfx: 3 });
+def(OP_VEX_0F3A | 0xf0, { name: 'Rorx' });
+
+// ================= the arrays
+/** Form 0: an encoding the decoder rejects (#UD). */
+const forms: Spec[] = [{ name: 'INVALID', flow: FLOW_EXCEPTION, attrs: FORM_FAULTS }];
+for (const d of defs) { d.form = forms.length; forms.push(d.spec); }
+export const FORM_COUNT = forms.length;
+export const FORM_NAME: readonly (string | NameFn)[] = forms.map((s) => s.name);
+/** Flow kind (FLOW_*) | FORM_FAR | FORM_FAULTS. */
+export const FORM_INFO = Uint8Array.from(forms, (s) => (s.flow ?? FLOW_NEXT) | (s.attrs ?? 0));
+export const FORM_READS = Uint16Array.from(forms, (s) => s.reads ?? 0);
+export const FORM_WRITES = Uint16Array.from(forms, (s) => s.writes ?? 0);
+
+/** Per opcode: which key parts select its form (K_*), and its first slot in FORM_AT. */
+const OP_KEYS = new Uint8Array(OP_COUNT);
+const OP_SLOT = new Uint16Array(OP_COUNT);
+/** Slots: an op with keys has 64 (reg digit * 8 + mem * 4 + prefix), one without has one. */
+const slots: number[] = [];
+for (let op = 0; op < OP_COUNT; op++) {
+  const ds = byOp[op];
+  let keys = 0;
+  for (const d of ds) keys |= (d.key.reg !== undefined ? K_REG : 0) | (d.key.mem !== undefined ? K_MEM : 0) | (d.key.pfx !== undefined ? K_PFX : 0);
+  OP_KEYS[op] = keys;
+  OP_SLOT[op] = slots.length;
+  if (keys === 0) { slots.push(ds.length ? ds[ds.length - 1].form : 0); continue; }
+  for (let s = 0; s < 64; s++) slots.push(pick(ds, s >> 3, (s & 4) !== 0, s & 3));
+}
+/** The most specific definition matching (digit, mem, prefix); the later one among equals. */
+function pick(ds: Def[], reg: number, mem: boolean, pfx: number): number {
+  let best = 0, bestScore = -1;
+  for (const d of ds) {
+    const k = d.key;
+    if ((k.reg !== undefined && k.reg !== reg) || (k.mem !== undefined && k.mem !== mem) || (k.pfx !== undefined && k.pfx !== pfx)) continue;
+    const score = +(k.reg !== undefined) + +(k.mem !== undefined) + +(k.pfx !== undefined);
+    if (score >= bestScore) { best = d.form; bestScore = score; }
+  }
+  return best;
+}
+const FORM_AT = Uint16Array.from(slots);
+
+/** The form of a decoded, valid instruction (the decoder stores it in Insn.form). */
+export function formOf(i: Insn): number {
+  const op = i.op;
+  const keys = OP_KEYS[op];
+  let s = OP_SLOT[op];
+  if (keys !== 0) {
+    if (keys & K_REG) s += (i.reg & 7) << 3;
+    if (keys & K_MEM && i.isMem) s += 4;
+    // Mandatory prefix: F3/F2 win over 66 (as sse-names.ts ssePrefix).
+    if (keys & K_PFX) s += i.rep === 1 ? 2 : i.rep === 2 ? 3 : i.opsizePrefix ? 1 : 0;
+  }
+  return FORM_AT[s];
+}
+
+/** The form id of (op, digit, operand kind, prefix), for code that registers per-form handlers. */
+export function formAt(op: number, reg = 0, mem = false, pfx = 0): number {
+  const keys = OP_KEYS[op];
+  let s = OP_SLOT[op];
+  if (keys & K_REG) s += reg << 3;
+  if (keys & K_MEM && mem) s += 4;
+  if (keys & K_PFX) s += pfx;
+  return FORM_AT[s];
+}
+
+export const flowOf = (form: number): number => FORM_INFO[form] & FLOW_MASK;
+/** iced-x86 mnemonic name of a decoded instruction. */
+export function formName(i: Insn, form: number): string {
+  const n = FORM_NAME[form];
+  return typeof n === 'string' ? n : n(i);
+}
+/** Flags the instruction may write (MOVSXD, unlike ARPL at 63, writes none). */
+export function flagsWrittenOf(i: Insn): number {
+  return i.op === 0x63 && i.mode === 64 ? 0 : FORM_WRITES[i.form];
+}
+/** May the instruction fault: through a memory operand, or by its nature (FORM_FAULTS)? */
+export function mayFault(i: Insn): boolean {
+  return i.isMem || (FORM_INFO[i.form] & FORM_FAULTS) !== 0;
+}

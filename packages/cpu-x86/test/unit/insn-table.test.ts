@@ -1,0 +1,83 @@
+// The instruction table (src/insn-table.ts) against iced-x86: for every decoder vector in
+// ../shared/vectors/iced that our decoder accepts and names as iced does, the form's flow kind must
+// match iced's FlowControl and its flags read / written (written, cleared, set or undefined) must
+// equal iced's, within the flags the table tracks (OF SF ZF AF PF CF DF). The proof the table is right
+// is iced's view of each instruction, not our reading of the manual.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type * as Iced from 'iced-x86';
+import { decodeInsn } from '../../src/index.js';
+import { mnemonicOf } from '../../src/mnemonics.js';
+import {
+  AF, CF, DF, FLOW_CALL, FLOW_COND, FLOW_EXCEPTION, FLOW_INTERRUPT, FLOW_JUMP, FLOW_NEXT, FLOW_RETURN, FLOW_STOP,
+  FORM_READS, OF, PF, SF, ZF, flagsWrittenOf, flowOf,
+} from '../../src/insn-table.js';
+import type { Insn } from '../../src/insn.js';
+
+const iced = createRequire(import.meta.url)('iced-x86') as typeof Iced;
+const DIR = fileURLToPath(new URL('../../../../../shared/vectors/iced', import.meta.url));
+const files = existsSync(DIR) ? readdirSync(DIR).filter((f) => /^(DecoderTest|DecoderTestMisc|MemoryTest)(16|32|64)\.txt$/.test(f)) : [];
+
+/** iced RflagsBits to our EFLAGS masks. */
+const ICED_FLAGS: [number, number][] = [[1, OF], [2, SF], [4, ZF], [8, AF], [16, CF], [32, PF], [64, DF]];
+const fromIced = (bits: number): number => ICED_FLAGS.reduce((m, [b, f]) => (bits & b ? m | f : m), 0);
+
+/** Our flow kind as iced's FlowControl: a branch through ModRM is indirect; FLOW_STOP is "Next" to iced. */
+function icedFlow(i: Insn): number {
+  const F = iced.FlowControl;
+  switch (flowOf(i.form)) {
+    case FLOW_NEXT: case FLOW_STOP: return F.Next;
+    case FLOW_COND: return F.ConditionalBranch;
+    case FLOW_JUMP: return i.hasModrm ? F.IndirectBranch : F.UnconditionalBranch;
+    case FLOW_CALL: return i.hasModrm ? F.IndirectCall : F.Call;
+    case FLOW_RETURN: return F.Return;
+    case FLOW_INTERRUPT: return F.Interrupt;
+    case FLOW_EXCEPTION: return F.Exception;
+  }
+  return -1;
+}
+
+const hex = (n: number): string => n.toString(16);
+
+function* vectors(file: string): Generator<Uint8Array> {
+  for (const line of readFileSync(`${DIR}/${file}`, 'utf8').split('\n')) {
+    const hex = line.split(',')[0].replace(/\s+/g, '');
+    if (/^([0-9A-Fa-f]{2})+$/.test(hex)) yield Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+  }
+}
+
+describe.skipIf(files.length === 0)(`instruction table against iced-x86 (${DIR})`, () => {
+  it('every accepted vector: flow kind and flags read/written equal iced', () => {
+    const mismatches = new Map<string, string>();
+    const instr = new iced.Instruction();
+    let checked = 0, forms = new Set<number>();
+    for (const file of files) {
+      const bitness = Number(/(16|32|64)\.txt$/.exec(file)![1]) as 16 | 32 | 64;
+      for (const bytes of vectors(file)) {
+        // `max` decodes every extension we implement; iced's defaults decode F3 0F BC/BD as TZCNT/LZCNT too.
+        const ins = decodeInsn(bytes, bitness, 'max');
+        if (!ins.valid || ins.len === 0) continue;
+        const name = mnemonicOf(ins);
+        const dec = new iced.Decoder(bitness, bytes, 0);
+        dec.decodeOut(instr);
+        dec.free();
+        // Encodings where the two decoders disagree are the conformance suite's business.
+        if (name === 'INVALID' || instr.isInvalid || iced.Mnemonic[instr.mnemonic] !== name || instr.length !== ins.len) continue;
+        checked++;
+        forms.add(ins.form);
+        const want = [iced.FlowControl[instr.flowControl], hex(fromIced(instr.rflagsRead)), hex(fromIced(instr.rflagsModified))];
+        const got = [iced.FlowControl[icedFlow(ins)], hex(FORM_READS[ins.form]), hex(flagsWrittenOf(ins))];
+        if (want.join() !== got.join()) {
+          const key = `${name} (form ${ins.form})`;
+          if (!mismatches.has(key)) mismatches.set(key, `${bitness}-bit ${Buffer.from(bytes).toString('hex')}: iced flow/read/written ${want.join('/')}, table ${got.join('/')}`);
+        }
+      }
+    }
+    instr.free();
+    console.log(`${checked} vectors checked, ${forms.size} forms`);
+    expect([...mismatches].map(([k, v]) => `${k}: ${v}`)).toEqual([]);
+    expect(forms.size).toBeGreaterThan(400);
+  });
+});
