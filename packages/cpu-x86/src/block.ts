@@ -1,6 +1,6 @@
 import type { Insn } from './insn.js';
 import type { Handler } from './dispatch.js';
-import { HANDLERS } from './dispatch.js';
+import { FORM_HANDLERS, HANDLERS } from './dispatch.js';
 import { aluReg32Handler } from './exec-alu-reg32.js';
 import { aluReg64Handler } from './exec-alu-reg64.js';
 import { movHandler } from './exec-move-reg.js';
@@ -85,7 +85,7 @@ export function isRepString(ins: Insn): boolean {
   return ins.rep !== 0 && STRING_OPS.includes(ins.op);
 }
 
-/** The handler a block runs for `ins`: a specialised one for the hottest forms, else the opcode's. */
+/** The handler a block runs for `ins`: a specialised one for the hottest forms, else its form's or opcode's. */
 export function handlerFor(ins: Insn): Handler {
-  return aluReg32Handler(ins) ?? aluReg64Handler(ins) ?? movHandler(ins) ?? jccHandler(ins) ?? fastHandler(ins) ?? HANDLERS[ins.op];
+  return aluReg32Handler(ins) ?? aluReg64Handler(ins) ?? movHandler(ins) ?? jccHandler(ins) ?? fastHandler(ins) ?? FORM_HANDLERS[ins.form] ?? HANDLERS[ins.op];
 }

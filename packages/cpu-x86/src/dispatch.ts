@@ -1,11 +1,11 @@
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
-import { registerAlu } from './exec-alu.js';
-import { registerShift } from './exec-shift.js';
-import { registerMulDiv } from './exec-muldiv.js';
+import { registerAlu, registerAluForms } from './exec-alu.js';
+import { registerShift, registerShiftForms } from './exec-shift.js';
+import { registerMulDiv, registerMulDivForms } from './exec-muldiv.js';
 import { registerMove } from './exec-move.js';
 import { registerStack } from './exec-stack.js';
-import { registerControl } from './exec-control.js';
+import { registerControl, registerControlForms } from './exec-control.js';
 import { registerString } from './exec-string.js';
 import { registerSystem } from './exec-system.js';
 import { registerBits } from './exec-bits.js';
@@ -15,14 +15,17 @@ import { registerBmi } from './exec-bmi.js';
 import { registerXsave } from './exec-xsave.js';
 import { registerLegacy } from './exec-legacy.js';
 import { OP_COUNT } from './isa.js';
+import { FORM_COUNT, formAt } from './insn-table.js';
 
 export type Handler = (c: X86Cpu, i: Insn) => void;
+/** Registers the handler of some forms of a group: its opcodes and ModRM.reg digit (both operand kinds). */
+export type FormSetter = (ops: readonly number[], digit: number, h: Handler) => void;
 
 function undefinedOpcode(c: X86Cpu): void {
   c.fault(6);
 }
 
-/** One handler per opcode id (see Insn.op); groups dispatch further on ModRM.reg. */
+/** One handler per opcode id (see Insn.op); a group's goes through FORM_HANDLERS. */
 export const HANDLERS: Handler[] = new Array(OP_COUNT).fill(undefinedOpcode);
 
 registerAlu(HANDLERS);
@@ -39,3 +42,26 @@ registerX87(HANDLERS);
 registerBmi(HANDLERS);
 registerXsave(HANDLERS);
 registerLegacy(HANDLERS);
+
+/**
+ * Handlers per form (insn-table.ts) for the integer groups (80-83, C0/C1, D0-D3, F6/F7, FE, FF):
+ * the ModRM.reg digit is resolved at decode time, so a block runs the form's handler directly.
+ */
+export const FORM_HANDLERS: (Handler | undefined)[] = new Array(FORM_COUNT).fill(undefined);
+
+const setForm: FormSetter = (ops, digit, h) => {
+  for (const op of ops) {
+    for (const mem of [false, true]) {
+      const form = formAt(op, digit, mem);
+      if (form !== 0) { FORM_HANDLERS[form] = h; HANDLERS[op] = viaForm; }
+    }
+  }
+};
+/** A group opcode's handler outside blocks (X86Cpu.step): its form's. */
+function viaForm(c: X86Cpu, i: Insn): void {
+  (FORM_HANDLERS[i.form] ?? undefinedOpcode)(c, i);
+}
+registerAluForms(setForm);
+registerShiftForms(setForm);
+registerMulDivForms(setForm);
+registerControlForms(setForm);

@@ -1,4 +1,4 @@
-import type { Handler } from './dispatch.js';
+import type { FormSetter, Handler } from './dispatch.js';
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { alu, alu64, aluN, incDec } from './alu.js';
@@ -76,12 +76,15 @@ function aluAI(c: X86Cpu, i: Insn): void { // op AL/eAX, imm
   if (op !== 7) c.setReg(0, size, r, c.hi, 0);
 }
 
-function grp1(c: X86Cpu, i: Insn): void { // 80/81/83: op Eb/Ev, imm
-  if (i.size >= 4 && !i.isMem && !i.lock) {
-    aluReg(c, i.reg & 7, i.size, i.rm, i.imm, i.imm >> 31);
-    return;
-  }
-  aluRm(c, i, i.reg & 7, i.size, immLo(i, i.size), immHi(i));
+/** Group 1 (80-83: op Eb/Ev, imm): the handler of ALU operation `op`, chosen by the instruction's form. */
+function grp1(op: number): Handler {
+  return (c, i) => {
+    if (i.size >= 4 && !i.isMem && !i.lock) {
+      aluReg(c, op, i.size, i.rm, i.imm, i.imm >> 31);
+      return;
+    }
+    aluRm(c, i, op, i.size, immLo(i, i.size), immHi(i));
+  };
 }
 
 function testRm(c: X86Cpu, i: Insn, b: number, bh: number): void {
@@ -123,33 +126,41 @@ function incDecRm(c: X86Cpu, i: Insn, dec: boolean): void {
   }
 }
 
-/** F6/F7 /0../3: TEST, NOT, NEG (MUL/DIV live in exec-muldiv). */
-export function grp3Alu(c: X86Cpu, i: Insn): void {
-  const size = i.size;
-  const r = i.reg & 7;
-  if (r <= 1) { testRm(c, i, immLo(i, size), immHi(i)); return; }
-  const addr = i.isMem ? ea(c, i) : 0;
-  const a = i.isMem ? c.rdRmw(addr, size) : c.getReg(i.rm, size, i.rex);
-  const ah = c.hi;
-  let v: number, vh: number;
-  if (r === 2) { // NOT: flags unaffected
-    const mask = size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
-    v = (~a & mask) >>> 0;
-    vh = ~ah >>> 0;
-  } else { // NEG = 0 - a
-    v = alu(c, 5, size, 0, 0, a, ah);
-    vh = c.hi;
-  }
-  if (i.isMem) c.wrSize(addr, size, v, vh);
-  else c.setReg(i.rm, size, v, vh, i.rex);
+/** F6/F7 /0 and /1: TEST Eb/Ev, imm. */
+function testImm(c: X86Cpu, i: Insn): void {
+  testRm(c, i, immLo(i, i.size), immHi(i));
 }
 
-function grp4(c: X86Cpu, i: Insn): void { // FE: INC/DEC Eb
-  incDecRm(c, i, (i.reg & 7) === 1);
+/** F6/F7 /2 NOT (flags unaffected) and /3 NEG (0 - a). */
+function notNeg(neg: boolean): Handler {
+  return (c, i) => {
+    const size = i.size;
+    const addr = i.isMem ? ea(c, i) : 0;
+    const a = i.isMem ? c.rdRmw(addr, size) : c.getReg(i.rm, size, i.rex);
+    const ah = c.hi;
+    let v: number, vh: number;
+    if (!neg) {
+      const mask = size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+      v = (~a & mask) >>> 0;
+      vh = ~ah >>> 0;
+    } else {
+      v = alu(c, 5, size, 0, 0, a, ah);
+      vh = c.hi;
+    }
+    if (i.isMem) c.wrSize(addr, size, v, vh);
+    else c.setReg(i.rm, size, v, vh, i.rex);
+  };
 }
 
-export function grp5IncDec(c: X86Cpu, i: Insn): void {
-  incDecRm(c, i, (i.reg & 7) === 1);
+/** Groups 1 (80-83), 3 (F6/F7 /0-/3), 4 (FE) and 5 (FF /0 /1): one handler per form. */
+export function registerAluForms(set: FormSetter): void {
+  for (let op = 0; op < 8; op++) set([0x80, 0x81, 0x82, 0x83], op, grp1(op));
+  set([0xf6, 0xf7], 0, testImm);
+  set([0xf6, 0xf7], 1, testImm);
+  set([0xf6, 0xf7], 2, notNeg(false));
+  set([0xf6, 0xf7], 3, notNeg(true));
+  set([0xfe, 0xff], 0, (c, i) => incDecRm(c, i, false));
+  set([0xfe, 0xff], 1, (c, i) => incDecRm(c, i, true));
 }
 
 export function registerAlu(h: Handler[]): void {
@@ -161,9 +172,7 @@ export function registerAlu(h: Handler[]): void {
     h[g * 8 + 4] = aluAI;
     h[g * 8 + 5] = aluAI;
   }
-  h[0x80] = h[0x81] = h[0x82] = h[0x83] = grp1;
   h[0x84] = h[0x85] = testEG;
   h[0xa8] = h[0xa9] = testAI;
   for (let k = 0x40; k <= 0x4f; k++) h[k] = incDecReg;
-  h[0xfe] = grp4;
 }

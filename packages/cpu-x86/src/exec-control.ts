@@ -1,10 +1,9 @@
-import type { Handler } from './dispatch.js';
+import type { FormSetter, Handler } from './dispatch.js';
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { branchTarget, ea } from './operands.js';
 import { push, pop, peek } from './stack.js';
 import { ACC_WRITE, CHK_FETCH, checkBranchTarget, checkFarTarget, checkReturnFrame, checkReturnTarget, checkStackRange } from './segment-check.js';
-import { grp5IncDec } from './exec-alu.js';
 import { pushE } from './exec-stack.js';
 import { iret } from './interrupts.js';
 import { loadCodeSegment, loadSegment, codeDescriptorDpl } from './segments.js';
@@ -162,34 +161,41 @@ function adjust(c: X86Cpu, n: number): void {
   else r[8] = (r[8] & ~0xffff) | ((r[8] + n) & 0xffff);
 }
 
-function grp5(c: X86Cpu, i: Insn): void { // FF
-  switch (i.reg & 7) {
-    case 0: case 1: grp5IncDec(c, i); return;
-    case 2: { // CALL near indirect
-      const size = i.size;
-      const lo = i.isMem ? c.rdSize(ea(c, i), size) : c.getReg(i.rm, size, i.rex);
-      const target = size === 8 ? branchTarget(c, (c.hi | 0) * 4294967296 + lo, 8) : branchTarget(c, lo, size);
-      pushRip(c, size, c.nextRip);
-      c.nextRip = target;
-      return;
-    }
-    case 4: { // JMP near indirect
-      const size = i.size;
-      const lo = i.isMem ? c.rdSize(ea(c, i), size) : c.getReg(i.rm, size, i.rex);
-      c.nextRip = size === 8 ? branchTarget(c, (c.hi | 0) * 4294967296 + lo, 8) : branchTarget(c, lo, size);
-      return;
-    }
-    case 3: case 5: { // CALL/JMP far m16:16/32/64
-      const size = i.size;
-      const addr = ea(c, i);
-      const off = c.rdSize(addr, size), offHi = size === 8 ? c.hi : 0;
-      const sel = c.rd16(addr + size);
-      farTransfer(c, sel, off, offHi, size, (i.reg & 7) === 3);
-      return;
-    }
-    case 6: pushE(c, i); return;
-    default: c.fault(6);
-  }
+/** The target of a near indirect branch (FF /2, /4): the operand, checked as a branch target. */
+function indirectTarget(c: X86Cpu, i: Insn): number {
+  const size = i.size;
+  const lo = i.isMem ? c.rdSize(ea(c, i), size) : c.getReg(i.rm, size, i.rex);
+  return size === 8 ? branchTarget(c, (c.hi | 0) * 4294967296 + lo, 8) : branchTarget(c, lo, size);
+}
+
+function callIndirect(c: X86Cpu, i: Insn): void { // FF /2
+  const target = indirectTarget(c, i);
+  pushRip(c, i.size, c.nextRip);
+  c.nextRip = target;
+}
+
+function jmpIndirect(c: X86Cpu, i: Insn): void { // FF /4
+  c.nextRip = indirectTarget(c, i);
+}
+
+/** FF /3 and /5: CALL/JMP far m16:16/32/64. */
+function farIndirect(call: boolean): Handler {
+  return (c, i) => {
+    const size = i.size;
+    const addr = ea(c, i);
+    const off = c.rdSize(addr, size), offHi = size === 8 ? c.hi : 0;
+    const sel = c.rd16(addr + size);
+    farTransfer(c, sel, off, offHi, size, call);
+  };
+}
+
+/** Group 5 (FF) /2-/6 (INC/DEC /0 /1 are exec-alu's): one handler per form. */
+export function registerControlForms(set: FormSetter): void {
+  set([0xff], 2, callIndirect);
+  set([0xff], 3, farIndirect(true));
+  set([0xff], 4, jmpIndirect);
+  set([0xff], 5, farIndirect(false));
+  set([0xff], 6, pushE);
 }
 
 function int3(c: X86Cpu): void { c.softInterrupt(3); }
@@ -234,7 +240,6 @@ export function registerControl(h: Handler[]): void {
   h[0xea] = jmpFarPtr;
   h[0x9a] = callFarPtr;
   h[0xca] = h[0xcb] = retFar;
-  h[0xff] = grp5;
   h[0xcc] = int3;
   h[0xcd] = intN;
   h[0xce] = into;

@@ -1,22 +1,17 @@
-import type { Handler } from './dispatch.js';
+import type { FormSetter, Handler } from './dispatch.js';
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { ea } from './operands.js';
-import { grp3Alu } from './exec-alu.js';
 import { W, REM, mul32, imul32, mul64, imul64, udiv128, idiv128 } from './muldiv.js';
 
-function grp3(c: X86Cpu, i: Insn): void {
-  const r = i.reg & 7;
-  if (r < 4) { grp3Alu(c, i); return; }
-  const size = i.size;
-  const src = i.isMem ? c.rdSize(ea(c, i), size) : c.getReg(i.rm, size, i.rex);
-  const srcHi = c.hi;
-  switch (r) {
-    case 4: mul(c, size, src, srcHi, false); break;
-    case 5: mul(c, size, src, srcHi, true); break;
-    case 6: div(c, size, src, srcHi, false); break;
-    default: div(c, size, src, srcHi, true); break;
-  }
+/** F6/F7 /4-/7: MUL, IMUL, DIV, IDIV of rAX (and rDX) by the operand; one handler per form. */
+function mulDiv(divide: boolean, signed: boolean): Handler {
+  return (c, i) => {
+    const size = i.size;
+    const src = i.isMem ? c.rdSize(ea(c, i), size) : c.getReg(i.rm, size, i.rex);
+    if (divide) div(c, size, src, c.hi, signed);
+    else mul(c, size, src, c.hi, signed);
+  };
 }
 
 /** One-operand MUL/IMUL: rDX:rAX = rAX * src. */
@@ -146,7 +141,13 @@ function imulTrunc(c: X86Cpu, i: Insn): void {
   c.setReg(i.reg, size, lo, hi, i.rex);
 }
 
+export function registerMulDivForms(set: FormSetter): void {
+  set([0xf6, 0xf7], 4, mulDiv(false, false));
+  set([0xf6, 0xf7], 5, mulDiv(false, true));
+  set([0xf6, 0xf7], 6, mulDiv(true, false));
+  set([0xf6, 0xf7], 7, mulDiv(true, true));
+}
+
 export function registerMulDiv(h: Handler[]): void {
-  h[0xf6] = h[0xf7] = grp3;
   h[0x69] = h[0x6b] = h[0x1af] = imulTrunc;
 }

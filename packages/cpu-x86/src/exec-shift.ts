@@ -1,4 +1,4 @@
-import type { Handler } from './dispatch.js';
+import type { FormSetter, Handler } from './dispatch.js';
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { ea } from './operands.js';
@@ -130,14 +130,17 @@ function setCfOf(c: X86Cpu, cf: number, of: number): void {
   f.bits = (f.bits & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
 }
 
-function grp2(c: X86Cpu, i: Insn): void {
+/** Where a group 2 shift takes its count: D0/D1 one, D2/D3 CL, C0/C1 imm8. */
+const COUNT_ONE = 0, COUNT_CL = 1, COUNT_IMM = 2;
+
+/** Group 2 (C0/C1/D0-D3): the handler of shift/rotate `op` (ModRM.reg) with its count source, per form. */
+function grp2(op: number, countFrom: number): Handler {
+  return (c, i) => shiftRm(c, i, op, countFrom === COUNT_ONE ? 1 : countFrom === COUNT_CL ? c.r[2] & 0xff : i.imm & 0xff);
+}
+
+function shiftRm(c: X86Cpu, i: Insn, op: number, count: number): void {
   const size = i.size;
-  let count: number;
-  if (i.op === 0xd0 || i.op === 0xd1) count = 1;
-  else if (i.op === 0xd2 || i.op === 0xd3) count = c.r[2] & 0xff;
-  else count = i.imm & 0xff;
   count &= size === 8 ? 0x3f : 0x1f;
-  const op = i.reg & 7;
   if (i.isMem) {
     const addr = ea(c, i);
     const a = c.rdRmw(addr, size);
@@ -209,7 +212,14 @@ function shiftDouble(c: X86Cpu, i: Insn): void {
   else c.setReg(i.rm, size, r, rh, i.rex);
 }
 
+export function registerShiftForms(set: FormSetter): void {
+  for (let op = 0; op < 8; op++) {
+    set([0xd0, 0xd1], op, grp2(op, COUNT_ONE));
+    set([0xd2, 0xd3], op, grp2(op, COUNT_CL));
+    set([0xc0, 0xc1], op, grp2(op, COUNT_IMM));
+  }
+}
+
 export function registerShift(h: Handler[]): void {
-  h[0xc0] = h[0xc1] = h[0xd0] = h[0xd1] = h[0xd2] = h[0xd3] = grp2;
   h[0x1a4] = h[0x1a5] = h[0x1ac] = h[0x1ad] = shiftDouble;
 }
