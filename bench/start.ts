@@ -99,6 +99,9 @@ interface Phases {
   /** dispose, stdout drain, process.exit, until the parent sees the process end. */
   exit: number;
   instructions?: number;
+  /** Inside run: ms the WebAssembly tier spent compiling, and the regions it compiled. */
+  jitMs?: number;
+  jitRegions?: number;
   /** The same phases in CPU time of the main thread (Linux), which waiting for a core does not inflate. */
   cpu?: ThreadCpu;
 }
@@ -165,7 +168,7 @@ function cliVariant(id: string, describe: string, nodeArgs: string[], env: NodeJ
 function parsePhases(stderr: string, spawnEpoch: number, endEpoch: number): Phases | undefined {
   const line = stderr.split('\n').find((l) => l.startsWith('unimachine-phases '));
   if (!line) return undefined;
-  const p = JSON.parse(line.slice('unimachine-phases '.length)) as { timeOrigin: number; nodeBootstrapComplete: number; marks: Record<string, number>; cpu?: Record<string, number>; instructions?: number };
+  const p = JSON.parse(line.slice('unimachine-phases '.length)) as { timeOrigin: number; nodeBootstrapComplete: number; marks: Record<string, number>; cpu?: Record<string, number>; instructions?: number; jit?: { compiled: number; compileMs: number } };
   const at = (ms: number) => p.timeOrigin + ms; // child-relative -> epoch ms
   const m = p.marks;
   if ([m['cli-start'], m['cli-loaded'], m['machine-built'], m['guest-run']].some((x) => x === undefined)) return undefined;
@@ -177,6 +180,8 @@ function parsePhases(stderr: string, spawnEpoch: number, endEpoch: number): Phas
     run: m['guest-run']! - m['machine-built']!,
     exit: endEpoch - at(m['guest-run']!),
     instructions: p.instructions,
+    jitMs: p.jit?.compileMs,
+    jitRegions: p.jit?.compiled,
     cpu: threadCpu(p.cpu),
   };
 }
@@ -298,7 +303,8 @@ async function main(): Promise<void> {
       const ph = c.runs.map((r) => r.phases).filter((p): p is Phases => p !== undefined);
       if (ph.length) {
         const med = (k: Exclude<keyof Phases, 'cpu'>) => median(ph.map((p) => p[k] ?? NaN));
-        c.phases = { node: med('node'), entry: med('entry'), load: med('load'), build: med('build'), run: med('run'), exit: med('exit'), instructions: ph[0]!.instructions };
+        c.phases = { node: med('node'), entry: med('entry'), load: med('load'), build: med('build'), run: med('run'), exit: med('exit'), instructions: ph[0]!.instructions,
+          jitMs: ph[0]!.jitMs === undefined ? undefined : med('jitMs'), jitRegions: ph[0]!.jitRegions };
         const threadCpus = ph.map((p) => p.cpu).filter((x): x is ThreadCpu => x !== undefined);
         const medCpu = (k: keyof ThreadCpu) => median(threadCpus.map((x) => x[k]));
         if (threadCpus.length) c.phases.cpu = { start: medCpu('start'), load: medCpu('load'), build: medCpu('build'), run: medCpu('run') };
@@ -365,7 +371,7 @@ function markdown(r: { provenance: Provenance; nodeFloorMs: number; extraCaCerts
     .filter((c) => c.phases)
     .map((c) => {
       const ph = c.phases!;
-      return `| ${c.guest} | ${c.variant} | ${fmt(c.medianMs, 0)} | ${ph.node.toFixed(0)} | ${ph.entry.toFixed(0)} | ${ph.load.toFixed(0)} | ${ph.build.toFixed(0)} | ${ph.run.toFixed(0)} | ${ph.instructions ?? '-'} | ${ph.exit.toFixed(0)} |`;
+      return `| ${c.guest} | ${c.variant} | ${fmt(c.medianMs, 0)} | ${ph.node.toFixed(0)} | ${ph.entry.toFixed(0)} | ${ph.load.toFixed(0)} | ${ph.build.toFixed(0)} | ${ph.run.toFixed(0)} | ${ph.instructions ?? '-'} | ${ph.jitMs === undefined ? '-' : `${ph.jitMs.toFixed(0)} (${ph.jitRegions})`} | ${ph.exit.toFixed(0)} |`;
     });
   const cpuRows = r.cells
     .filter((c) => c.phases?.cpu)
@@ -399,11 +405,11 @@ function markdown(r: { provenance: Provenance; nodeFloorMs: number; extraCaCerts
     '## Unimachine phases (medians, ms; UNIMACHINE_PHASES=1)',
     '',
     'node = spawn to the end of Node\'s bootstrap; entry = loading the ES module dist/cli.js (the launcher; its imports inlined); load = the CLI itself (bundle + code cache, or the ES modules); ' +
-      'build = argument parsing, YAML, validation, createMachine; run = machine.run() (the guest; instructions retired beside it); exit = dispose, stdout drain, process exit as the parent sees it. ' +
+      'build = argument parsing, YAML, validation, createMachine; run = machine.run() (the guest; instructions retired beside it; tier = of the run, ms the WebAssembly tier spent compiling, with the regions it compiled); exit = dispose, stdout drain, process exit as the parent sees it. ' +
       'Medians are taken per phase, so they need not add up to the median total exactly.',
     '',
-    '| guest | variant | total | node | entry | load | build | run | instructions | exit |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| guest | variant | total | node | entry | load | build | run | instructions | tier | exit |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...phaseRows,
     '',
     ...(cpuRows.length

@@ -3,7 +3,7 @@ import { resolveTarget } from './cli-target.js';
 import { createMachine } from './create.js';
 import { MachineConfigError } from './errors.js';
 import type { Machine } from './machine.js';
-import { markPhase } from './phases.js';
+import { markJit, markPhase } from './phases.js';
 import { noteGuestWork } from './fast-start.js';
 import type { CliOutput } from './cli-main.js';
 import { checkSnapshotFlags, machineFromSnapshotFile, runToSnapshot, type SnapshotCliOptions } from './cli-snapshot.js';
@@ -76,6 +76,7 @@ async function runWithTrace(target: string | undefined, o: RunCommandOptions, ou
   try {
     const result = o.snapshotTo !== undefined ? await runToSnapshot(machine, o, out) : await machine.run({ timeoutMs: o.timeout });
     markPhase('guest-run', machine.cpu.instructionsRetired);
+    markJit((machine.cpu as { jit?: { stats: { compiled: number; compileMs: number } } }).jit?.stats);
     noteGuestWork(machine.cpu.instructionsRetired);
     if (!result) return 0; // the snapshot was taken where --snapshot-on asked
     if (result.end !== 'exit' && result.message) out.stderr(`\nunimachine: ${result.end}: ${result.message}\n`);

@@ -17,6 +17,8 @@ interface PhaseRecord {
   /** Main-thread CPU ms at each mark, where the system tells it. */
   cpu?: Record<string, number>;
   instructions?: number;
+  /** What the WebAssembly tier did in the run: regions compiled and the ms spent compiling them. */
+  jit?: { compiled: number; compileMs: number };
 }
 
 const KEY = Symbol.for('unimachine.phases');
@@ -36,6 +38,12 @@ export function markPhase(name: string, instructions?: number): void {
   const cpu = threadCpuMs();
   if (cpu !== undefined) (r.cpu ??= {})[name] = cpu;
   if (instructions !== undefined) r.instructions = instructions;
+}
+
+/** Note what the WebAssembly tier did during the run (the `jit` stats of the CPU, when it has a tier). */
+export function markJit(stats: { compiled: number; compileMs: number } | undefined): void {
+  const r = record();
+  if (r && stats) r.jit = { compiled: stats.compiled, compileMs: Math.round(stats.compileMs * 10) / 10 };
 }
 
 /** CPU time of the calling thread: Linux's schedstat gives its run time in ns; undefined elsewhere. */

@@ -42,3 +42,21 @@ it('UNIMACHINE_PHASES=1 prints one line of phase marks, in order, with the instr
     expect(cpu[6]! - cpu[0]!).toBeLessThanOrEqual(times[6]! - times[0]! + 1);
   }
 });
+
+it('the record says what the WebAssembly tier compiled during the run (none when it is off)', () => {
+  const run = (jit: string) => {
+    const r = spawnSync(process.execPath, [...CLI, 'run', 'machines/hello.yaml', '--kernel', path.join(guestBuild, 'hello32.elf')], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, UNIMACHINE_PHASES: '1', UNIMACHINE_JIT: jit },
+    });
+    expect(r.stdout).toBe('Hello from Unimachine!\ncmdline: \n');
+    const line = r.stderr.split('\n').find((l) => l.startsWith('unimachine-phases '))!;
+    return (JSON.parse(line.slice('unimachine-phases '.length)) as { jit?: { compiled: number; compileMs: number } }).jit;
+  };
+  const compiled = run('0'); // every block compiled at its first run
+  expect(compiled?.compiled).toBeGreaterThan(0);
+  expect(compiled?.compileMs).toBeGreaterThan(0);
+  expect(run('off')).toBeUndefined();
+});
