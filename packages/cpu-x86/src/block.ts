@@ -14,7 +14,7 @@ import { FLOW_COND, FLOW_JUMP, FLOW_RETURN, FORM_FAR, FORM_INFO, flowOf } from '
  * boundary checks between its instructions. That is exact because only the last instruction may do
  * anything a boundary check looks at: every other one is an op that always falls through to the next
  * instruction and leaves IF, TF/RF, the interrupt shadow, HLT, the debug registers, the CPU mode and
- * I/O ports alone (FALLS_THROUGH), or a conditional branch, whose taken path leaves the block (SIDE_EXIT).
+ * I/O ports alone (flow kind FLOW_NEXT, insn-table.ts), or a conditional branch, whose taken path leaves the block (FLOW_COND).
  * What such an op can still do behind the CPU's back (an MMIO access
  * that raises an IRQ, a store into decoded code, a TLB flush) sets X86Cpu.events, which ends the block
  * right after it. Blocks live in the decode cache's page and are dropped with it.

@@ -615,13 +615,21 @@ export class X86Cpu implements Cpu {
           }
           case 50: incDec32(this, ins.fd >> 1, false); r = next; break; // K_INC32
           case 51: incDec32(this, ins.fd >> 1, true); r = next; break; // K_DEC32
-          default: { // 60, K_JCC: the condition in fd; a 32-bit CMP/SUB or logic record is read directly
-            const cc = ins.fd;
+          default: { // 60, K_JCC: the condition in fd; a 32/64-bit CMP/SUB or logic record is read directly
+            const cc = ins.fd, size = f.size;
             let taken: boolean;
-            if (f.size === 4 && (f.op === 3 || f.op === 5) && cc >= 2 && cc <= 7) {
-              // B/AE (CF), Z/NZ (ZF), BE/A (CF|ZF); CF is 0 after a logic op.
-              const z = f.r === 0, c = f.op === 3 && (f.a >>> 0) < (f.b >>> 0);
-              taken = (cc < 4 ? c : cc < 6 ? z : c || z) !== ((cc & 1) !== 0);
+            if (f.op === 3 && (size === 4 || size === 8) && cc >= 2 && (cc <= 7 || cc >= 12)) {
+              // After CMP/SUB a - b: B/AE unsigned a < b, Z/NZ a == b, BE/A both, L/GE signed a < b,
+              // LE/G both (64-bit: the high halves decide unless they are equal).
+              const a = f.a, b = f.b, hiEq = size === 4 || (f.ah ^ f.bh) === 0;
+              const eq = (a ^ b) === 0 && hiEq;
+              const lt = cc < 12
+                ? (hiEq ? (a >>> 0) < (b >>> 0) : (f.ah >>> 0) < (f.bh >>> 0))
+                : (size === 4 ? (a | 0) < (b | 0) : hiEq ? (a >>> 0) < (b >>> 0) : (f.ah | 0) < (f.bh | 0));
+              taken = (cc < 4 || cc === 12 || cc === 13 ? lt : cc < 6 ? eq : lt || eq) !== ((cc & 1) !== 0);
+            } else if (f.op === 5 && (size === 4 || size === 8) && cc >= 2 && cc <= 7) {
+              // After a logic op CF is 0: B/AE never/always, Z/NZ and BE/A on ZF.
+              taken = (cc >= 4 && f.r === 0 && (size === 4 || f.rh === 0)) !== ((cc & 1) !== 0);
             } else taken = f.cond(cc);
             r = next;
             if (taken) { this.nextRip = next; r = branchTarget(this, next + ins.imm, ins.size); }

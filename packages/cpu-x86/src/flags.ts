@@ -3,7 +3,7 @@
  * when something reads it. Values are masked to the operand size; 64-bit operations also record the
  * high halves (ah/bh/rh). 32-bit values and halves are kept as int32 bit patterns (Smis: V8 keeps the
  * fields untagged integers instead of boxed doubles), so readers compare them unsigned with `>>> 0`;
- * a record copied in by the WebAssembly tier may hold the same bits as uint32, which reads the same.
+ * the WebAssembly tier copies the record back in the same form.
  */
 export const CF = 0x1;
 export const PF = 0x4;

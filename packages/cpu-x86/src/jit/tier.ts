@@ -47,7 +47,6 @@ export interface JitStats {
 export class JitTier {
   readonly stats: JitStats = { compiled: 0, blocks: 0, compileMs: 0, retired: 0, entries: 0 };
   private readonly flagsI32: Int32Array;
-  private readonly flagsU32: Uint32Array;
   private readonly f64: Float64Array;
   private readonly memPages: number;
   /** The linear rip the running region was entered at, and the retired count then, for the call-outs. */
@@ -71,7 +70,6 @@ export class JitTier {
     const buf = cpu.stateBuffer;
     const base = cpu.stateBase;
     this.flagsI32 = new Int32Array(buf, base + FLAGS, 10);
-    this.flagsU32 = new Uint32Array(buf, base + FLAGS, 10);
     this.f64 = new Float64Array(buf, base, 1024 / 8);
     this.memPages = buf.byteLength / 65536;
   }
@@ -231,9 +229,10 @@ export class JitTier {
   }
 
   private memoryToFlags(): void {
-    const f = this.cpu.fl, m = this.flagsI32, u = this.flagsU32;
-    f.op = m[OP]; f.size = m[SIZE]; f.a = u[A]; f.b = u[B]; f.r = u[R];
-    f.ah = u[AH]; f.bh = u[BH]; f.rh = u[RH]; f.cin = m[CIN]; f.bits = m[BITS];
+    // As int32 bit patterns, as the interpreter keeps them (flags.ts).
+    const f = this.cpu.fl, m = this.flagsI32;
+    f.op = m[OP]; f.size = m[SIZE]; f.a = m[A]; f.b = m[B]; f.r = m[R];
+    f.ah = m[AH]; f.bh = m[BH]; f.rh = m[RH]; f.cin = m[CIN]; f.bits = m[BITS];
   }
 }
 
