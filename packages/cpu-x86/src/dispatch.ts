@@ -9,7 +9,7 @@ import { registerControl, registerControlForms } from './exec-control.js';
 import { registerString } from './exec-string.js';
 import { registerSystem } from './exec-system.js';
 import { registerBits } from './exec-bits.js';
-import { registerSse } from './sse.js';
+import { registerSse, registerSseForms } from './sse.js';
 import { registerX87 } from './x87.js';
 import { registerBmi } from './exec-bmi.js';
 import { registerXsave } from './exec-xsave.js';
@@ -20,6 +20,8 @@ import { FORM_COUNT, formAt } from './insn-table.js';
 export type Handler = (c: X86Cpu, i: Insn) => void;
 /** Registers the handler of some forms of a group: its opcodes and ModRM.reg digit (both operand kinds). */
 export type FormSetter = (ops: readonly number[], digit: number, h: Handler) => void;
+/** Registers the handlers of an SSE opcode's mandatory-prefix forms: none, 66, F3, F2 (undefined: no such form). */
+export type PrefixFormSetter = (op: number, ...byPrefix: (Handler | undefined)[]) => void;
 
 function undefinedOpcode(c: X86Cpu): void {
   c.fault(6);
@@ -44,8 +46,9 @@ registerXsave(HANDLERS);
 registerLegacy(HANDLERS);
 
 /**
- * Handlers per form (insn-table.ts) for the integer groups (80-83, C0/C1, D0-D3, F6/F7, FE, FF):
- * the ModRM.reg digit is resolved at decode time, so a block runs the form's handler directly.
+ * Handlers per form (insn-table.ts) for the integer groups (80-83, C0/C1, D0-D3, F6/F7, FE, FF) and
+ * SSE/SSE2 (0F map): the ModRM.reg digit and the mandatory prefix are resolved at decode time, so a
+ * block runs the form's handler directly.
  */
 export const FORM_HANDLERS: (Handler | undefined)[] = new Array(FORM_COUNT).fill(undefined);
 
@@ -57,11 +60,22 @@ const setForm: FormSetter = (ops, digit, h) => {
     }
   }
 };
+const setPrefixForms: PrefixFormSetter = (op, ...byPrefix) => {
+  const id = 0x100 | op;
+  byPrefix.forEach((h, pfx) => {
+    const form = formAt(id, 0, false, pfx);
+    if (h === undefined) return;
+    if (form === 0) throw new Error(`no form for 0F ${op.toString(16)} prefix variant ${pfx}`);
+    FORM_HANDLERS[form] = h;
+    HANDLERS[id] = viaForm;
+  });
+};
 /** A group opcode's handler outside blocks (X86Cpu.step): its form's. */
-function viaForm(c: X86Cpu, i: Insn): void {
+export function viaForm(c: X86Cpu, i: Insn): void {
   (FORM_HANDLERS[i.form] ?? undefinedOpcode)(c, i);
 }
 registerAluForms(setForm);
 registerShiftForms(setForm);
 registerMulDivForms(setForm);
 registerControlForms(setForm);
+registerSseForms(setPrefixForms, setForm);

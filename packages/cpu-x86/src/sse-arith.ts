@@ -3,10 +3,9 @@
 import type { Handler } from './dispatch.js';
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
-import { ssePrefix } from './sse-names.js';
 import { ARITH, CF, PF, ZF } from './flags.js';
 import { arith32, arith64, lastFlags, MX_IE } from './fpenv.js';
-import { check, copy, daz32, daz64, in32, in64, isDen32, isDen64, isNaN32, isNaN64, MEM, src, TMP, xreg } from './sse-common.js';
+import { check, copy, daz32, daz64, in32, in64, isDen32, isDen64, isNaN32, isNaN64, src, TMP } from './sse-common.js';
 
 /** Binary double op on lanes: dst lane d <- op(dst lane d, src lane s), with x86 NaN rules and MXCSR. */
 function binF64(c: X86Cpu, op: number, d: number, s: number): void {
@@ -64,45 +63,52 @@ function binF32(c: X86Cpu, op: number, d: number, s: number): void {
 }
 
 // 0F 51 SQRT, 58 ADD, 59 MUL, 5C SUB, 5D MIN, 5E DIV, 5F MAX -> op codes used above
-const ARITH_OP: Record<number, number> = { 0x51: 8, 0x58: 0, 0x59: 1, 0x5c: 4, 0x5d: 5, 0x5e: 6, 0x5f: 7 };
+export const ARITH_OP: Record<number, number> = { 0x51: 8, 0x58: 0, 0x59: 1, 0x5c: 4, 0x5d: 5, 0x5e: 6, 0x5f: 7 };
 
-export function arith(c: X86Cpu, i: Insn): void {
-  check(c);
-  const op = ARITH_OP[i.op & 0xff];
-  const p = ssePrefix(i);
-  const d = xreg(i);
-  switch (p) {
-    case 0: { const s = src(c, i, 16); for (let k = 0; k < 4; k++) binF32(c, op, d * 4 + k, s * 4 + k); break; }
-    case 1: { const s = src(c, i, 16); for (let k = 0; k < 2; k++) binF64(c, op, d * 2 + k, s * 2 + k); break; }
-    case 2: { const s = src(c, i, 4); binF32(c, op, d * 4, s * 4); break; }
-    default: { const s = src(c, i, 8); binF64(c, op, d * 2, s * 2); break; }
-  }
+/** The four forms of a float arithmetic opcode: [none: ..PS, 66: ..PD, F3: ..SS, F2: ..SD] (op: ARITH_OP). */
+export function arithForms(op: number): Handler[] {
+  return [
+    (c, i) => { check(c); const d = i.reg, s = src(c, i, 16); for (let k = 0; k < 4; k++) binF32(c, op, d * 4 + k, s * 4 + k); },
+    (c, i) => { check(c); const d = i.reg, s = src(c, i, 16); for (let k = 0; k < 2; k++) binF64(c, op, d * 2 + k, s * 2 + k); },
+    (c, i) => { check(c); const d = i.reg, s = src(c, i, 4); binF32(c, op, d * 4, s * 4); },
+    (c, i) => { check(c); const d = i.reg, s = src(c, i, 8); binF64(c, op, d * 2, s * 2); },
+  ];
 }
 
 // ---------------------------------------------------------------- compares
 
-export function ucomis(c: X86Cpu, i: Insn): void { // 0F 2E/2F (none: ss, 66: sd)
-  check(c);
-  const p = ssePrefix(i);
-  if (p >= 2) c.fault(6);
-  const d = xreg(i);
-  let unordered: boolean, lt: boolean, eq: boolean;
-  if (p === 0) {
+/** (U)COMISS (0F 2E/2F): ZF PF CF from an unordered/less/equal compare; COMISS signals on any NaN. */
+export function comiss(signalQuiet: boolean): Handler {
+  return (c, i) => {
+    check(c);
+    const d = i.reg;
     const s = src(c, i, 4);
-    unordered = isNaN32(c, d * 4) || isNaN32(c, s * 4);
+    const unordered = isNaN32(c, d * 4) || isNaN32(c, s * 4);
     const a = unordered ? 0 : in32(c, d * 4), b = unordered ? 0 : in32(c, s * 4);
-    lt = a < b; eq = a === b;
-  } else {
+    if (unordered) {
+      const snan = (isNaN32(c, d * 4) && (c.xmm32[d * 4] & 0x400000) === 0) || (isNaN32(c, s * 4) && (c.xmm32[s * 4] & 0x400000) === 0);
+      if (signalQuiet || snan) c.mxcsrValue |= MX_IE;
+    }
+    compareFlags(c, unordered, a < b, a === b);
+  };
+}
+/** (U)COMISD (66 0F 2E/2F). */
+export function comisd(signalQuiet: boolean): Handler {
+  return (c, i) => {
+    check(c);
+    const d = i.reg;
     const s = src(c, i, 8);
-    unordered = isNaN64(c, d * 2) || isNaN64(c, s * 2);
+    const unordered = isNaN64(c, d * 2) || isNaN64(c, s * 2);
     const a = unordered ? 0 : in64(c, d * 2), b = unordered ? 0 : in64(c, s * 2);
-    lt = a < b; eq = a === b;
-  }
-  if (unordered) {
-    // COMIS: any NaN is invalid; UCOMIS: only signalling NaNs.
-    const snanD = p === 0 ? isNaN32(c, d * 4) && (c.xmm32[d * 4] & 0x400000) === 0 : isNaN64(c, d * 2) && (c.xmm32[d * 4 + 1] & 0x80000) === 0;
-    if ((i.op & 0xff) === 0x2f || snanD || !quietSrc(c, i, p)) c.mxcsrValue |= MX_IE;
-  }
+    if (unordered) {
+      const snan = (isNaN64(c, d * 2) && (c.xmm32[d * 4 + 1] & 0x80000) === 0) || (isNaN64(c, s * 2) && (c.xmm32[s * 4 + 1] & 0x80000) === 0);
+      if (signalQuiet || snan) c.mxcsrValue |= MX_IE;
+    }
+    compareFlags(c, unordered, a < b, a === b);
+  };
+}
+
+function compareFlags(c: X86Cpu, unordered: boolean, lt: boolean, eq: boolean): void {
   const f = c.fl;
   f.materialize();
   let bits = f.bits & ~ARITH;
@@ -110,13 +116,6 @@ export function ucomis(c: X86Cpu, i: Insn): void { // 0F 2E/2F (none: ss, 66: sd
   else if (lt) bits |= CF;
   else if (eq) bits |= ZF;
   f.bits = bits;
-}
-
-/** Whether the (already loaded) source of a scalar compare is a quiet NaN or not a NaN at all. */
-function quietSrc(c: X86Cpu, i: Insn, p: number): boolean {
-  const s = i.isMem ? MEM : i.rm;
-  if (p === 0) return !isNaN32(c, s * 4) || (c.xmm32[s * 4] & 0x400000) !== 0;
-  return !isNaN64(c, s * 2) || (c.xmm32[s * 4 + 1] & 0x80000) !== 0;
 }
 
 function cmpPred(a: number, b: number, pred: number): boolean {
@@ -149,48 +148,61 @@ function cmpFlags64(c: X86Cpu, pred: number, d: number, s: number): void {
   } else { in64(c, d); in64(c, s); }
 }
 
-export function cmpps(c: X86Cpu, i: Insn): void { // 0F C2 ib
+/** Lane value for a compare: denormals read as zero under MXCSR.DAZ. */
+const cmp32 = (c: X86Cpu, k: number): number => (c.mxcsrValue & 0x40 && isDen32(c, k) ? 0 : c.xmmF32[k]);
+const cmp64 = (c: X86Cpu, k: number): number => (c.mxcsrValue & 0x40 && isDen64(c, k) ? 0 : c.xmmF64[k]);
+
+/** CMPccPS/PD/SS/SD (0F C2 ib; legacy SSE encodings use only imm8[2:0]): all-ones lanes where true. */
+function cmpLanes32(c: X86Cpu, i: Insn, bytes: number, lanes: number): void {
   check(c);
-  const p = ssePrefix(i);
-  const d = xreg(i);
-  const x = c.xmm32;
-  const pred = i.imm & 7; // legacy SSE encodings use only imm8[2:0]
-  const daz = (c.mxcsrValue & 0x40) !== 0;
-  const v32 = (k: number) => (daz && isDen32(c, k) ? 0 : c.xmmF32[k]);
-  const v64 = (k: number) => (daz && isDen64(c, k) ? 0 : c.xmmF64[k]);
-  switch (p) {
-    case 0: { const s = src(c, i, 16); for (let k = 0; k < 4; k++) { cmpFlags32(c, pred, d * 4 + k, s * 4 + k); x[d * 4 + k] = cmpPred(v32(d * 4 + k), v32(s * 4 + k), pred) ? -1 : 0; } break; }
-    case 1: { const s = src(c, i, 16); for (let k = 0; k < 2; k++) { cmpFlags64(c, pred, d * 2 + k, s * 2 + k); const r = cmpPred(v64(d * 2 + k), v64(s * 2 + k), pred) ? -1 : 0; x[d * 4 + k * 2] = r; x[d * 4 + k * 2 + 1] = r; } break; }
-    case 2: { const s = src(c, i, 4); cmpFlags32(c, pred, d * 4, s * 4); x[d * 4] = cmpPred(v32(d * 4), v32(s * 4), pred) ? -1 : 0; break; }
-    default: { const s = src(c, i, 8); cmpFlags64(c, pred, d * 2, s * 2); const r = cmpPred(v64(d * 2), v64(s * 2), pred) ? -1 : 0; x[d * 4] = r; x[d * 4 + 1] = r; }
+  const s = src(c, i, bytes);
+  const d = i.reg;
+  const pred = i.imm & 7;
+  for (let k = 0; k < lanes; k++) {
+    cmpFlags32(c, pred, d * 4 + k, s * 4 + k);
+    c.xmm32[d * 4 + k] = cmpPred(cmp32(c, d * 4 + k), cmp32(c, s * 4 + k), pred) ? -1 : 0;
   }
 }
+function cmpLanes64(c: X86Cpu, i: Insn, bytes: number, lanes: number): void {
+  check(c);
+  const s = src(c, i, bytes);
+  const d = i.reg;
+  const pred = i.imm & 7;
+  for (let k = 0; k < lanes; k++) {
+    cmpFlags64(c, pred, d * 2 + k, s * 2 + k);
+    const r = cmpPred(cmp64(c, d * 2 + k), cmp64(c, s * 2 + k), pred) ? -1 : 0;
+    c.xmm32[d * 4 + k * 2] = r; c.xmm32[d * 4 + k * 2 + 1] = r;
+  }
+}
+export const cmpps: Handler = (c, i) => cmpLanes32(c, i, 16, 4);
+export const cmppd: Handler = (c, i) => cmpLanes64(c, i, 16, 2);
+export const cmpss: Handler = (c, i) => cmpLanes32(c, i, 4, 1);
+export const cmpsd: Handler = (c, i) => cmpLanes64(c, i, 8, 1);
 
 /**
  * RCPPS/RCPSS/RSQRTPS/RSQRTSS (0F 53/52): the architecture only bounds the relative error (1.5 * 2^-12);
  * we return the correctly rounded value, which is within that bound but not bit-identical to hardware.
  * Denormal inputs count as zero and tiny results flush to zero, as on Intel CPUs.
  */
-export function approx(c: X86Cpu, i: Insn): void {
-  check(c);
-  const p = ssePrefix(i);
-  if (p === 1 || p === 3) c.fault(6);
-  const rsqrt = (i.op & 0xff) === 0x52;
-  const s = src(c, i, p === 2 ? 4 : 16);
-  const d = xreg(i);
-  const f = c.xmmF32;
-  copy(c, TMP, s);
-  const n = p === 2 ? 1 : 4;
-  for (let k = 0; k < n; k++) {
-    let v = f[TMP * 4 + k];
-    if (isDen32(c, TMP * 4 + k)) v = v < 0 ? -0 : 0;
-    let r = rsqrt ? 1 / Math.sqrt(v) : 1 / v;
-    if (r !== r && !(v !== v)) r = NaN;
-    if (Math.abs(r) < 1.1754943508222875e-38) r = r < 0 ? -0 : 0;
-    if (v !== v) c.xmm32[d * 4 + k] = c.xmm32[TMP * 4 + k] | 0x400000;
-    else if (r !== r) c.xmm32[d * 4 + k] = 0xffc00000 | 0;
-    else f[d * 4 + k] = r;
-  }
+export function approx(rsqrt: boolean, scalar: boolean): Handler {
+  const n = scalar ? 1 : 4;
+  return (c, i) => {
+    check(c);
+    const s = src(c, i, scalar ? 4 : 16);
+    const d = i.reg;
+    const f = c.xmmF32;
+    copy(c, TMP, s);
+    for (let k = 0; k < n; k++) {
+      let v = f[TMP * 4 + k];
+      if (isDen32(c, TMP * 4 + k)) v = v < 0 ? -0 : 0;
+      let r = rsqrt ? 1 / Math.sqrt(v) : 1 / v;
+      if (r !== r && !(v !== v)) r = NaN;
+      if (Math.abs(r) < 1.1754943508222875e-38) r = r < 0 ? -0 : 0;
+      if (v !== v) c.xmm32[d * 4 + k] = c.xmm32[TMP * 4 + k] | 0x400000;
+      else if (r !== r) c.xmm32[d * 4 + k] = 0xffc00000 | 0;
+      else f[d * 4 + k] = r;
+    }
+  };
 }
 
 // ---------------------------------------------------------------- unmasked exceptions (#XM)

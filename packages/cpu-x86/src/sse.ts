@@ -1,12 +1,11 @@
-import type { Handler } from './dispatch.js';
+import type { FormSetter, Handler, PrefixFormSetter } from './dispatch.js';
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { ea } from './operands.js';
-import { ssePrefix } from './sse-names.js';
 import { check, copy, load128, src, store128, xreg } from './sse-common.js';
-import { approx, arith, cmpps, guarded, ucomis } from './sse-arith.js';
-import { cvtdq, cvtFloat, cvtpd2dq, cvtsi2s, cvtts2si } from './sse-convert.js';
-import { logic, maskmovdqu, packedInt, pextrw, pinsrw, pshufd, shiftImm, shiftXmm, shufps, unpack } from './sse-int.js';
+import { approx, ARITH_OP, arithForms, cmppd, cmpps, cmpsd, cmpss, comisd, comiss, guarded } from './sse-arith.js';
+import { cvtdq2pd, cvtdq2ps, cvtpd2dq, cvtpd2ps, cvtpi2p, cvtps2dq, cvtps2pd, cvts2si, cvtsd2ss, cvtsi2s, cvtss2sd } from './sse-convert.js';
+import { maskmovdqu, PACKED_INT_OPS, pand, pandn, pextrw, pinsrw, por, pshufd, pshufw, pxor, shiftImm, shiftXmm, shufpd, shufps, unpack } from './sse-int.js';
 import { checkReadable, fxsaveX87, fxrstorX87 } from './x87.js';
 
 /**
@@ -14,78 +13,85 @@ import { checkReadable, fxsaveX87, fxrstorX87 } from './x87.js';
  * packed float arithmetic, conversions, compares, packed integer operations, MXCSR, FXSAVE/FXRSTOR.
  * Float results follow MXCSR: rounding control, DAZ/FTZ, sticky exception flags, and #XM (#UD when
  * CR4.OSXMMEXCPT is clear) for unmasked exceptions, with the destination left untouched (fpenv.ts).
- * This file: moves, MXCSR/FXSAVE/FXRSTOR and the opcode table; see sse-arith.ts, sse-convert.ts, sse-int.ts.
+ * This file: moves, MXCSR/FXSAVE/FXRSTOR and the handlers per form; see sse-arith.ts, sse-convert.ts, sse-int.ts.
  */
 
 // ---------------------------------------------------------------- moves
 
-function movups(c: X86Cpu, i: Insn): void { // 0F 10/11 (none/66/F3/F2), 28/29
+function movupsLoad(c: X86Cpu, i: Insn): void { // 0F 10 (none/66), F3 0F 6F
   check(c);
-  const p = ssePrefix(i);
-  const store = (i.op & 1) === 1;
-  const aligned = (i.op & 0xfe) === 0x28;
-  const d = xreg(i);
-  const x = c.xmm32;
-  if (aligned && p >= 2) c.fault(6);
-  if (p <= 1) { // full 128-bit move
-    if (store) { if (i.isMem) store128(c, ea(c, i), d, aligned); else copy(c, i.rm, d); }
-    else { const s = src(c, i, 16, aligned); copy(c, d, s); }
-    return;
-  }
-  const n = p === 2 ? 1 : 2; // dwords moved: MOVSS 1, MOVSD 2
-  if (store) {
-    if (i.isMem) {
-      const lin = ea(c, i);
-      if (n === 1) c.wr32(lin, x[d * 4]); else c.wr64(lin, x[d * 4], x[d * 4 + 1]);
-    } else { for (let k = 0; k < n; k++) x[i.rm * 4 + k] = x[d * 4 + k]; }
-    return;
-  }
-  if (i.isMem) { // load zero-extends
-    const s = src(c, i, n * 4);
-    copy(c, d, s);
-  } else for (let k = 0; k < n; k++) x[d * 4 + k] = x[i.rm * 4 + k];
+  copy(c, i.reg, src(c, i, 16, false));
+}
+function movapsLoad(c: X86Cpu, i: Insn): void { // 0F 28 (none/66), 66 0F 6F
+  check(c);
+  copy(c, i.reg, src(c, i, 16, true));
+}
+function movupsStore(c: X86Cpu, i: Insn): void { // 0F 11 (none/66), F3 0F 7F
+  check(c);
+  if (i.isMem) store128(c, ea(c, i), i.reg, false); else copy(c, i.rm, i.reg);
+}
+function movapsStore(c: X86Cpu, i: Insn): void { // 0F 29 (none/66), 66 0F 7F
+  check(c);
+  if (i.isMem) store128(c, ea(c, i), i.reg, true); else copy(c, i.rm, i.reg);
 }
 
-function movlhps(c: X86Cpu, i: Insn): void { // 0F 12/13/16/17 (none/66)
-  check(c);
-  const p = ssePrefix(i);
-  if (p >= 2) c.fault(6);
-  const x = c.xmm32;
-  const d = xreg(i);
-  const high = (i.op & 0xfe) === 0x16;
+/** MOVSS / MOVSD xmm, xmm/m (F3/F2 0F 10): a load zero-extends, a register source keeps the rest. */
+function movScalarLoad(dwords: number): Handler {
+  return (c, i) => {
+    check(c);
+    const x = c.xmm32;
+    const d = i.reg;
+    if (i.isMem) copy(c, d, src(c, i, dwords * 4));
+    else for (let k = 0; k < dwords; k++) x[d * 4 + k] = x[i.rm * 4 + k];
+  };
+}
+/** MOVSS / MOVSD xmm/m, xmm (F3/F2 0F 11). */
+function movScalarStore(dwords: number): Handler {
+  return (c, i) => {
+    check(c);
+    const x = c.xmm32;
+    const d = i.reg;
+    if (i.isMem) {
+      const lin = ea(c, i);
+      if (dwords === 1) c.wr32(lin, x[d * 4]); else c.wr64(lin, x[d * 4], x[d * 4 + 1]);
+    } else for (let k = 0; k < dwords; k++) x[i.rm * 4 + k] = x[d * 4 + k];
+  };
+}
+
+/**
+ * 0F 12/16 (none/66): MOVLPS/MOVLPD and MOVHPS/MOVHPD load a qword into the low/high half; the register
+ * forms (no prefix only) are MOVHLPS (12: low <- source high) and MOVLHPS (16: high <- source low).
+ */
+function movHalfLoad(high: boolean): Handler {
   const off = high ? 2 : 0;
-  if (i.op & 1) { // store to memory: m64 <- low/high qword
-    if (!i.isMem) c.fault(6);
-    c.wr64(ea(c, i), x[d * 4 + off], x[d * 4 + off + 1]);
-    return;
-  }
-  if (i.isMem) {
-    const lin = ea(c, i);
-    x[d * 4 + off] = c.rd64(lin);
-    x[d * 4 + off + 1] = c.hi;
-  } else {
-    if (p === 1) c.fault(6);
-    // MOVHLPS (12): low <- src high; MOVLHPS (16): high <- src low
+  return (c, i) => {
+    check(c);
+    const x = c.xmm32;
+    const d = i.reg;
+    if (i.isMem) {
+      const lin = ea(c, i);
+      x[d * 4 + off] = c.rd64(lin);
+      x[d * 4 + off + 1] = c.hi;
+      return;
+    }
     const s = i.rm;
     if (high) { x[d * 4 + 2] = x[s * 4]; x[d * 4 + 3] = x[s * 4 + 1]; }
     else { x[d * 4] = x[s * 4 + 2]; x[d * 4 + 1] = x[s * 4 + 3]; }
-  }
+  };
+}
+/** 0F 13/17 (none/66), memory only: m64 <- the low/high qword. */
+function movHalfStore(high: boolean): Handler {
+  const off = high ? 2 : 0;
+  return (c, i) => {
+    check(c);
+    const x = c.xmm32;
+    const d = i.reg;
+    c.wr64(ea(c, i), x[d * 4 + off], x[d * 4 + off + 1]);
+  };
 }
 
-function movdqa(c: X86Cpu, i: Insn): void { // 66/F3 0F 6F / 7F
+function movntps(c: X86Cpu, i: Insn): void { // 0F 2B (none/66), 66 0F E7: memory only
   check(c);
-  const p = ssePrefix(i);
-  if (p !== 1 && p !== 2) c.fault(6);
-  const aligned = p === 1;
-  const d = xreg(i);
-  if (i.op === 0x17f) {
-    if (i.isMem) store128(c, ea(c, i), d, aligned); else copy(c, i.rm, d);
-  } else copy(c, d, src(c, i, 16, aligned));
-}
-
-function movntps(c: X86Cpu, i: Insn): void { // 0F 2B, 66 0F E7
-  check(c);
-  if (!i.isMem) c.fault(6);
   store128(c, ea(c, i), xreg(i), true);
 }
 
@@ -95,45 +101,57 @@ function movnti(c: X86Cpu, i: Insn): void { // 0F C3
   c.wrSize(ea(c, i), size, v, c.hi);
 }
 
-function movd(c: X86Cpu, i: Insn): void { // 66 0F 6E / 7E, F3 0F 7E, 66 0F D6
+function movdLoad(c: X86Cpu, i: Insn): void { // 66 0F 6E: MOVD/MOVQ xmm, r/m32/64
   check(c);
-  const p = ssePrefix(i);
   const x = c.xmm32;
-  const d = xreg(i);
-  if (i.op === 0x17e && p === 2) { // MOVQ xmm, xmm/m64
-    const s = src(c, i, 8);
-    x[d * 4] = x[s * 4]; x[d * 4 + 1] = x[s * 4 + 1]; x[d * 4 + 2] = 0; x[d * 4 + 3] = 0;
-    return;
-  }
-  if (p !== 1) c.fault(6);
-  if (i.op === 0x1d6) { // MOVQ xmm/m64, xmm
-    if (i.isMem) c.wr64(ea(c, i), x[d * 4], x[d * 4 + 1]);
-    else { x[i.rm * 4] = x[d * 4]; x[i.rm * 4 + 1] = x[d * 4 + 1]; x[i.rm * 4 + 2] = 0; x[i.rm * 4 + 3] = 0; }
-    return;
-  }
+  const d = i.reg;
   const q = i.size === 8;
-  if (i.op === 0x16e) {
-    const lo = i.isMem ? c.rdSize(ea(c, i), q ? 8 : 4) : c.getReg(i.rm, q ? 8 : 4, i.rex);
-    x[d * 4] = lo; x[d * 4 + 1] = q ? c.hi : 0; x[d * 4 + 2] = 0; x[d * 4 + 3] = 0;
-  } else {
-    if (i.isMem) c.wrSize(ea(c, i), q ? 8 : 4, x[d * 4], x[d * 4 + 1]);
-    else c.setReg(i.rm, q ? 8 : 4, x[d * 4], q ? x[d * 4 + 1] : 0, i.rex);
-  }
+  const lo = i.isMem ? c.rdSize(ea(c, i), q ? 8 : 4) : c.getReg(i.rm, q ? 8 : 4, i.rex);
+  x[d * 4] = lo; x[d * 4 + 1] = q ? c.hi : 0; x[d * 4 + 2] = 0; x[d * 4 + 3] = 0;
+}
+function movdStore(c: X86Cpu, i: Insn): void { // 66 0F 7E: MOVD/MOVQ r/m32/64, xmm
+  check(c);
+  const x = c.xmm32;
+  const d = i.reg;
+  const q = i.size === 8;
+  if (i.isMem) c.wrSize(ea(c, i), q ? 8 : 4, x[d * 4], x[d * 4 + 1]);
+  else c.setReg(i.rm, q ? 8 : 4, x[d * 4], q ? x[d * 4 + 1] : 0, i.rex);
+}
+function movqLoad(c: X86Cpu, i: Insn): void { // F3 0F 7E: MOVQ xmm, xmm/m64 (zero-extends)
+  check(c);
+  const x = c.xmm32;
+  const d = i.reg;
+  const s = src(c, i, 8);
+  x[d * 4] = x[s * 4]; x[d * 4 + 1] = x[s * 4 + 1]; x[d * 4 + 2] = 0; x[d * 4 + 3] = 0;
+}
+function movqStore(c: X86Cpu, i: Insn): void { // 66 0F D6: MOVQ xmm/m64, xmm (a register destination is zero-extended)
+  check(c);
+  const x = c.xmm32;
+  const d = i.reg;
+  if (i.isMem) c.wr64(ea(c, i), x[d * 4], x[d * 4 + 1]);
+  else { x[i.rm * 4] = x[d * 4]; x[i.rm * 4 + 1] = x[d * 4 + 1]; x[i.rm * 4 + 2] = 0; x[i.rm * 4 + 3] = 0; }
 }
 
-function movmsk(c: X86Cpu, i: Insn): void { // 0F 50 (none/66), 66 0F D7
+// Sign masks into a GPR (register sources only).
+function movmskps(c: X86Cpu, i: Insn): void { // 0F 50
   check(c);
-  const p = ssePrefix(i);
-  if (i.isMem) c.fault(6);
   const x = c.xmm32;
   const s = i.rm;
   let m = 0;
-  if (i.op === 0x1d7) {
-    if (p !== 1) c.fault(6);
-    for (let k = 0; k < 16; k++) m |= (c.xmmU8[s * 16 + k] >> 7) << k;
-  } else if (p === 0) for (let k = 0; k < 4; k++) m |= (x[s * 4 + k] >>> 31) << k;
-  else if (p === 1) m = (x[s * 4 + 1] >>> 31) | ((x[s * 4 + 3] >>> 31) << 1);
-  else c.fault(6);
+  for (let k = 0; k < 4; k++) m |= (x[s * 4 + k] >>> 31) << k;
+  c.setReg(i.reg, 4, m, 0, i.rex);
+}
+function movmskpd(c: X86Cpu, i: Insn): void { // 66 0F 50
+  check(c);
+  const x = c.xmm32;
+  const s = i.rm;
+  c.setReg(i.reg, 4, (x[s * 4 + 1] >>> 31) | ((x[s * 4 + 3] >>> 31) << 1), 0, i.rex);
+}
+function pmovmskb(c: X86Cpu, i: Insn): void { // 66 0F D7
+  check(c);
+  const s = i.rm;
+  let m = 0;
+  for (let k = 0; k < 16; k++) m |= (c.xmmU8[s * 16 + k] >> 7) << k;
   c.setReg(i.reg, 4, m, 0, i.rex);
 }
 
@@ -193,34 +211,58 @@ function fxrstor(c: X86Cpu, i: Insn, lin: number): void {
 
 // ---------------------------------------------------------------- table
 
+/**
+ * One handler per form (insn-table.ts): the mandatory prefix (none/66/F3/F2) and, for 66 0F 71-73,
+ * the ModRM.reg digit are resolved at decode time. The decoder rejects the prefix variants and operand
+ * kinds a form lacks (sse-names.ts), so no handler checks them again.
+ */
+export function registerSseForms(sse: PrefixFormSetter, digit: FormSetter): void {
+  sse(0x10, movupsLoad, movupsLoad, movScalarLoad(1), movScalarLoad(2));
+  sse(0x11, movupsStore, movupsStore, movScalarStore(1), movScalarStore(2));
+  sse(0x28, movapsLoad, movapsLoad);
+  sse(0x29, movapsStore, movapsStore);
+  sse(0x6f, undefined, movapsLoad, movupsLoad); // MOVDQA, MOVDQU
+  sse(0x7f, undefined, movapsStore, movupsStore);
+  sse(0x12, movHalfLoad(false), movHalfLoad(false));
+  sse(0x16, movHalfLoad(true), movHalfLoad(true));
+  sse(0x13, movHalfStore(false), movHalfStore(false));
+  sse(0x17, movHalfStore(true), movHalfStore(true));
+  sse(0x2b, movntps, movntps);
+  sse(0xe7, undefined, movntps); // MOVNTDQ
+  sse(0x6e, undefined, movdLoad);
+  sse(0x7e, undefined, movdStore, movqLoad);
+  sse(0xd6, undefined, movqStore);
+  sse(0x50, movmskps, movmskpd);
+  sse(0xd7, undefined, pmovmskb);
+  for (const o of [0x51, 0x58, 0x59, 0x5c, 0x5d, 0x5e, 0x5f]) sse(o, ...arithForms(ARITH_OP[o]).map(guarded));
+  sse(0x52, approx(true, false), undefined, approx(true, true));
+  sse(0x53, approx(false, false), undefined, approx(false, true));
+  sse(0x2e, guarded(comiss(false)), guarded(comisd(false)));
+  sse(0x2f, guarded(comiss(true)), guarded(comisd(true)));
+  sse(0xc2, guarded(cmpps), guarded(cmppd), guarded(cmpss), guarded(cmpsd));
+  sse(0x2a, guarded(cvtpi2p(false)), guarded(cvtpi2p(true)), guarded(cvtsi2s(false)), guarded(cvtsi2s(true)));
+  sse(0x2c, undefined, undefined, guarded(cvts2si(false, true)), guarded(cvts2si(true, true)));
+  sse(0x2d, undefined, undefined, guarded(cvts2si(false, false)), guarded(cvts2si(true, false)));
+  sse(0x5a, guarded(cvtps2pd), guarded(cvtpd2ps), guarded(cvtss2sd), guarded(cvtsd2ss));
+  sse(0x5b, guarded(cvtdq2ps), guarded(cvtps2dq(false)), guarded(cvtps2dq(true)));
+  sse(0xe6, undefined, guarded(cvtpd2dq(true)), guarded(cvtdq2pd), guarded(cvtpd2dq(false)));
+  sse(0x54, pand, pand); sse(0x55, pandn, pandn); sse(0x56, por, por); sse(0x57, pxor, pxor);
+  sse(0xdb, undefined, pand); sse(0xdf, undefined, pandn); sse(0xeb, undefined, por); sse(0xef, undefined, pxor);
+  for (const [o, h] of PACKED_INT_OPS) sse(o, undefined, h);
+  sse(0x14, unpack(4, false), unpack(8, false));
+  sse(0x15, unpack(4, true), unpack(8, true));
+  const UNPACK: [number, number, boolean][] = [[0x60, 1, false], [0x61, 2, false], [0x62, 4, false], [0x6c, 8, false], [0x68, 1, true], [0x69, 2, true], [0x6a, 4, true], [0x6d, 8, true]];
+  for (const [o, esz, high] of UNPACK) sse(o, undefined, unpack(esz, high));
+  sse(0x70, undefined, pshufd, pshufw(4), pshufw(0));
+  sse(0xc6, shufps, shufpd);
+  for (const [o, lane] of [[0x71, 2], [0x72, 4], [0x73, 8]]) for (const kind of [2, 3, 4, 6, 7]) digit([0x100 | o], kind, shiftImm(lane, kind));
+  for (const o of [0xd1, 0xd2, 0xd3, 0xe1, 0xe2, 0xf1, 0xf2, 0xf3]) sse(o, undefined, shiftXmm(o));
+  sse(0xc5, undefined, pextrw);
+  sse(0xc4, undefined, pinsrw);
+  sse(0xf7, undefined, maskmovdqu);
+}
+
 export function registerSse(h: Handler[]): void {
-  h[0x110] = h[0x111] = h[0x128] = h[0x129] = movups;
-  h[0x112] = h[0x113] = h[0x116] = h[0x117] = movlhps;
-  h[0x114] = h[0x115] = unpack;
-  h[0x12a] = guarded(cvtsi2s);
-  h[0x12b] = h[0x1e7] = movntps;
-  h[0x12c] = h[0x12d] = guarded(cvtts2si);
-  h[0x12e] = h[0x12f] = guarded(ucomis);
-  h[0x150] = h[0x1d7] = movmsk;
-  for (const o of [0x51, 0x58, 0x59, 0x5c, 0x5d, 0x5e, 0x5f]) h[0x100 + o] = guarded(arith);
-  h[0x154] = h[0x155] = h[0x156] = h[0x157] = h[0x1db] = h[0x1df] = h[0x1eb] = h[0x1ef] = logic;
-  h[0x15a] = guarded(cvtFloat);
-  h[0x15b] = guarded(cvtdq);
-  for (const o of [0x60, 0x61, 0x62, 0x68, 0x69, 0x6a, 0x6c, 0x6d]) h[0x100 + o] = unpack;
-  for (const o of [0xfc, 0xfd, 0xfe, 0xf8, 0xf9, 0xfa, 0xd4, 0xfb, 0x74, 0x75, 0x76, 0x64, 0x65, 0x66, 0xda, 0xde, 0xd5, 0xf4,
-    0xd8, 0xd9, 0xdc, 0xdd, 0xe8, 0xe9, 0xec, 0xed, 0xe0, 0xe3, 0xe4, 0xe5, 0xea, 0xee, 0xf5, 0xf6, 0x63, 0x67, 0x6b]) h[0x100 + o] = packedInt;
-  h[0x16e] = h[0x17e] = h[0x1d6] = movd;
-  h[0x16f] = h[0x17f] = movdqa;
-  h[0x170] = pshufd;
-  h[0x171] = h[0x172] = h[0x173] = shiftImm;
-  for (const o of [0xd1, 0xd2, 0xd3, 0xe1, 0xe2, 0xf1, 0xf2, 0xf3]) h[0x100 + o] = shiftXmm;
-  h[0x1c2] = guarded(cmpps);
-  h[0x1c6] = shufps;
   h[0x1c3] = movnti;
-  h[0x1e6] = guarded(cvtpd2dq);
   h[0x1ae] = grp15;
-  h[0x1c5] = pextrw;
-  h[0x1f7] = maskmovdqu;
-  h[0x152] = h[0x153] = approx;
-  h[0x1c4] = pinsrw;
 }

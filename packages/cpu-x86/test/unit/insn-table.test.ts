@@ -12,8 +12,10 @@ import { decodeInsn } from '../../src/index.js';
 import { mnemonicOf } from '../../src/mnemonics.js';
 import {
   AF, CF, DF, FLOW_CALL, FLOW_COND, FLOW_EXCEPTION, FLOW_INTERRUPT, FLOW_JUMP, FLOW_NEXT, FLOW_RETURN, FLOW_STOP,
-  FORM_READS, OF, PF, SF, ZF, flagsWrittenOf, flowOf,
+  FORM_READS, OF, PF, SF, ZF, flagsWrittenOf, flowOf, formAt,
 } from '../../src/insn-table.js';
+import { FORM_HANDLERS, HANDLERS, viaForm } from '../../src/dispatch.js';
+import { SHIFT_IMM, SSE_NAMES } from '../../src/sse-names.js';
 import type { Insn } from '../../src/insn.js';
 
 const iced = createRequire(import.meta.url)('iced-x86') as typeof Iced;
@@ -79,5 +81,25 @@ describe.skipIf(files.length === 0)(`instruction table against iced-x86 (${DIR})
     console.log(`${checked} vectors checked, ${forms.size} forms`);
     expect([...mismatches].map(([k, v]) => `${k}: ${v}`)).toEqual([]);
     expect(forms.size).toBeGreaterThan(400);
+  });
+});
+
+describe('handlers per form', () => {
+  it('every SSE form (mandatory prefix, 66 0F 71-73 digit) has its own handler; the opcode goes through its form', () => {
+    const missing: string[] = [];
+    const forms = new Set<number>();
+    const want = (op: number, form: number, what: string): void => {
+      if (form === 0 || FORM_HANDLERS[form] === undefined) missing.push(what);
+      forms.add(form);
+      if (HANDLERS[op] !== viaForm) missing.push(`${hex(op)}: opcode handler is not the form dispatcher`);
+    };
+    for (const [b, names] of Object.entries(SSE_NAMES)) {
+      names.forEach((n, pfx) => { if (n !== '') want(0x100 | Number(b), formAt(0x100 | Number(b), 0, false, pfx), `0F ${hex(Number(b))} prefix ${pfx} ${n}`); });
+    }
+    for (const [b, names] of Object.entries(SHIFT_IMM)) {
+      names.forEach((n, digit) => { if (n !== '') want(0x100 | Number(b), formAt(0x100 | Number(b), digit), `66 0F ${hex(Number(b))} /${digit} ${n}`); });
+    }
+    expect(missing).toEqual([]);
+    expect(forms.size).toBeGreaterThan(150);
   });
 });
