@@ -3,27 +3,27 @@ import type { Insn } from './insn.js';
 import { registerAlu, registerAluForms } from './exec-alu.js';
 import { registerShift, registerShiftForms } from './exec-shift.js';
 import { registerMulDiv, registerMulDivForms } from './exec-muldiv.js';
-import { registerMove } from './exec-move.js';
-import { registerStack } from './exec-stack.js';
+import { registerMove, registerMoveForms } from './exec-move.js';
+import { registerStack, registerStackForms } from './exec-stack.js';
 import { registerControl, registerControlForms } from './exec-control.js';
 import { registerString } from './exec-string.js';
-import { registerSystem } from './exec-system.js';
-import { registerBits } from './exec-bits.js';
+import { registerSystem, registerSystemForms } from './exec-system.js';
+import { registerBits, registerBitsForms } from './exec-bits.js';
 import { registerSse, registerSseForms } from './sse.js';
 import { registerX87 } from './x87.js';
 import { registerBmi } from './exec-bmi.js';
-import { registerXsave } from './exec-xsave.js';
+import { registerXsave, registerXsaveForms } from './exec-xsave.js';
 import { registerLegacy } from './exec-legacy.js';
 import { OP_COUNT } from './isa.js';
 import { FORM_COUNT, formAt } from './insn-table.js';
 
 export type Handler = (c: X86Cpu, i: Insn) => void;
-/** Registers the handler of some forms of a group: its opcodes and ModRM.reg digit (both operand kinds). */
-export type FormSetter = (ops: readonly number[], digit: number, h: Handler) => void;
+/** Registers the handler of some forms of a group: its opcodes, ModRM.reg digit and operand kind (both if `mem` is absent). */
+export type FormSetter = (ops: readonly number[], digit: number, h: Handler, mem?: boolean) => void;
 /** Registers the handlers of an SSE opcode's mandatory-prefix forms: none, 66, F3, F2 (undefined: no such form). */
 export type PrefixFormSetter = (op: number, ...byPrefix: (Handler | undefined)[]) => void;
 
-function undefinedOpcode(c: X86Cpu): void {
+export function undefinedOpcode(c: X86Cpu): void {
   c.fault(6);
 }
 
@@ -46,15 +46,15 @@ registerXsave(HANDLERS);
 registerLegacy(HANDLERS);
 
 /**
- * Handlers per form (insn-table.ts) for the integer groups (80-83, C0/C1, D0-D3, F6/F7, FE, FF) and
- * SSE/SSE2 (0F map): the ModRM.reg digit and the mandatory prefix are resolved at decode time, so a
- * block runs the form's handler directly.
+ * Handlers per form (insn-table.ts) for the groups (80-83, 8F, C0/C1, C6/C7, D0-D3, F6/F7, FE, FF,
+ * 0F 00, 0F 01, 0F AE, 0F BA, 0F C7, XSAVE) and SSE/SSE2 (0F map): the ModRM.reg digit, the operand
+ * kind and the mandatory prefix are resolved at decode time, so a block runs the form's handler directly.
  */
 export const FORM_HANDLERS: (Handler | undefined)[] = new Array(FORM_COUNT).fill(undefined);
 
-const setForm: FormSetter = (ops, digit, h) => {
+const setForm: FormSetter = (ops, digit, h, kind) => {
   for (const op of ops) {
-    for (const mem of [false, true]) {
+    for (const mem of kind === undefined ? [false, true] : [kind]) {
       const form = formAt(op, digit, mem);
       if (form !== 0) { FORM_HANDLERS[form] = h; HANDLERS[op] = viaForm; }
     }
@@ -79,3 +79,8 @@ registerShiftForms(setForm);
 registerMulDivForms(setForm);
 registerControlForms(setForm);
 registerSseForms(setPrefixForms, setForm);
+registerSystemForms(setForm);
+registerBitsForms(setForm);
+registerMoveForms(setForm);
+registerStackForms(setForm);
+registerXsaveForms(setForm);

@@ -1,4 +1,4 @@
-import type { Handler } from './dispatch.js';
+import type { FormSetter, Handler } from './dispatch.js';
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { ea } from './operands.js';
@@ -46,8 +46,9 @@ function btReg(c: X86Cpu, i: Insn): void {
   const v = c.getReg(i.reg, i.size, i.rex);
   bitOp(c, i, BT_OP[i.op], v, i.size === 8 ? c.hi : 0, false);
 }
-function btImm(c: X86Cpu, i: Insn): void { // 0F BA /4-7
-  bitOp(c, i, (i.reg & 7) - 4, i.imm & 0xff, 0, true);
+/** BT/BTS/BTR/BTC r/m, imm8 (0F BA /4-/7): op as bitOp's. */
+function btImm(op: number): Handler {
+  return (c, i) => bitOp(c, i, op, i.imm & 0xff, 0, true);
 }
 
 function bsfBsr(c: X86Cpu, i: Insn): void { // 0F BC / BD (F3: TZCNT/LZCNT not advertised -> BSF/BSR)
@@ -107,7 +108,7 @@ function xadd(c: X86Cpu, i: Insn): void { // 0F C0/C1
   if (i.isMem) c.wrSize(addr, size, r, rh); else c.setReg(i.rm, size, r, rh, i.rex);
 }
 
-function grp9(c: X86Cpu, i: Insn): void { // 0F C7 /1: CMPXCHG8B / CMPXCHG16B
+function cmpxchg8b(c: X86Cpu, i: Insn): void { // 0F C7 /1 (memory): CMPXCHG8B / CMPXCHG16B
   const addr = ea(c, i);
   const R = c.r;
   if (i.size === 8) {
@@ -140,10 +141,14 @@ function grp9(c: X86Cpu, i: Insn): void { // 0F C7 /1: CMPXCHG8B / CMPXCHG16B
 
 export function registerBits(h: Handler[]): void {
   h[0x1a3] = h[0x1ab] = h[0x1b3] = h[0x1bb] = btReg;
-  h[0x1ba] = btImm;
   h[0x1bc] = h[0x1bd] = bsfBsr;
   h[0x1b8] = popcnt;
   h[0x1b0] = h[0x1b1] = cmpxchg;
   h[0x1c0] = h[0x1c1] = xadd;
-  h[0x1c7] = grp9;
+}
+
+/** 0F BA by ModRM.reg digit, and 0F C7 /1 (its register digits are RDRAND/RDSEED, OP_RDRAND). */
+export function registerBitsForms(set: FormSetter): void {
+  for (let op = 0; op < 4; op++) set([0x1ba], 4 + op, btImm(op));
+  set([0x1c7], 1, cmpxchg8b);
 }

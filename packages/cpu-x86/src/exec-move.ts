@@ -1,4 +1,4 @@
-import type { Handler } from './dispatch.js';
+import type { FormSetter, Handler } from './dispatch.js';
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { ea, immLo, immHi } from './operands.js';
@@ -247,10 +247,14 @@ function movEToSreg(c: X86Cpu, i: Insn): void { // 8E
   if (s === SEG_SS) c.shadow = true;
 }
 
+/** MOV r/m, imm (C6/C7 /0: the other digits are #UD). */
+export function registerMoveForms(set: FormSetter): void {
+  set([0xc6, 0xc7], 0, movEI);
+}
+
 export function registerMove(h: Handler[]): void {
   h[0x88] = h[0x89] = movEG;
   h[0x8a] = h[0x8b] = movGE;
-  h[0xc6] = h[0xc7] = movEI;
   for (let k = 0; k < 8; k++) { h[0xb0 + k] = movRI8; h[0xb8 + k] = movRI; h[0x90 + k] = xchgAx; h[0x1c8 + k] = bswap; }
   h[0xa0] = h[0xa1] = h[0xa2] = h[0xa3] = movMoffs;
   h[0x8d] = lea;

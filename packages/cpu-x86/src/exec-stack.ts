@@ -1,4 +1,4 @@
-import type { Handler } from './dispatch.js';
+import type { FormSetter, Handler } from './dispatch.js';
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { ea } from './operands.js';
@@ -157,10 +157,14 @@ function popSeg(c: X86Cpu, i: Insn): void {
   if (s === SEG_SS) c.shadow = true;
 }
 
+/** POP r/m (8F /0: the other digits are #UD, or XOP outside this CPU). */
+export function registerStackForms(set: FormSetter): void {
+  set([0x8f], 0, popE);
+}
+
 export function registerStack(h: Handler[]): void {
   for (let k = 0; k < 8; k++) { h[0x50 + k] = pushReg; h[0x58 + k] = popReg; }
   h[0x68] = h[0x6a] = pushImm;
-  h[0x8f] = popE;
   h[0x60] = pusha;
   h[0x61] = popa;
   h[0x9c] = pushf;

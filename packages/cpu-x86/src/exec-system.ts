@@ -1,4 +1,4 @@
-import type { Handler } from './dispatch.js';
+import type { FormSetter, Handler } from './dispatch.js';
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { ea } from './operands.js';
@@ -150,104 +150,116 @@ function cpuidH(c: X86Cpu): void {
   c.r[4] = o[3]; c.r[5] = 0;
 }
 
-function grp6(c: X86Cpu, i: Insn): void { // 0F 00
-  const r = i.reg & 7;
+// ---- 0F 00 (group 6): protected mode only
+
+function requireProtected(c: X86Cpu): void {
   if (!(c.cr0 & 1)) c.fault(6);
-  switch (r) {
-    case 0: case 1: { // SLDT / STR
-      const v = r === 0 ? c.ldtSel : c.trSel;
-      if (i.isMem) c.wr16(ea(c, i), v);
-      else c.setReg(i.rm, i.size === 2 ? 2 : i.size, v, 0, i.rex);
-      return;
-    }
-    case 2: case 3: { // LLDT / LTR
-      requireCpl0(c);
-      const sel = i.isMem ? c.rd16(ea(c, i)) : c.getReg(i.rm, 2, i.rex);
-      if (r === 2 && (sel & 0xfffc) === 0) { c.ldtSel = sel; c.ldtBase = 0; c.ldtLimit = 0; return; }
-      if ((sel & 0xfffc) === 0 || sel & 4) c.fault(13, sel & 0xfffc);
-      if (!readDescriptor(c, sel)) c.fault(13, sel & 0xfffc);
-      const type = (DESC.hi >> 8) & 0x1f;
-      if (r === 2 ? type !== 0x02 : type !== 0x09 && type !== 0x01) c.fault(13, sel & 0xfffc);
-      if (!(DESC.hi & 0x8000)) c.fault(11, sel & 0xfffc);
-      let base = descBase(DESC.lo, DESC.hi);
-      if (c.efer & 0x400) {
-        readDescriptorHigh(c);
-        base = (DESC.hi2 | 0) * TWO32 + base;
-      }
-      const limit = descLimit(DESC.lo, DESC.hi);
-      if (r === 2) { c.ldtSel = sel; c.ldtBase = base; c.ldtLimit = limit; return; }
-      DESC.hi |= 0x200; // busy
-      c.sysWr32(DESC.addr + 4, DESC.hi);
-      c.trSel = sel; c.trBase = base; c.trLimit = limit; c.trAttr = (DESC.hi >> 8) & 0xff;
-      return;
-    }
-    case 4: case 5: { // VERR / VERW: report "not accessible" unless the descriptor qualifies
-      const sel = i.isMem ? c.rd16(ea(c, i)) : c.getReg(i.rm, 2, i.rex);
-      let ok = false;
-      if ((sel & 0xfffc) !== 0 && readDescriptor(c, sel) && DESC.hi & 0x1000) {
-        const t = (DESC.hi >> 8) & 0xf;
-        ok = r === 4 ? !(t & 8) || (t & 2) !== 0 : !(t & 8) && (t & 2) !== 0;
-      }
-      c.fl.materialize();
-      c.fl.bits = ok ? c.fl.bits | 0x40 : c.fl.bits & ~0x40;
-      return;
-    }
-  }
-  c.fault(6);
 }
 
-function grp7(c: X86Cpu, i: Insn): void { // 0F 01
-  const r = i.reg & 7;
-  if (!i.isMem) {
-    const rm = i.rm & 7;
-    if (r === 7 && rm === 0) { // SWAPGS
-      if (c.codeSize !== 64) c.fault(6);
-      requireCpl0(c);
-      const t = c.segBase[SEG_GS];
-      c.segBase[SEG_GS] = c.kernelGsBase;
-      c.kernelGsBase = t;
-      return;
+/** SLDT / STR (0F 00 /0, /1): the selector to r/m16 (a register destination takes the operand size). */
+function storeSystemSelector(ldt: boolean): Handler {
+  return (c, i) => {
+    requireProtected(c);
+    const v = ldt ? c.ldtSel : c.trSel;
+    if (i.isMem) c.wr16(ea(c, i), v);
+    else c.setReg(i.rm, i.size === 2 ? 2 : i.size, v, 0, i.rex);
+  };
+}
+
+/** LLDT / LTR (0F 00 /2, /3): load LDTR or TR from a GDT descriptor (a null LDT selector empties LDTR). */
+function loadSystemSegment(ldt: boolean): Handler {
+  return (c, i) => {
+    requireProtected(c);
+    requireCpl0(c);
+    const sel = i.isMem ? c.rd16(ea(c, i)) : c.getReg(i.rm, 2, i.rex);
+    if (ldt && (sel & 0xfffc) === 0) { c.ldtSel = sel; c.ldtBase = 0; c.ldtLimit = 0; return; }
+    if ((sel & 0xfffc) === 0 || sel & 4) c.fault(13, sel & 0xfffc);
+    if (!readDescriptor(c, sel)) c.fault(13, sel & 0xfffc);
+    const type = (DESC.hi >> 8) & 0x1f;
+    if (ldt ? type !== 0x02 : type !== 0x09 && type !== 0x01) c.fault(13, sel & 0xfffc);
+    if (!(DESC.hi & 0x8000)) c.fault(11, sel & 0xfffc);
+    let base = descBase(DESC.lo, DESC.hi);
+    if (c.efer & 0x400) {
+      readDescriptorHigh(c);
+      base = (DESC.hi2 | 0) * TWO32 + base;
     }
-    if (r === 7 && rm === 1) { // RDTSCP
-      rdtsc(c);
-      c.r[2] = c.tscAux; c.r[3] = 0;
-      return;
+    const limit = descLimit(DESC.lo, DESC.hi);
+    if (ldt) { c.ldtSel = sel; c.ldtBase = base; c.ldtLimit = limit; return; }
+    DESC.hi |= 0x200; // busy
+    c.sysWr32(DESC.addr + 4, DESC.hi);
+    c.trSel = sel; c.trBase = base; c.trLimit = limit; c.trAttr = (DESC.hi >> 8) & 0xff;
+  };
+}
+
+/** VERR / VERW (0F 00 /4, /5): ZF says whether the segment is readable / writable; "not accessible" unless the descriptor qualifies. */
+function verify(write: boolean): Handler {
+  return (c, i) => {
+    requireProtected(c);
+    const sel = i.isMem ? c.rd16(ea(c, i)) : c.getReg(i.rm, 2, i.rex);
+    let ok = false;
+    if ((sel & 0xfffc) !== 0 && readDescriptor(c, sel) && DESC.hi & 0x1000) {
+      const t = (DESC.hi >> 8) & 0xf;
+      ok = write ? !(t & 8) && (t & 2) !== 0 : !(t & 8) || (t & 2) !== 0;
     }
-    if (r === 4) { smsw(c, i); return; }
-    if (r === 6) { lmsw(c, i); return; }
-    c.fault(6);
-  }
+    c.fl.materialize();
+    c.fl.bits = ok ? c.fl.bits | 0x40 : c.fl.bits & ~0x40;
+  };
+}
+
+// ---- 0F 01 (group 7)
+
+/** SGDT / SIDT (0F 01 /0, /1, memory): limit, then a 32-bit (64-bit in long mode) base. */
+function storeTable(gdt: boolean): Handler {
+  return (c, i) => {
+    const addr = ea(c, i);
+    const base = gdt ? c.gdtBase : c.idtBase;
+    const limit = gdt ? c.gdtLimit : c.idtLimit;
+    c.wr16(addr, limit);
+    if (c.codeSize === 64) c.wr64(addr + 2, base >>> 0, Math.floor(base / TWO32) >>> 0);
+    else c.wr32(addr + 2, base >>> 0);
+  };
+}
+
+/** LGDT / LIDT (0F 01 /2, /3, memory): a 16-bit operand size keeps 24 bits of the base outside long mode. */
+function loadTable(gdt: boolean): Handler {
+  return (c, i) => {
+    const addr = ea(c, i);
+    requireCpl0(c);
+    const limit = c.rd16(addr);
+    let base: number;
+    if (c.codeSize === 64) {
+      const lo = c.rd64(addr + 2);
+      base = (c.hi | 0) * TWO32 + lo;
+    } else {
+      base = c.rd32(addr + 2);
+      if (i.size === 2) base &= 0xffffff;
+    }
+    if (gdt) { c.gdtBase = base; c.gdtLimit = limit; }
+    else { c.idtBase = base; c.idtLimit = limit; }
+  };
+}
+
+function invlpg(c: X86Cpu, i: Insn): void { // 0F 01 /7, memory
   const addr = ea(c, i);
-  switch (r) {
-    case 0: case 1: { // SGDT / SIDT
-      const base = r === 0 ? c.gdtBase : c.idtBase;
-      const limit = r === 0 ? c.gdtLimit : c.idtLimit;
-      c.wr16(addr, limit);
-      if (c.codeSize === 64) c.wr64(addr + 2, base >>> 0, Math.floor(base / TWO32) >>> 0);
-      else c.wr32(addr + 2, base >>> 0);
-      return;
-    }
-    case 2: case 3: { // LGDT / LIDT
-      requireCpl0(c);
-      const limit = c.rd16(addr);
-      let base: number;
-      if (c.codeSize === 64) {
-        const lo = c.rd64(addr + 2);
-        base = (c.hi | 0) * TWO32 + lo;
-      } else {
-        base = c.rd32(addr + 2);
-        if (i.size === 2) base &= 0xffffff;
-      }
-      if (r === 2) { c.gdtBase = base; c.gdtLimit = limit; }
-      else { c.idtBase = base; c.idtLimit = limit; }
-      return;
-    }
-    case 4: smsw(c, i); return;
-    case 6: lmsw(c, i); return;
-    case 7: // INVLPG
-      requireCpl0(c);
-      c.tlb.flushPage(addr);
-      return;
+  requireCpl0(c);
+  c.tlb.flushPage(addr);
+}
+
+/** 0F 01 /7 with a register operand: ModRM.rm selects SWAPGS (F8, 64-bit mode only) or RDTSCP (F9). */
+function swapgsRdtscp(c: X86Cpu, i: Insn): void {
+  const rm = i.rm & 7;
+  if (rm === 0) { // SWAPGS
+    if (c.codeSize !== 64) c.fault(6);
+    requireCpl0(c);
+    const t = c.segBase[SEG_GS];
+    c.segBase[SEG_GS] = c.kernelGsBase;
+    c.kernelGsBase = t;
+    return;
+  }
+  if (rm === 1) { // RDTSCP
+    rdtsc(c);
+    c.r[2] = c.tscAux; c.r[3] = 0;
+    return;
   }
   c.fault(6);
 }
@@ -388,6 +400,25 @@ function sysexit(c: X86Cpu, i: Insn): void {
   c.nextRip = rip;
 }
 
+/** The system groups per form: 0F 00 and 0F 01 by ModRM.reg digit (and, for 0F 01, operand kind). */
+export function registerSystemForms(set: FormSetter): void {
+  set([0x100], 0, storeSystemSelector(true));
+  set([0x100], 1, storeSystemSelector(false));
+  set([0x100], 2, loadSystemSegment(true));
+  set([0x100], 3, loadSystemSegment(false));
+  set([0x100], 4, verify(false));
+  set([0x100], 5, verify(true));
+  set([0x101], 0, storeTable(true), true);
+  set([0x101], 1, storeTable(false), true);
+  set([0x101], 2, loadTable(true), true);
+  set([0x101], 3, loadTable(false), true);
+  set([0x101], 4, smsw);
+  set([0x101], 6, lmsw, false);
+  set([0x101], 6, (c, i) => { ea(c, i); lmsw(c, i); }, true); // a non-canonical address faults before the CPL check
+  set([0x101], 7, invlpg, true);
+  set([0x101], 7, swapgsRdtscp, false);
+}
+
 export function registerSystem(h: Handler[]): void {
   h[0x134] = sysenter;
   h[0x135] = sysexit;
@@ -401,8 +432,6 @@ export function registerSystem(h: Handler[]): void {
   h[0x131] = rdtsc;
   h[0x132] = rdmsr;
   h[0x1a2] = cpuidH;
-  h[0x100] = grp6;
-  h[0x101] = grp7;
   h[0x106] = clts;
   h[0x108] = h[0x109] = privNop;
   h[0x10b] = h[0x1b9] = h[0x1ff] = ud;

@@ -4,7 +4,7 @@
 // Deliberate simplifications, both allowed by the SDM: XINUSE is always 1 for a requested component
 // (XSTATE_BV gets RFBM, never 0 for "in its initial configuration"), and XSAVEOPT uses neither the init
 // nor the modified optimization (it saves like XSAVE).
-import type { Handler } from './dispatch.js';
+import type { FormSetter, Handler } from './dispatch.js';
 import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { ea } from './operands.js';
@@ -76,13 +76,15 @@ function xrstor(c: X86Cpu, i: Insn, lin: number): void {
   }
 }
 
-function xsaveGroup(c: X86Cpu, i: Insn): void { // 0F AE /4 XSAVE, /5 XRSTOR, /6 XSAVEOPT (memory)
-  requireOsxsave(c);
-  if (c.cr0 & 8) c.fault(7); // CR0.TS
-  const lin = ea(c, i);
-  if (lin % 64 !== 0) c.fault(13, 0);
-  if ((i.reg & 7) === 5) xrstor(c, i, lin);
-  else xsave(c, i, lin); // XSAVEOPT: no optimizations, same result
+/** 0F AE /4 XSAVE, /5 XRSTOR, /6 XSAVEOPT (memory; XSAVEOPT uses no optimizations: the same result as XSAVE). */
+function xsaveForm(restore: boolean): Handler {
+  return (c, i) => {
+    requireOsxsave(c);
+    if (c.cr0 & 8) c.fault(7); // CR0.TS
+    const lin = ea(c, i);
+    if (lin % 64 !== 0) c.fault(13, 0);
+    if (restore) xrstor(c, i, lin); else xsave(c, i, lin);
+  };
 }
 
 function xgetbvXsetbv(c: X86Cpu, i: Insn): void { // 0F 01 D0 XGETBV, 0F 01 D1 XSETBV
@@ -102,6 +104,11 @@ function xgetbvXsetbv(c: X86Cpu, i: Insn): void { // 0F 01 D0 XGETBV, 0F 01 D1 X
 }
 
 export function registerXsave(h: Handler[]): void {
-  h[OP_XSAVE] = xsaveGroup;
   h[OP_XGETBV] = xgetbvXsetbv;
+}
+
+export function registerXsaveForms(set: FormSetter): void {
+  set([OP_XSAVE], 4, xsaveForm(false), true);
+  set([OP_XSAVE], 5, xsaveForm(true), true);
+  set([OP_XSAVE], 6, xsaveForm(false), true);
 }

@@ -263,7 +263,8 @@ def(0x1ae, { name: 'Ldmxcsr', ...FAULTS }, { reg: 2, mem: true });
 def(0x1ae, { name: 'Stmxcsr', ...FAULTS }, { reg: 3, mem: true });
 def(0x1ae, { name: 'Clflush' }, { reg: 7, mem: true });
 group(0x1ae, ['', '', '', '', '', 'Lfence', 'Mfence', 'Sfence'], () => ({}), { mem: false });
-def(OP_XSAVE, { name: (i) => (i.size === 8 ? ['Xsave64', 'Xrstor64', 'Xsaveopt64'] : ['Xsave', 'Xrstor', 'Xsaveopt'])[(i.reg & 7) - 4], ...FAULTS });
+// XSAVE/XRSTOR/XSAVEOPT (0F AE /4-/6 memory, no prefix): the decoder picks OP_XSAVE when XSAVE is on.
+['Xsave', 'Xrstor', 'Xsaveopt'].forEach((w, k) => def(OP_XSAVE, { name: FX(w), ...FAULTS }, { reg: 4 + k }));
 def(0x1af, { name: 'Imul', writes: OSZAPC });
 def([0x1b0, 0x1b1], { name: 'Cmpxchg', writes: OSZAPC });
 def(0x1b2, { name: 'Lss', ...STOP_FAULTS });
@@ -316,6 +317,8 @@ const forms: Spec[] = [{ name: 'INVALID', flow: FLOW_EXCEPTION, attrs: FORM_FAUL
 for (const d of defs) { d.form = forms.length; forms.push(d.spec); }
 export const FORM_COUNT = forms.length;
 export const FORM_NAME: readonly (string | NameFn)[] = forms.map((s) => s.name);
+/** The opcode id (Insn.op) of each form. */
+export const FORM_OP = Uint16Array.from([0, ...defs.map((d) => d.op)]);
 /** Flow kind (FLOW_*) | FORM_FAR | FORM_FAULTS. */
 export const FORM_INFO = Uint8Array.from(forms, (s) => (s.flow ?? FLOW_NEXT) | (s.attrs ?? 0));
 export const FORM_READS = Uint16Array.from(forms, (s) => s.reads ?? 0);

@@ -159,30 +159,28 @@ function pmovmskb(c: X86Cpu, i: Insn): void { // 66 0F D7
 
 const MXCSR_MASK = 0xffff;
 
-function grp15(c: X86Cpu, i: Insn): void { // 0F AE
-  const r = i.reg & 7;
-  if (!i.isMem) {
-    if (r >= 5) return; // LFENCE / MFENCE / SFENCE: no reordering to fence here
-    c.fault(6);
-  }
+// 0F AE (group 15), memory forms /0-/3, /7; the register forms /5-/7 are the fences.
+function ldmxcsr(c: X86Cpu, i: Insn): void { // 0F AE /2
   const lin = ea(c, i);
-  switch (r) {
-    case 0: fxsave(c, i, lin); return;
-    case 1: fxrstor(c, i, lin); return;
-    case 2: { // LDMXCSR
-      check(c);
-      const v = c.rd32(lin);
-      if (v & ~MXCSR_MASK) c.fault(13, 0);
-      c.mxcsrValue = v;
-      return;
-    }
-    case 3: check(c); c.wr32(lin, c.mxcsrValue); return;
-    case 7: return; // CLFLUSH: caches are not modelled
-  }
-  c.fault(6); // XSAVE family: not advertised
+  check(c);
+  const v = c.rd32(lin);
+  if (v & ~MXCSR_MASK) c.fault(13, 0);
+  c.mxcsrValue = v;
 }
+function stmxcsr(c: X86Cpu, i: Insn): void { // 0F AE /3
+  const lin = ea(c, i);
+  check(c);
+  c.wr32(lin, c.mxcsrValue);
+}
+/** CLFLUSH (0F AE /7): caches are not modelled, but the address is formed (and may fault). */
+function clflush(c: X86Cpu, i: Insn): void {
+  ea(c, i);
+}
+/** LFENCE / MFENCE / SFENCE: no reordering to fence here. */
+function fence(): void {}
 
-function fxsave(c: X86Cpu, i: Insn, lin: number): void {
+function fxsave(c: X86Cpu, i: Insn): void { // 0F AE /0
+  const lin = ea(c, i);
   if (c.cr0 & 0xc) c.fault(c.cr0 & 4 ? 6 : 7);
   if (c.alignCheck) c.alignOperand(lin, 4); // below 4-byte alignment #AC wins over #GP (host)
   if (lin % 16 !== 0) c.fault(13, 0);
@@ -192,10 +190,10 @@ function fxsave(c: X86Cpu, i: Insn, lin: number): void {
   c.wr32(lin + 28, MXCSR_MASK);
   const n = c.codeSize === 64 ? 16 : 8;
   if (c.cr4 & 0x200) for (let k = 0; k < n; k++) store128(c, lin + 160 + k * 16, k, false);
-  void i;
 }
 
-function fxrstor(c: X86Cpu, i: Insn, lin: number): void {
+function fxrstor(c: X86Cpu, i: Insn): void { // 0F AE /1
+  const lin = ea(c, i);
   if (c.cr0 & 0xc) c.fault(c.cr0 & 4 ? 6 : 7);
   if (c.alignCheck) c.alignOperand(lin, 4); // below 4-byte alignment #AC wins over #GP (host)
   if (lin % 16 !== 0) c.fault(13, 0);
@@ -206,15 +204,14 @@ function fxrstor(c: X86Cpu, i: Insn, lin: number): void {
   c.mxcsrValue = mx;
   const n = c.codeSize === 64 ? 16 : 8;
   if (c.cr4 & 0x200) for (let k = 0; k < n; k++) load128(c, lin + 160 + k * 16, k, false);
-  void i;
 }
 
 // ---------------------------------------------------------------- table
 
 /**
- * One handler per form (insn-table.ts): the mandatory prefix (none/66/F3/F2) and, for 66 0F 71-73,
- * the ModRM.reg digit are resolved at decode time. The decoder rejects the prefix variants and operand
- * kinds a form lacks (sse-names.ts), so no handler checks them again.
+ * One handler per form (insn-table.ts): the mandatory prefix (none/66/F3/F2) and, for 66 0F 71-73 and
+ * 0F AE, the ModRM.reg digit (and operand kind) are resolved at decode time. The decoder rejects the
+ * prefix variants and operand kinds a form lacks (sse-names.ts), so no handler checks them again.
  */
 export function registerSseForms(sse: PrefixFormSetter, digit: FormSetter): void {
   sse(0x10, movupsLoad, movupsLoad, movScalarLoad(1), movScalarLoad(2));
@@ -260,9 +257,14 @@ export function registerSseForms(sse: PrefixFormSetter, digit: FormSetter): void
   sse(0xc5, undefined, pextrw);
   sse(0xc4, undefined, pinsrw);
   sse(0xf7, undefined, maskmovdqu);
+  digit([0x1ae], 0, fxsave, true);
+  digit([0x1ae], 1, fxrstor, true);
+  digit([0x1ae], 2, ldmxcsr, true);
+  digit([0x1ae], 3, stmxcsr, true);
+  digit([0x1ae], 7, clflush, true);
+  for (const d of [5, 6, 7]) digit([0x1ae], d, fence, false);
 }
 
 export function registerSse(h: Handler[]): void {
   h[0x1c3] = movnti;
-  h[0x1ae] = grp15;
 }

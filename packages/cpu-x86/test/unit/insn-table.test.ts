@@ -12,9 +12,9 @@ import { decodeInsn } from '../../src/index.js';
 import { mnemonicOf } from '../../src/mnemonics.js';
 import {
   AF, CF, DF, FLOW_CALL, FLOW_COND, FLOW_EXCEPTION, FLOW_INTERRUPT, FLOW_JUMP, FLOW_NEXT, FLOW_RETURN, FLOW_STOP,
-  FORM_READS, OF, PF, SF, ZF, flagsWrittenOf, flowOf, formAt,
+  FORM_COUNT, FORM_OP, FORM_READS, OF, PF, SF, ZF, flagsWrittenOf, flowOf, formAt,
 } from '../../src/insn-table.js';
-import { FORM_HANDLERS, HANDLERS, viaForm } from '../../src/dispatch.js';
+import { FORM_HANDLERS, HANDLERS, undefinedOpcode, viaForm } from '../../src/dispatch.js';
 import { SHIFT_IMM, SSE_NAMES } from '../../src/sse-names.js';
 import type { Insn } from '../../src/insn.js';
 
@@ -85,6 +85,15 @@ describe.skipIf(files.length === 0)(`instruction table against iced-x86 (${DIR})
 });
 
 describe('handlers per form', () => {
+  it('every form has a handler, its own (FORM_HANDLERS) or its opcode\'s (SALC is not implemented: #UD)', () => {
+    const missing: string[] = [];
+    for (let f = 1; f < FORM_COUNT; f++) {
+      const h = FORM_HANDLERS[f] ?? HANDLERS[FORM_OP[f]];
+      if (h === viaForm || h === undefinedOpcode) missing.push(`form ${f}: opcode ${hex(FORM_OP[f])}`);
+    }
+    expect(missing).toEqual([`form ${formAt(0xd6)}: opcode d6`]);
+  });
+
   it('every SSE form (mandatory prefix, 66 0F 71-73 digit) has its own handler; the opcode goes through its form', () => {
     const missing: string[] = [];
     const forms = new Set<number>();
