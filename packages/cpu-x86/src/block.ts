@@ -6,7 +6,7 @@ import { aluReg64Handler } from './exec-alu-reg64.js';
 import { movHandler } from './exec-move-reg.js';
 import { jccHandler } from './exec-jcc.js';
 import { fastHandler } from './exec-fast.js';
-import { FLOW_COND, FLOW_JUMP, FLOW_RETURN, FORM_FAR, FORM_INFO, flowOf } from './insn-table.js';
+import { FLOW_COND, FLOW_JUMP, FLOW_RETURN, FORM_FAR, FORM_INFO, FORM_REP_STRING, flowOf } from './insn-table.js';
 
 /**
  * A decoded block: a straight run of instructions inside one physical code page, decoded in one mode.
@@ -77,12 +77,9 @@ export function isPlainEnd(ins: Insn): boolean {
   return flow <= FLOW_COND || (flow >= FLOW_JUMP && flow <= FLOW_RETURN && (info & FORM_FAR) === 0);
 }
 
-/** String ops (MOVS CMPS STOS LODS SCAS): under REP they resume at their own address between chunks. */
-const STRING_OPS = [0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf];
-
-/** A string op with a REP prefix: it runs in chunks, resuming at its own address between them. */
+/** A string op (MOVS CMPS STOS LODS SCAS) with a REP prefix: it runs in chunks, resuming at its own address between them. */
 export function isRepString(ins: Insn): boolean {
-  return ins.rep !== 0 && STRING_OPS.includes(ins.op);
+  return (FORM_INFO[ins.form] & FORM_REP_STRING) !== 0;
 }
 
 /** The handler a block runs for `ins`: a specialised one for the hottest forms, else its form's or opcode's. */

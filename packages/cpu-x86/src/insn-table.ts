@@ -32,6 +32,15 @@ const FLOW_MASK = 7;
 export const FORM_FAR = 8;
 /** May fault other than through a memory operand (#DE, #GP, #UD, #NM, #BR, stack, string or I/O accesses). */
 export const FORM_FAULTS = 16;
+/** A string op under REP (MOVS CMPS STOS LODS SCAS with F3/F2): runs in chunks, resuming at its own address. */
+export const FORM_REP_STRING = 32;
+/**
+ * Ends a block only for the run loop's sake (port I/O, REP string chunks, RDTSC, CPUID) and changes
+ * nothing compiled code assumes, so a compiled region may go on after it (jit/compile.ts continuesAfter).
+ */
+export const FORM_RESUMABLE = 64;
+/** IN/OUT (immediate or DX port; not INS/OUTS). */
+export const FORM_PORT_IO = 128;
 
 // ---- flags: masks of EFLAGS bits (flags.ts)
 export { AF, CF, DF, OF, PF, SF, ZF };
@@ -46,7 +55,7 @@ type NameFn = (i: Insn) => string;
 interface Spec {
   name: string | NameFn;
   flow?: number;
-  /** FORM_FAR / FORM_FAULTS. */
+  /** FORM_FAR / FORM_FAULTS / FORM_REP_STRING / FORM_RESUMABLE / FORM_PORT_IO. */
   attrs?: number;
   reads?: number;
   /** Written, cleared, set or left undefined. */
@@ -132,8 +141,9 @@ def([0xa0, 0xa1, 0xa2, 0xa3], { name: 'Mov' });
 function stringOp(op: number, name: string | NameFn, writes = 0): void {
   def(op, { name, reads: DF, writes, ...FAULTS }, { pfx: 0 });
   def(op, { name, reads: DF, writes, ...FAULTS }, { pfx: 1 }); // 66 is the operand size here
-  def(op, { name, reads: DF, writes, ...STOP_FAULTS }, { pfx: 2 });
-  def(op, { name, reads: DF, writes, ...STOP_FAULTS }, { pfx: 3 });
+  const rep = { flow: FLOW_STOP, attrs: FORM_FAULTS | FORM_REP_STRING | FORM_RESUMABLE };
+  def(op, { name, reads: DF, writes, ...rep }, { pfx: 2 });
+  def(op, { name, reads: DF, writes, ...rep }, { pfx: 3 });
 }
 stringOp(0xa4, 'Movsb'); stringOp(0xa5, sized('Movsw', 'Movsd', 'Movsq'));
 stringOp(0xa6, 'Cmpsb', OSZAPC); stringOp(0xa7, sized('Cmpsw', 'Cmpsd', 'Cmpsq'), OSZAPC);
@@ -165,8 +175,9 @@ def(0xe0, { name: 'Loopne', flow: FLOW_COND, reads: ZF });
 def(0xe1, { name: 'Loope', flow: FLOW_COND, reads: ZF });
 def(0xe2, { name: 'Loop', flow: FLOW_COND });
 def(0xe3, { name: (i) => (i.asize === 2 ? 'Jcxz' : i.asize === 4 ? 'Jecxz' : 'Jrcxz'), flow: FLOW_COND });
-def([0xe4, 0xe5, 0xec, 0xed], { name: 'In', ...STOP_FAULTS });
-def([0xe6, 0xe7, 0xee, 0xef], { name: 'Out', ...STOP_FAULTS });
+const PORT_IO = { flow: FLOW_STOP, attrs: FORM_FAULTS | FORM_PORT_IO | FORM_RESUMABLE };
+def([0xe4, 0xe5, 0xec, 0xed], { name: 'In', ...PORT_IO });
+def([0xe6, 0xe7, 0xee, 0xef], { name: 'Out', ...PORT_IO });
 def(0xe8, { name: 'Call', flow: FLOW_CALL, ...FAULTS });
 def([0xe9, 0xeb], { name: 'Jmp', flow: FLOW_JUMP });
 def(0xea, { name: 'Jmp', flow: FLOW_JUMP, attrs: FORM_FAR | FORM_FAULTS });
@@ -234,7 +245,7 @@ def(0x11f, { name: (i) => ((i.reg & 7) === 0 ? 'Nop' : 'Reservednop') });
 // Control/debug registers: privileged; the SDM leaves the arithmetic flags undefined.
 def([0x120, 0x121, 0x122, 0x123], { name: 'Mov', writes: OSZAPC, ...STOP_FAULTS });
 def(0x130, { name: 'Wrmsr', ...STOP_FAULTS });
-def(0x131, { name: 'Rdtsc', ...STOP_FAULTS });
+def(0x131, { name: 'Rdtsc', flow: FLOW_STOP, attrs: FORM_FAULTS | FORM_RESUMABLE });
 def(0x132, { name: 'Rdmsr', ...STOP_FAULTS });
 def(0x134, { name: 'Sysenter', flow: FLOW_CALL, attrs: FORM_FAR | FORM_FAULTS });
 def(0x135, { name: (i) => (i.size === 8 ? 'Sysexitq' : 'Sysexit'), flow: FLOW_RETURN, attrs: FORM_FAR | FORM_FAULTS });
@@ -245,7 +256,7 @@ for (let k = 0; k < 16; k++) {
 }
 def([0x1a0, 0x1a8], { name: 'Push', ...STOP_FAULTS }); // PUSH FS/GS: kept out of blocks with POP
 def([0x1a1, 0x1a9], { name: 'Pop', ...STOP_FAULTS });
-def(0x1a2, { name: 'Cpuid', ...STOP });
+def(0x1a2, { name: 'Cpuid', flow: FLOW_STOP, attrs: FORM_RESUMABLE });
 /** BT* write CF, keep ZF, and leave OF SF AF PF undefined. */
 const BT_WRITES = OF | SF | AF | PF | CF;
 def(0x1a3, { name: 'Bt', writes: BT_WRITES });
@@ -319,7 +330,7 @@ export const FORM_COUNT = forms.length;
 export const FORM_NAME: readonly (string | NameFn)[] = forms.map((s) => s.name);
 /** The opcode id (Insn.op) of each form. */
 export const FORM_OP = Uint16Array.from([0, ...defs.map((d) => d.op)]);
-/** Flow kind (FLOW_*) | FORM_FAR | FORM_FAULTS. */
+/** Flow kind (FLOW_*) | FORM_FAR | FORM_FAULTS | FORM_REP_STRING | FORM_RESUMABLE | FORM_PORT_IO. */
 export const FORM_INFO = Uint8Array.from(forms, (s) => (s.flow ?? FLOW_NEXT) | (s.attrs ?? 0));
 export const FORM_READS = Uint16Array.from(forms, (s) => s.reads ?? 0);
 export const FORM_WRITES = Uint16Array.from(forms, (s) => s.writes ?? 0);

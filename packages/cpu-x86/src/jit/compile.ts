@@ -1,5 +1,6 @@
 import { isRepString, type Block } from '../block.js';
 import type { Insn } from '../insn.js';
+import { FORM_INFO, FORM_RESUMABLE } from '../insn-table.js';
 import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB } from '../flags.js';
 import { NEED } from '../mmu.js';
 import { F64, FunctionBody, I32, I64, Op, type FuncType, type Import } from './wasm-writer.js';
@@ -670,13 +671,7 @@ function branchesToItself(r: RegionBlock): boolean {
  * ops (they end blocks to resume between chunks), RDTSC and CPUID (delay and timing loops).
  */
 export function continuesAfter(ins: Insn): boolean {
-  return isPortIo(ins) || isRepString(ins) || ins.op === 0x131 || ins.op === 0x1a2;
-}
-
-/** IN/OUT with an immediate or DX port. */
-export function isPortIo(ins: Insn): boolean {
-  const op = ins.op;
-  return (op >= 0xe4 && op <= 0xe7) || (op >= 0xec && op <= 0xef);
+  return (FORM_INFO[ins.form] & FORM_RESUMABLE) !== 0;
 }
 
 /** Jcc or JMP rel (not with a 16-bit operand size, which the generator leaves to the interpreter). */

@@ -170,7 +170,7 @@ export class JitTier {
       // The block's fall-through, when its last instruction can fall through.
       const next = off + block.bytes;
       const last = block.insns[block.count - 1];
-      if (next < 4096 && (fallsThrough(last) || continuesAfter(last) || isNearCall(last, last.mode)) && last.op !== 0xe9 && last.op !== 0xeb) queue.push(next);
+      if (next < 4096 && (fallsThrough(last) || continuesAfter(last) || isNearCall(last, last.mode))) queue.push(next);
     }
     // Cut blocks where others start; drop the blocks found last until the instructions fit.
     for (;;) {
