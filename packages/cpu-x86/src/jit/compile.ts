@@ -102,6 +102,8 @@ class Gen {
   /** rip offset from the region entry (the relative exit) or the next rip itself (the absolute one). */
   readonly exitOff = this.f.local(I64);
   readonly exitTarget = this.f.local(I64);
+  /** A dynamic exit's target minus the region's rip (dispatchDynamic). */
+  readonly dispatchDelta = this.f.local(I64);
   /**
    * Where the flags are: a producer in the flag locals (known here), `undefined` (the record in
    * memory), or DYNAMIC at a block's start: the `kind` local says (0: memory; else the producer's
@@ -578,11 +580,13 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
   const likely = likelyProducers(region, g.blockAt);
   f.get(P_RIP).op(Op.i64TruncF64S).set(g.rip64);
   f.block();
-  g.exitAbs = f.label();
+  const exitShared = f.label();
   f.block();
   g.exitRel = f.label();
   f.loop();
   g.top = f.label();
+  f.block();
+  g.exitAbs = f.label();
   for (let i = region.length - 1; i >= 0; i--) { f.block(); g.entryLabel[i] = f.label(); }
   f.get(g.cur).brTable(region.map((_, i) => i), region.length - 1);
   region.forEach((r, i) => {
@@ -609,7 +613,9 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
     if (loops) f.end();
     f.end();
   });
-  f.end(); // loop: every block ends in a branch or a return
+  f.end(); // exitAbs: every block ends in a branch or a return
+  dispatchDynamic(g, region, exitShared);
+  f.end(); // loop
   f.op(Op.unreachable);
   f.end();
   // The relative exit: the next rip is the entry's plus exitOff.
@@ -620,6 +626,42 @@ export function compileRegion(region: RegionBlock[], env: CompileEnv): FunctionB
   f.i32(0).get(g.exitTarget).op(Op.f64ConvertI64S).mem(Op.f64Store, env.base + RIP_OUT, 3);
   f.get(g.done).get(g.exitRetired).op(Op.i32Add);
   return [f, flushFunction(env.base), condFunction(env.base)];
+}
+
+/**
+ * A taken branch to a target known only at run time (RET, an indirect JMP/CALL) or outside the
+ * region: when the target is the start of one of the region's blocks, continue there through the
+ * dispatch loop (a binary search over the blocks' offsets) instead of leaving; else the shared exit.
+ * As for a direct branch inside the region (Gen.chain): the registers are stored and `kind` says where
+ * the flags are, and the target block checks the budget.
+ */
+function dispatchDynamic(g: Gen, region: RegionBlock[], exitShared: number): void {
+  const f = g.f;
+  const d = g.dispatchDelta;
+  f.get(g.exitTarget).get(g.rip64).op(Op.i64Sub).set(d);
+  const blocks = region.map((r, i) => ({ delta: r.delta, i })).sort((a, b) => a.delta - b.delta);
+  f.block();
+  const noMatch = f.label();
+  const search = (lo: number, hi: number): void => {
+    if (hi - lo <= 3) {
+      for (let k = lo; k < hi; k++) {
+        f.get(d).i64(blocks[k].delta).op(Op.i64Eq).if();
+        f.get(g.done).get(g.exitRetired).op(Op.i32Add).set(g.done);
+        f.i32(blocks[k].i).set(g.cur).brTo(g.top);
+        f.end();
+      }
+      return;
+    }
+    const mid = (lo + hi) >> 1;
+    f.get(d).i64(blocks[mid].delta).op(Op.i64LtS).if();
+    search(lo, mid);
+    f.brTo(noMatch);
+    f.end();
+    search(mid, hi);
+  };
+  search(0, blocks.length);
+  f.end();
+  f.brTo(exitShared);
 }
 
 /**
