@@ -10,28 +10,11 @@ import { HANDLERS } from '../../src/dispatch.js';
 import { handlerFor } from '../../src/block.js';
 import { decodeInto } from '../../src/decoder.js';
 import { Insn, eaKindOf } from '../../src/insn.js';
-import { asm, identityMap } from './helpers.js';
+import { asm, identityMap, randomValue, rng } from './helpers.js';
 
 const CODE = 0x1000;
 const DATA = 0x20000; // base register values point here (16 KiB window compared)
 const WINDOW = 0x4000;
-
-/** Deterministic xorshift generator (so a failure reproduces). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
-
-/** A register value: small, a boundary, or random (as int32 bits). */
-function value(next: () => number): number {
-  const k = next() % 10;
-  if (k < 3) return next() % 17;
-  if (k < 5) return [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0x80000001, 0xfffffffe][next() % 7] | 0;
-  return next() | 0;
-}
 
 function decodeAll(bytes: Uint8Array, mode: 32 | 64): Insn[] {
   const out: Insn[] = [];
@@ -154,8 +137,8 @@ const bytesOf = (a: Int32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOf
 function randomise(cpus: X86Cpu[], next: () => number, mode: 32 | 64): void {
   const regs = new Int32Array(32);
   for (let n = 0; n < 16; n++) {
-    regs[2 * n] = value(next);
-    regs[2 * n + 1] = mode === 64 && next() % 2 === 0 ? value(next) : 0;
+    regs[2 * n] = randomValue(next);
+    regs[2 * n + 1] = mode === 64 && next() % 2 === 0 ? randomValue(next) : 0;
   }
   // Address registers: RBX/R8/R10 a base inside the data window (sometimes near a page end or, in
   // 64-bit mode, above 4 GiB), RSI/R11 an index, ESP left valid.

@@ -180,3 +180,20 @@ export const PM32_FLAT_START = `
   mov [gdt+%1+4], al
   mov [gdt+%1+7], ah
 %endmacro`;
+
+/** Deterministic xorshift generator for random-program tests (so a failure reproduces). */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    return s;
+  };
+}
+
+/** A random register value: small, a boundary, or random (as int32 bits). */
+export function randomValue(next: () => number): number {
+  const k = next() % 10;
+  if (k < 3) return next() % 17;
+  if (k < 5) return [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0x80000001, 0xfffffffe][next() % 7] | 0;
+  return next() | 0;
+}

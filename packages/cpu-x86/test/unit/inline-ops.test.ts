@@ -7,26 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import { GuestMemory, PortBus } from '@unimachine/core';
 import { X86Cpu } from '../../src/cpu.js';
-import { asm, identityMap } from './helpers.js';
+import { asm, identityMap, randomValue, rng } from './helpers.js';
 
 const CODE = 0x1000;
 const SLOT = 256; // bytes per program
 const PROGRAMS = 60;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
-
-function value(next: () => number): number {
-  const k = next() % 10;
-  if (k < 3) return next() % 17;
-  if (k < 5) return [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0x80000001, 0xfffffffe][next() % 7] | 0;
-  return next() | 0;
-}
 
 const ALU = ['add', 'or', 'and', 'sub', 'xor', 'cmp', 'test', 'mov', 'adc', 'sbb'];
 const CONDITIONS = ['o', 'no', 'b', 'ae', 'z', 'nz', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
@@ -75,7 +60,7 @@ function check(mode: 32 | 64, seed: number): void {
   for (let p = 0; p < PROGRAMS; p++) {
     for (let k = 0; k < 8; k++) {
       const regs = new Int32Array(32);
-      for (let n = 0; n < 32; n++) regs[n] = n & 1 && mode === 32 ? 0 : value(next);
+      for (let n = 0; n < 32; n++) regs[n] = n & 1 && mode === 32 ? 0 : randomValue(next);
       const flags = (next() & 0x8d5) | 2;
       const budget = 1 + (next() % 40);
       for (const c of [blocks, steps]) {
