@@ -615,22 +615,8 @@ export class X86Cpu implements Cpu {
           }
           case 50: incDec32(this, ins.fd >> 1, false); r = next; break; // K_INC32
           case 51: incDec32(this, ins.fd >> 1, true); r = next; break; // K_DEC32
-          default: { // 60, K_JCC: the condition in fd; a 32/64-bit CMP/SUB or logic record is read directly
-            const cc = ins.fd, size = f.size;
-            let taken: boolean;
-            if (f.op === 3 && (size === 4 || size === 8) && cc >= 2 && (cc <= 7 || cc >= 12)) {
-              // After CMP/SUB a - b: B/AE unsigned a < b, Z/NZ a == b, BE/A both, L/GE signed a < b,
-              // LE/G both (64-bit: the high halves decide unless they are equal).
-              const a = f.a, b = f.b, hiEq = size === 4 || (f.ah ^ f.bh) === 0;
-              const eq = (a ^ b) === 0 && hiEq;
-              const lt = cc < 12
-                ? (hiEq ? (a >>> 0) < (b >>> 0) : (f.ah >>> 0) < (f.bh >>> 0))
-                : (size === 4 ? (a | 0) < (b | 0) : hiEq ? (a >>> 0) < (b >>> 0) : (f.ah | 0) < (f.bh | 0));
-              taken = (cc < 4 || cc === 12 || cc === 13 ? lt : cc < 6 ? eq : lt || eq) !== ((cc & 1) !== 0);
-            } else if (f.op === 5 && (size === 4 || size === 8) && cc >= 2 && cc <= 7) {
-              // After a logic op CF is 0: B/AE never/always, Z/NZ and BE/A on ZF.
-              taken = (cc >= 4 && f.r === 0 && (size === 4 || f.rh === 0)) !== ((cc & 1) !== 0);
-            } else taken = f.cond(cc);
+          default: { // 60, K_JCC: the condition in fd (LazyFlags.cond compares a CMP/SUB's operands directly)
+            const taken = f.cond(ins.fd);
             r = next;
             if (taken) { this.nextRip = next; r = branchTarget(this, next + ins.imm, ins.size); }
           }

@@ -130,10 +130,12 @@ export class LazyFlags {
 
   /** Evaluate condition code cc (0..15, as in Jcc/SETcc/CMOVcc). */
   cond(cc: number): boolean {
-    // Fast path: after a 32/64-bit CMP/SUB, B/BE/L/LE are plain comparisons of the operands.
-    if (this.op === LF_SUB && (this.size === 4 || this.size === 8)) {
-      const k = cc >> 1;
-      if (k === 1 || k === 3 || k >= 6) return this.subCond(k) !== ((cc & 1) !== 0);
+    // Fast paths for 32/64-bit results: after CMP/SUB, B/Z/BE/L/LE are plain comparisons of the
+    // operands; after a logic op CF is 0, so B is never and Z/BE are ZF.
+    const k = cc >> 1;
+    if ((this.size === 4 || this.size === 8) && k !== 0 && (k <= 3 || k >= 6)) {
+      if (this.op === LF_SUB) return this.subCond(k) !== ((cc & 1) !== 0);
+      if (this.op === LF_LOGIC && k <= 3) return (k >= 2 && this.zf() !== 0) !== ((cc & 1) !== 0);
     }
     let v: number;
     switch (cc >> 1) {
@@ -150,20 +152,21 @@ export class LazyFlags {
   }
 
   /**
-   * Condition group k (1 B, 3 BE, 6 L, 7 LE) after SUB/CMP of size 4 or 8: CF is "a < b unsigned",
-   * ZF is "a == b", and SF != OF is "a < b signed".
+   * Condition group k (1 B, 2 Z, 3 BE, 6 L, 7 LE) after SUB/CMP of size 4 or 8: CF is "a < b
+   * unsigned", ZF is "a == b", and SF != OF is "a < b signed".
    */
   private subCond(k: number): boolean {
     const a = this.a >>> 0, b = this.b >>> 0;
     if (this.size === 4) {
       if (k === 1) return a < b;
+      if (k === 2) return a === b;
       if (k === 3) return a <= b;
       if (k === 6) return (a | 0) < (b | 0);
       return (a | 0) <= (b | 0);
     }
     const ah = this.ah >>> 0, bh = this.bh >>> 0;
-    if (ah !== bh) return k <= 3 ? ah < bh : (ah | 0) < (bh | 0);
-    return k === 1 || k === 6 ? a < b : a <= b;
+    if (ah !== bh) return k === 2 ? false : k <= 3 ? ah < bh : (ah | 0) < (bh | 0);
+    return k === 1 || k === 6 ? a < b : k === 2 ? a === b : a <= b;
   }
 
   /** The architectural EFLAGS value. */
