@@ -120,6 +120,6 @@ await build({
   logLevel: 'warning',
 });
 
-// Code caches of earlier bundles can never be used again.
-for (const f of readdirSync(outDir)) if (/^unimachine-.*\.v8cache$/.test(f)) rmSync(path.join(outDir, f), { force: true });
+// Code caches and generated WebAssembly (region-store.ts) of earlier bundles can never be used again.
+for (const f of readdirSync(outDir)) if (/^unimachine-.*\.(v8cache|regions)$/.test(f)) rmSync(path.join(outDir, f), { force: true });
 writeFileSync(path.join(outDir, 'unimachine.manifest.json'), JSON.stringify({ buildId, inputs }, null, 1) + '\n');

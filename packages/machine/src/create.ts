@@ -9,6 +9,7 @@ import { installTraceHooks } from './trace-hooks.js';
 import type { ConsoleMode } from './console.js';
 import { MachineConfigError } from './errors.js';
 import { DEFAULT_JIT_THRESHOLD } from './machine-schema.js';
+import { installedRegionStore } from './region-store.js';
 import { KernelLoadError } from './loader/multiboot.js';
 import { loadBootableKernel } from './loader/kernel.js';
 import { readInitrd } from './loader/initrd-file.js';
@@ -316,12 +317,16 @@ async function defaultCpu(s: CpuServices): Promise<Cpu> {
   // With a local APIC the TSC runs at the APIC's rate, so TSC-deadline timers fire when RDTSC says.
   // SMP: one package of `count` cores (QEMU -smp N), one decode cache so a store by any CPU drops
   // code any other decoded, and the APs wait for a start-up IPI.
-  return new X86Cpu({
+  const cpu = new X86Cpu({
     memory: s.memory, ports: s.ports, interrupts: s.interrupts, clock: s.clock, model: s.model, apic: s.apic, tscHz: s.apic?.tscHz,
     packageCpus: s.count, waitForSipi: s.index > 0, decodeCache: (s.first as { decodeCache?: unknown } | undefined)?.decodeCache,
     // Not set in the YAML: UNIMACHINE_JIT, else on at the machine default.
     jit: s.jit ?? (mod.jitFromEnvironment as () => false | { threshold: number } | undefined)() ?? { threshold: DEFAULT_JIT_THRESHOLD },
   });
+  // The CLI's store of generated WebAssembly (region-store.ts), when the launcher made one.
+  const tier = (cpu as { jit?: { codeStore?: unknown } }).jit;
+  if (tier !== undefined) tier.codeStore = installedRegionStore();
+  return cpu;
 }
 
 /** `cpu.jit` from the YAML as an X86Cpu option (undefined: not set; defaultCpu applies the rest). */

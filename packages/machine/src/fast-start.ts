@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
+import { RegionFileStore, installRegionStore } from './region-store.js';
 
 /**
  * Start-up of the installed CLI. Node loads one bundled file (dist/unimachine.cjs, written by
@@ -29,6 +30,8 @@ export interface BundleManifest {
 export const BUNDLE_FILE = 'unimachine.cjs';
 export const MANIFEST_FILE = 'unimachine.manifest.json';
 export const cacheFile = (buildId: string) => `unimachine-${buildId}.v8cache`;
+/** The WebAssembly tier's generated modules (region-store.ts), beside the code cache and as short-lived. */
+export const regionStoreFile = (buildId: string) => `unimachine-${buildId}.regions`;
 
 /**
  * A code cache file is this header, then V8's data: the guest instructions retired by the run
@@ -101,6 +104,9 @@ export function loadBundledCli(dir: string = path.dirname(fileURLToPath(import.m
       const work = (globalThis as WithGuestWork)[GUEST_WORK] ?? 0;
       if (missing || cacheWorthRemaking(madeAfter, work)) writeCache(cachePath, script, work);
     });
+    const regions = new RegionFileStore(path.join(dir, regionStoreFile(manifest.buildId)));
+    installRegionStore(regions);
+    process.once('exit', () => regions.save());
   }
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   const module = { exports: {} as Partial<CliModule> };

@@ -12,6 +12,7 @@ import {
   MANIFEST_FILE,
   cacheFile,
   cacheWorthRemaking,
+  regionStoreFile,
   loadBundledCli,
   type BundleManifest,
 } from '../src/fast-start.js';
@@ -117,7 +118,7 @@ describe.skipIf(!built)('fast start: the real bundle (scripts/bundle-cli.mjs)', 
     expect(stderr).toBe('');
   });
 
-  it('a run writes the code cache with its instruction count, and a run that went much further writes it again', () => {
+  it('a run writes the code cache with its instruction count, and a run that went much further writes it again; the tier modules beside it', () => {
     ensureGuests('hello32.elf');
     const dir = path.join(tmp, 'remake');
     mkdirSync(dir);
@@ -147,5 +148,19 @@ describe.skipIf(!built)('fast start: the real bundle (scripts/bundle-cli.mjs)', 
     const kept = readFileSync(cachePath);
     expect(run()).toBe('Hello from Unimachine!\ncmdline: \n'); // the same guest again: the cache stays
     expect(readFileSync(cachePath).equals(kept)).toBe(true);
+
+    // The WebAssembly tier's modules (region-store.ts): written by the run that generated them, then
+    // only read (no region of this guest is hot at the default threshold: compile every block).
+    const regionsPath = path.join(dir, regionStoreFile(manifest.buildId));
+    expect(existsSync(regionsPath)).toBe(false);
+    const compiling = () => execFileSync(process.execPath, [path.join(dir, 'cli.js'), 'run', hello, '--success-code', '1', '--set', 'cpu.jit=0'], { encoding: 'latin1' });
+    expect(compiling()).toBe('Hello from Unimachine!\ncmdline: \n');
+    const regions = readFileSync(regionsPath);
+    expect(regions.length).toBeGreaterThan(1000);
+    expect(compiling()).toBe('Hello from Unimachine!\ncmdline: \n');
+    expect(readFileSync(regionsPath).equals(regions)).toBe(true);
+    // A new bundle build drops them with the code cache.
+    execFileSync(process.execPath, [path.join(root, 'packages/machine/scripts/bundle-cli.mjs'), dir], { stdio: 'pipe' });
+    expect([existsSync(regionsPath), existsSync(cachePath)]).toEqual([false, false]);
   });
 });

@@ -1,9 +1,10 @@
 import type { X86Cpu } from '../cpu.js';
 import { fallsThrough, isRepString, type Block, type CompiledEntry } from '../block.js';
 import { FAULT } from '../cpu.js';
-import { IMPORTS, compileRegion, continuesAfter, isNearCall, isRelativeBranch, type RegionBlock } from './compile.js';
+import { IMPORTS, compileRegion, continuesAfter, isNearCall, isRelativeBranch, type CompileEnv, type RegionBlock } from './compile.js';
 import { buildModule } from './wasm-writer.js';
 import { FLAGS, RIP_OUT } from './state-layout.js';
+import { regionKey, type RegionCodeStore } from './region-code.js';
 
 /**
  * The part of the WebAssembly JS API the tier uses. Node has it at run time; neither @types/node 20
@@ -54,6 +55,8 @@ export class JitTier {
   private startCount = 0;
   /** A call-out faulted: run() re-throws the interpreter's FAULT once out of WebAssembly. */
   private faulted = false;
+  /** Generated modules from earlier runs (region-code.ts); the CLI sets it, nothing else needs to. */
+  codeStore: RegionCodeStore | undefined = undefined;
 
   /** This CPU's slot in Block.compiled (CPUs sharing a decode cache share blocks). */
   readonly id: number;
@@ -117,12 +120,11 @@ export class JitTier {
     const t0 = performance.now();
     const c = this.cpu;
     const region = this.regionFrom(entry, pageOffset);
-    const bodies = compileRegion(region, {
+    const env: CompileEnv = {
       base: c.stateBase, codePages: this.codePages, ramSize: c.ramSize, paging: (key & 1) !== 0, accUser: key & 2,
       flat: (key & KEY_FLAT) !== 0,
-    });
-    const bytes = buildModule(this.memPages, IMPORTS, bodies);
-    const mod = new Wasm.Module(bytes);
+    };
+    const mod = this.regionModule(region, env);
     const instance = new Wasm.Instance(mod, {
       env: { mem: this.memory },
       x: { co: (i: number, k: number, before: number) => this.callout(region[i], k, before),
@@ -139,6 +141,23 @@ export class JitTier {
     this.stats.blocks += region.length;
     this.stats.compileMs += performance.now() - t0;
     return compiled;
+  }
+
+  /** The region's compiled module: from the code store when an earlier run generated it, else generated now. */
+  private regionModule(region: RegionBlock[], env: CompileEnv): object {
+    const store = this.codeStore;
+    const key = store === undefined ? '' : regionKey(region, env, this.memPages);
+    const known = store?.get(key);
+    if (known !== undefined) {
+      try {
+        return new Wasm.Module(known);
+      } catch {
+        // A damaged store entry: generate the module again (and replace the entry).
+      }
+    }
+    const bytes = buildModule(this.memPages, IMPORTS, compileRegion(region, env));
+    store?.set(key, bytes);
+    return new Wasm.Module(bytes);
   }
 
   /**
