@@ -30,6 +30,10 @@ export const IMPORTS: Import[] = [
   // interpreter's count (which the clock reads) is exact when a device sees the instruction.
   { module: 'x', name: 'co', type: { params: [I32, I32, I32], results: [I32] } },
   { module: 'x', name: 'cc', type: { params: [I32], results: [I32] } },
+  // Port I/O without a call-out (portIo): (block index, k, port, value written, retired before) ->
+  // the value read (as an unsigned 32-bit number), plus 2^32 when the region must leave after the
+  // instruction; -1 (nothing done) when the interpreter must run it.
+  { module: 'x', name: 'io', type: { params: [I32, I32, I32, I32, I32], results: [F64] } },
 ];
 /** CF PF AF ZF SF OF. */
 const ARITH_BITS = 0x8d5;
@@ -38,7 +42,7 @@ const ARITH_BITS = 0x8d5;
  * in `fr`; written to the record as LazyFlags.setResult would (LF_NONE, bits computed).
  */
 const LF_RESULT = 15;
-const CO = 0, CC_IMPORT = 1;
+const CO = 0, CC_IMPORT = 1, IO = 2;
 /** Function indices in the module: the region (exported), the flags-record writer, the condition reader. */
 const FLUSH = IMPORTS.length + 1;
 const FLUSH_TYPE: FuncType = { params: [I32, I64, I64, I64], results: [] };
@@ -935,6 +939,7 @@ function emitInline(g: Gen, ins: Insn): boolean {
     case 0xe9: case 0xeb: return jmp(g, ins);
     case 0xe8: return call(g, ins);
     case 0xc3: return ret(g);
+    case 0xe4: case 0xe5: case 0xe6: case 0xe7: case 0xec: case 0xed: case 0xee: case 0xef: return portIo(g, ins);
   }
   /** The register encoded in the opcode's low bits (B8+r, 50+r, 58+r), extended by REX.B. */
   const opReg = (op & 7) | ((ins.rex & 1) << 3);
@@ -954,6 +959,33 @@ function emitInline(g: Gen, ins: Insn): boolean {
   if (op === 0xff && ((ins.reg & 7) === 2 || (ins.reg & 7) === 4)) return indirect(g, ins, (ins.reg & 7) === 2, w);
   if (op >= 0x58 && op <= 0x5f) return pop(g, opReg, w);
   return false;
+}
+
+/**
+ * IN/OUT AL/AX/EAX, the port an immediate or DX: the import `io` (tier.ts) makes the access as the
+ * interpreter's handler would, but without a call-out: the registers stay in their locals and the
+ * flags where they are (a timer-polling loop does little else: Solo5 reads the PIT 100,000 times
+ * while calibrating its TSC). CPL 3 code keeps the call-out (its I/O permission check reads IOPL and
+ * the TSS bitmap); `io` answers -1 before doing anything when the interpreter must run the instruction.
+ */
+function portIo(g: Gen, ins: Insn): boolean {
+  if (g.env.accUser !== 0) return false;
+  const f = g.f;
+  const out = (ins.op & 2) !== 0;
+  const size = ins.size === 1 ? 1 : ins.size === 2 ? 2 : 4;
+  f.i32(g.index).i32(g.k);
+  if (ins.op < 0xe8) f.i32(ins.imm & 0xff);
+  else { g.reg(2, 2); f.op(Op.i32WrapI64); }
+  if (out) { g.reg(0, size); f.op(Op.i32WrapI64); } else f.i32(0);
+  g.retiredBefore();
+  f.call(IO).op(Op.i64TruncF64S).tee(g.t).i64(0).op(Op.i64LtS);
+  g.slowIf();
+  if (!out) g.setReg(0, size, () => { f.get(g.t); mask(f, size); });
+  // An event, or an interrupt the access made deliverable: leave after it, as a call-out would.
+  f.get(g.t).i64(32).op(Op.i64ShrU).op(Op.i32WrapI64).if();
+  g.exitAt(g.k + 1, g.offsets[g.k + 1]);
+  f.end();
+  return true;
 }
 
 /**

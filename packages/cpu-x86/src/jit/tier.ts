@@ -128,7 +128,8 @@ export class JitTier {
     const instance = new Wasm.Instance(mod, {
       env: { mem: this.memory },
       x: { co: (i: number, k: number, before: number) => this.callout(region[i], k, before),
-        cc: (cc: number) => this.cond(cc) },
+        cc: (cc: number) => this.cond(cc),
+        io: (i: number, k: number, port: number, value: number, before: number) => this.io(region[i], k, port, value, before) },
     });
     const run = instance.exports.f0 as CompiledEntry['run'];
     // Every block of the region not compiled elsewhere for this key starts here from now on.
@@ -234,6 +235,28 @@ export class JitTier {
       return k + 1;
     }
     return -1;
+  }
+
+  /**
+   * IN/OUT k of a region block, compiled inline (compile.ts portIo): what the interpreter's handler
+   * does at CPL 0, where the I/O permission check always passes, without syncing the flags (the
+   * access reads none but IF, which compiled code never changes). -1: run by the interpreter
+   * (another CPL; debug registers, whose I/O breakpoints it checks). Else the value read (unsigned),
+   * plus 2^32 when the region must leave after the instruction, as callout() decides.
+   */
+  private io(r: RegionBlock, k: number, port: number, value: number, before: number): number {
+    const c = this.cpu;
+    if (c.cpl !== 0 || c.debugMode !== 0) return -1;
+    c.instructionsRetired = this.startCount + before;
+    const start = this.rip + r.delta;
+    c.rip = start + r.offsets[k];
+    c.nextRip = start + r.offsets[k + 1];
+    const ins = r.block.insns[k];
+    const size = ins.size === 1 ? 1 : ins.size === 2 ? 2 : 4;
+    let read = 0;
+    if (ins.op & 2) c.ports.write(port, size, value >>> 0);
+    else read = c.ports.read(port, size) >>> 0;
+    return c.events !== 0 || c.interruptDeliverable() ? read + 0x1_0000_0000 : read;
   }
 
   private cond(cc: number): number {
