@@ -3,6 +3,7 @@ import type { Insn } from '../insn.js';
 import { FORM_INFO, FORM_RESUMABLE } from '../insn-table.js';
 import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB } from '../flags.js';
 import { NEED } from '../mmu.js';
+import { CHK_FETCH } from '../segment-check.js';
 import { F64, FunctionBody, I32, I64, Op, type FuncType, type Import } from './wasm-writer.js';
 import {
   F_A, F_AH, F_B, F_BH, F_BITS, F_CIN, F_OP, F_R, F_RH, F_SIZE, REGS, RIP_OUT, SEG_BASE, SEG_CHECKED,
@@ -726,6 +727,11 @@ export function isRelativeBranch(ins: Insn): boolean {
   return ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || op === 0xe9 || op === 0xeb) && ins.size !== 2;
 }
 
+/** LOOP with a 32/64-bit address size and not a 16-bit operand size (which wraps the target to 16 bits). */
+export function isLoop(ins: Insn): boolean {
+  return ins.op === 0xe2 && ins.size !== 2 && ins.asize !== 2;
+}
+
 /** CALL rel (of the stack width the generator compiles it for): its target may be a region block. */
 export function isNearCall(ins: Insn, mode: number): boolean {
   return ins.op === 0xe8 && ((mode === 64 && ins.size === 8) || (mode === 32 && ins.size === 4));
@@ -940,6 +946,7 @@ function emitInline(g: Gen, ins: Insn): boolean {
     case 0xe8: return call(g, ins);
     case 0xc3: return ret(g);
     case 0xe4: case 0xe5: case 0xe6: case 0xe7: case 0xec: case 0xed: case 0xee: case 0xef: return portIo(g, ins);
+    case 0xe2: return isLoop(ins) && loop(g, ins);
   }
   /** The register encoded in the opcode's low bits (B8+r, 50+r, 58+r), extended by REX.B. */
   const opReg = (op & 7) | ((ins.rex & 1) << 3);
@@ -1127,6 +1134,24 @@ function takeBranch(g: Gen, ins: Insn): void {
 function jmp(g: Gen, ins: Insn): boolean {
   if (ins.size === 2) return false;
   takeBranch(g, ins);
+  return true;
+}
+
+/**
+ * LOOP: rCX (ECX or RCX, by the address size; ECX clears the top half) minus 1, and the branch when
+ * it is not 0; no flags. With a fetch limit on CS the interpreter runs it: a target beyond the limit
+ * faults with rCX as it was. (Boot code builds its page tables with LOOP: 2,048 turns in hello.)
+ */
+function loop(g: Gen, ins: Insn): boolean {
+  const f = g.f;
+  const size = ins.asize;
+  f.i32(0).mem(Op.i32Load8U, g.env.base + SEG_CHECKED + 1, 0).i32(CHK_FETCH).op(Op.i32And);
+  g.slowIf();
+  g.setReg(1, size, () => { g.reg(1, size); f.i64(1).op(Op.i64Sub); });
+  g.reg(1, size);
+  f.op(Op.i64Eqz).op(Op.i32Eqz).if();
+  takeBranch(g, ins);
+  f.end();
   return true;
 }
 

@@ -1,7 +1,7 @@
 import type { X86Cpu } from '../cpu.js';
 import { fallsThrough, isRepString, type Block, type CompiledEntry } from '../block.js';
 import { FAULT } from '../cpu.js';
-import { IMPORTS, compileRegion, continuesAfter, isNearCall, isRelativeBranch, type CompileEnv, type RegionBlock } from './compile.js';
+import { IMPORTS, compileRegion, continuesAfter, isLoop, isNearCall, isRelativeBranch, type CompileEnv, type RegionBlock } from './compile.js';
 import { buildModule } from './wasm-writer.js';
 import { FLAGS, RIP_OUT } from './state-layout.js';
 import { regionKey, type RegionCodeStore } from './region-code.js';
@@ -182,7 +182,7 @@ export class JitTier {
       region.push({ block, offsets, delta: off - pageOffset, count: block.count });
       for (let k = 0; k < block.count; k++) {
         const ins = block.insns[k];
-        if (isRelativeBranch(ins) || isNearCall(ins, block.mode)) {
+        if (isRelativeBranch(ins) || isLoop(ins) || isNearCall(ins, block.mode)) {
           const to = off + offsets[k + 1] + ins.imm;
           if (to >= 0 && to < 4096) queue.push(to);
         }

@@ -1,10 +1,12 @@
-// The WebAssembly tier does IN/OUT at CPL 0 without a call-out (src/jit/compile.ts portIo, the
-// import `io` in src/jit/tier.ts). A loop of every IN/OUT form (immediate port and DX; byte, word and
-// dword; partial register merges; flags produced before and read after the access) runs on a CPU
-// whose tier compiles every block at once and on one without a tier. Each device access must see the
-// same retired-instruction count (the deterministic clock reads it), the same port, size and value,
-// and the run must end with the same registers, flags, rip and count; a write that requests a stop
-// leaves the region right after it.
+// Forms the WebAssembly tier runs without a call-out, against the interpreter: the same program on a
+// CPU whose tier compiles every block at once and on one without a tier.
+// - IN/OUT at CPL 0 (src/jit/compile.ts portIo, the import `io` in src/jit/tier.ts): a loop of every
+//   form (immediate port and DX; byte, word and dword; partial register merges; flags produced before
+//   and read after the access). Each device access must see the same retired-instruction count (the
+//   deterministic clock reads it), port, size and value; a write that requests a stop leaves the
+//   region right after it.
+// - LOOP (compile.ts loop) with RCX and with ECX (which clears the top half).
+// Every run must end with the same registers, flags, rip and count, at any budget.
 import { describe, expect, it, vi } from 'vitest';
 import { GuestMemory, PortBus } from '@unimachine/core';
 import { X86Cpu } from '../../src/cpu.js';
@@ -43,7 +45,7 @@ top:
 
 type Access = [string, number, number, number, number];
 
-function machineFor(jit: boolean) {
+function machineFor(jit: boolean, src = LOOP) {
   const memory = new GuestMemory(4 * 1024 * 1024);
   const ports = new PortBus();
   const cpu = new X86Cpu({ memory, ports, jit: jit ? { threshold: 0 } : false });
@@ -63,7 +65,7 @@ function machineFor(jit: boolean) {
   };
   ports.claim({ start: 0x40, length: 4 }, device, 'timer');
   ports.claim({ start: 0x1234, length: 4 }, device, 'dx-ports');
-  memory.write(CODE, asm(LOOP, { bits: 64, org: CODE }));
+  memory.write(CODE, asm(src, { bits: 64, org: CODE }));
   cpu.enterLongMode({ cr3: identityMap(memory, 0x200000, 1), cpl: 0, rip: BigInt(CODE), rsp: 0x80000n });
   return { cpu, log };
 }
@@ -96,6 +98,46 @@ describe('WebAssembly tier: IN/OUT without a call-out', () => {
       expect(compiled.cpu.rip, `budget ${budget}`).toBe(interpreted.cpu.rip);
       expect(compiled.log, `budget ${budget}`).toEqual(interpreted.log);
       expect(Array.from(compiled.cpu.r), `budget ${budget}`).toEqual(Array.from(interpreted.cpu.r));
+    }
+  });
+});
+
+const LOOPS = `
+  mov rcx, 70              ; RCX
+  mov rax, 1
+one:
+  add rax, rax
+  loop one
+  mov rcx, 0x123456780000012c
+  mov rdx, 0x123456789
+two:
+  add rdx, rcx
+  a32 loop two             ; ECX: RCX's top half is cleared
+  mov edx, 0x1236
+  out dx, al
+  jmp $
+`;
+
+describe('WebAssembly tier: LOOP without a call-out', () => {
+  it('counts RCX or ECX down exactly as the interpreter, at every budget', () => {
+    const loop = vi.spyOn(JitTier.prototype as unknown as { callout: () => number }, 'callout');
+    try {
+      const compiled = machineFor(true, LOOPS), interpreted = machineFor(false, LOOPS);
+      for (const m of [compiled, interpreted]) expect(m.cpu.run(20_000)).toBe('stopped');
+      expect(compiled.cpu.getGpr(1)).toBe(0n); // ECX counted down from 300, the top half cleared
+      expect(compiled.cpu.instructionsRetired).toBe(interpreted.cpu.instructionsRetired);
+      expect(Array.from(compiled.cpu.r)).toEqual(Array.from(interpreted.cpu.r));
+      expect(loop.mock.calls.length).toBe(0); // no call-out at all
+    } finally {
+      loop.mockRestore();
+    }
+    for (const budget of [3, 4, 5, 100, 141, 142, 143, 144, 145, 146, 300, 743, 744, 745, 746, 747]) {
+      const compiled = machineFor(true, LOOPS), interpreted = machineFor(false, LOOPS);
+      for (const m of [compiled, interpreted]) m.cpu.run(budget);
+      expect(compiled.cpu.instructionsRetired, `budget ${budget}`).toBe(interpreted.cpu.instructionsRetired);
+      expect(compiled.cpu.rip, `budget ${budget}`).toBe(interpreted.cpu.rip);
+      expect(Array.from(compiled.cpu.r), `budget ${budget}`).toEqual(Array.from(interpreted.cpu.r));
+      expect(compiled.cpu.fl.get(), `budget ${budget}`).toBe(interpreted.cpu.fl.get());
     }
   });
 });
