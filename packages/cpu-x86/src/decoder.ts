@@ -1,6 +1,6 @@
 import { x87Name } from './x87-names.js';
 import { isSseOpcode, sseEncodingValid } from './sse-names.js';
-import { formOf } from './insn-table.js';
+import { DEC_LOCK, FORM_DECODE, formOf } from './insn-table.js';
 import { Insn, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS } from './insn.js';
 import { ISA_BMI1, ISA_BMI2, ISA_LZCNT, ISA_MOVBE, ISA_RDRAND, ISA_RDSEED, ISA_VEX, ISA_XSAVE, OP_LZCNT, OP_RDRAND, OP_TZCNT, OP_VEX_0F38, OP_VEX_0F3A, OP_XGETBV, OP_XSAVE } from './isa.js';
 
@@ -360,7 +360,10 @@ export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: numbe
   // would turn Insn.len into a boxed-double field for every instruction the run loop reads.
   ins.len = (pos - start) | 0;
   if (ins.valid) checkValidity(ins, mode, isa);
-  ins.form = ins.valid ? formOf(ins) : 0;
+  let form = ins.valid ? formOf(ins) : 0;
+  // LOCK: only on the forms that take it (the table's DEC_LOCK), and only with a memory operand.
+  if (ins.lock && !(ins.isMem && (FORM_DECODE[form] & DEC_LOCK) !== 0)) { ins.valid = false; form = 0; }
+  ins.form = form;
 }
 
 /**
@@ -503,25 +506,6 @@ function checkValidity(ins: Insn, mode: number, isa: number): void {
   if (op >= 0xd8 && op <= 0xdf && x87Name(op, mem, ins.reg, ins.rm) === undefined) ins.valid = false;
   if (op === 0x1ae && !mem && (ins.rep !== 0 || ins.opsizePrefix)) ins.valid = false;
   if (isSseOpcode(op) && !sseEncodingValid(ins)) ins.valid = false; // prefix variant / operand form
-  if (ins.lock && !(mem && LOCKABLE.has(lockKey(ins)))) ins.valid = false;
-}
-
-/** Instructions (opcode, or opcode*8+reg for groups) that accept LOCK with a memory destination. */
-const LOCKABLE = new Set<number>();
-for (let g = 0; g < 8; g++) if (g !== 7) { LOCKABLE.add(g * 8); LOCKABLE.add(g * 8 + 1); }
-for (const o of [0x86, 0x87, 0x1ab, 0x1b3, 0x1bb, 0x1b0, 0x1b1, 0x1c0, 0x1c1]) LOCKABLE.add(o);
-for (const o of [0x80, 0x81, 0x82, 0x83]) for (let r = 0; r < 7; r++) LOCKABLE.add(0x10000 + o * 8 + r);
-for (const o of [0xf6, 0xf7]) { LOCKABLE.add(0x10000 + o * 8 + 2); LOCKABLE.add(0x10000 + o * 8 + 3); }
-for (const o of [0xfe, 0xff]) { LOCKABLE.add(0x10000 + o * 8); LOCKABLE.add(0x10000 + o * 8 + 1); }
-for (let r = 5; r < 8; r++) LOCKABLE.add(0x10000 + 0x1ba * 8 + r);
-LOCKABLE.add(0x10000 + 0x1c7 * 8 + 1);
-
-function lockKey(ins: Insn): number {
-  const op = ins.op;
-  if (op === 0x80 || op === 0x81 || op === 0x82 || op === 0x83 || op === 0xf6 || op === 0xf7 || op === 0xfe || op === 0xff || op === 0x1ba || op === 0x1c7) {
-    return 0x10000 + op * 8 + (ins.reg & 7);
-  }
-  return op;
 }
 
 /** Sign-extend helpers used by several handlers. */

@@ -42,6 +42,10 @@ export const FORM_RESUMABLE = 64;
 /** IN/OUT (immediate or DX port; not INS/OUTS). */
 export const FORM_PORT_IO = 128;
 
+// ---- decode attributes (FORM_DECODE): what the decoder checks per form
+/** Accepts a LOCK prefix (with a memory operand: LOCK with a register destination is #UD). */
+export const DEC_LOCK = 1;
+
 // ---- flags: masks of EFLAGS bits (flags.ts)
 export { AF, CF, DF, OF, PF, SF, ZF };
 const SZAPC = SF | ZF | AF | PF | CF;
@@ -60,6 +64,8 @@ interface Spec {
   reads?: number;
   /** Written, cleared, set or left undefined. */
   writes?: number;
+  /** DEC_* bits (FORM_DECODE). */
+  dec?: number;
 }
 /** Which part of the encoding selects the form (absent: any). */
 interface Key { reg?: number; mem?: boolean; pfx?: number }
@@ -90,13 +96,19 @@ const ALU = ['Add', 'Or', 'Adc', 'Sbb', 'And', 'Sub', 'Xor', 'Cmp'];
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 /** ADC and SBB read CF; every ALU op writes all six arithmetic flags (AND/OR/XOR leave AF undefined). */
 const aluFlags = (g: number): Omit<Spec, 'name'> => ({ reads: g === 2 || g === 3 ? CF : 0, writes: OSZAPC });
+/** The ALU ops with a memory destination take LOCK, except CMP (which writes no memory). */
+const aluForm = (g: number): Omit<Spec, 'name'> => ({ ...aluFlags(g), dec: g !== 7 ? DEC_LOCK : 0 });
+const LOCK = { dec: DEC_LOCK };
 const STOP = { flow: FLOW_STOP };
 const STOP_FAULTS = { flow: FLOW_STOP, attrs: FORM_FAULTS };
 /** Stack accesses and privileged checks fault without a ModRM memory operand. */
 const FAULTS = { attrs: FORM_FAULTS };
 
 // ================= one-byte map
-for (let g = 0; g < 8; g++) def(range(8 * g, 8 * g + 5), { name: ALU[g], ...aluFlags(g) });
+for (let g = 0; g < 8; g++) {
+  def([8 * g, 8 * g + 1], { name: ALU[g], ...aluForm(g) }); // r/m, reg: the forms with a memory destination
+  def(range(8 * g + 2, 8 * g + 5), { name: ALU[g], ...aluFlags(g) });
+}
 // PUSH/POP of segment registers are kept out of blocks (legacy code only; POP loads a segment).
 def([0x06, 0x0e, 0x16, 0x1e], { name: 'Push', ...STOP_FAULTS });
 def([0x07, 0x17, 0x1f], { name: 'Pop', ...STOP_FAULTS });
@@ -119,9 +131,9 @@ def(0x6d, { name: sized('Insw', 'Insd', 'Insd'), reads: DF, ...STOP_FAULTS });
 def(0x6e, { name: 'Outsb', reads: DF, ...STOP_FAULTS });
 def(0x6f, { name: sized('Outsw', 'Outsd', 'Outsd'), reads: DF, ...STOP_FAULTS });
 for (let k = 0; k < 16; k++) def(0x70 + k, { name: 'J' + CC[k], flow: FLOW_COND, reads: CC_READS[k] });
-group([0x80, 0x81, 0x82, 0x83], ALU, aluFlags);
+group([0x80, 0x81, 0x82, 0x83], ALU, aluForm);
 def([0x84, 0x85], { name: 'Test', writes: OSZAPC });
-def([0x86, 0x87], { name: 'Xchg' });
+def([0x86, 0x87], { name: 'Xchg', ...LOCK }); // locked even without the prefix
 def([0x88, 0x89, 0x8a, 0x8b, 0x8c], { name: 'Mov' });
 def(0x8d, { name: 'Lea' });
 def(0x8e, { name: 'Mov', ...STOP_FAULTS }); // segment load (MOV SS also opens an interrupt shadow)
@@ -186,15 +198,15 @@ def(0xf4, { name: 'Hlt', ...STOP_FAULTS });
 def(0xf5, { name: 'Cmc', reads: CF, writes: CF });
 const GRP3 = ['Test', 'Test', 'Not', 'Neg', 'Mul', 'Imul', 'Div', 'Idiv'];
 /** NOT leaves the flags alone; DIV/IDIV raise #DE (and leave all six undefined). */
-group([0xf6, 0xf7], GRP3, (d) => ({ writes: d === 2 ? 0 : OSZAPC, attrs: d >= 6 ? FORM_FAULTS : 0 }));
+group([0xf6, 0xf7], GRP3, (d) => ({ writes: d === 2 ? 0 : OSZAPC, attrs: d >= 6 ? FORM_FAULTS : 0, dec: d === 2 || d === 3 ? DEC_LOCK : 0 }));
 def(0xf8, { name: 'Clc', writes: CF });
 def(0xf9, { name: 'Stc', writes: CF });
 def(0xfa, { name: 'Cli', ...STOP_FAULTS }); // IF, and #GP when IOPL is too low
 def(0xfb, { name: 'Sti', ...STOP_FAULTS });
 def(0xfc, { name: 'Cld', writes: DF });
 def(0xfd, { name: 'Std', writes: DF });
-group(0xfe, ['Inc', 'Dec'], () => ({ writes: OSZAP }));
-group(0xff, ['Inc', 'Dec'], () => ({ writes: OSZAP }));
+group(0xfe, ['Inc', 'Dec'], () => ({ writes: OSZAP, ...LOCK }));
+group(0xff, ['Inc', 'Dec'], () => ({ writes: OSZAP, ...LOCK }));
 def(0xff, { name: 'Call', flow: FLOW_CALL, ...FAULTS }, { reg: 2 });
 def(0xff, { name: 'Call', flow: FLOW_CALL, attrs: FORM_FAR | FORM_FAULTS }, { reg: 3 });
 def(0xff, { name: 'Jmp', flow: FLOW_JUMP }, { reg: 4 });
@@ -260,10 +272,10 @@ def(0x1a2, { name: 'Cpuid', flow: FLOW_STOP, attrs: FORM_RESUMABLE });
 /** BT* write CF, keep ZF, and leave OF SF AF PF undefined. */
 const BT_WRITES = OF | SF | AF | PF | CF;
 def(0x1a3, { name: 'Bt', writes: BT_WRITES });
-def(0x1ab, { name: 'Bts', writes: BT_WRITES });
-def(0x1b3, { name: 'Btr', writes: BT_WRITES });
-def(0x1bb, { name: 'Btc', writes: BT_WRITES });
-group(0x1ba, ['', '', '', '', 'Bt', 'Bts', 'Btr', 'Btc'], () => ({ writes: BT_WRITES }));
+def(0x1ab, { name: 'Bts', writes: BT_WRITES, ...LOCK });
+def(0x1b3, { name: 'Btr', writes: BT_WRITES, ...LOCK });
+def(0x1bb, { name: 'Btc', writes: BT_WRITES, ...LOCK });
+group(0x1ba, ['', '', '', '', 'Bt', 'Bts', 'Btr', 'Btc'], (d) => ({ writes: BT_WRITES, dec: d > 4 ? DEC_LOCK : 0 }));
 def([0x1a4, 0x1a5], { name: 'Shld', writes: OSZAPC });
 def([0x1ac, 0x1ad], { name: 'Shrd', writes: OSZAPC });
 // Group 15: FXSAVE/FXRSTOR/LDMXCSR/STMXCSR/CLFLUSH (memory), fences (register).
@@ -277,7 +289,7 @@ group(0x1ae, ['', '', '', '', '', 'Lfence', 'Mfence', 'Sfence'], () => ({}), { m
 // XSAVE/XRSTOR/XSAVEOPT (0F AE /4-/6 memory, no prefix): the decoder picks OP_XSAVE when XSAVE is on.
 ['Xsave', 'Xrstor', 'Xsaveopt'].forEach((w, k) => def(OP_XSAVE, { name: FX(w), ...FAULTS }, { reg: 4 + k }));
 def(0x1af, { name: 'Imul', writes: OSZAPC });
-def([0x1b0, 0x1b1], { name: 'Cmpxchg', writes: OSZAPC });
+def([0x1b0, 0x1b1], { name: 'Cmpxchg', writes: OSZAPC, ...LOCK });
 def(0x1b2, { name: 'Lss', ...STOP_FAULTS });
 def(0x1b4, { name: 'Lfs', ...STOP_FAULTS });
 def(0x1b5, { name: 'Lgs', ...STOP_FAULTS });
@@ -290,9 +302,9 @@ def(0x1bd, { name: 'Bsr', writes: OSZAPC });
 def(OP_TZCNT, { name: 'Tzcnt', writes: OSZAPC });
 def(OP_LZCNT, { name: 'Lzcnt', writes: OSZAPC });
 def([0x1be, 0x1bf], { name: 'Movsx' });
-def([0x1c0, 0x1c1], { name: 'Xadd', writes: OSZAPC });
+def([0x1c0, 0x1c1], { name: 'Xadd', writes: OSZAPC, ...LOCK });
 def(0x1c3, { name: 'Movnti' });
-def(0x1c7, { name: (i) => (i.size === 8 ? 'Cmpxchg16b' : 'Cmpxchg8b'), writes: ZF }, { reg: 1 });
+def(0x1c7, { name: (i) => (i.size === 8 ? 'Cmpxchg16b' : 'Cmpxchg8b'), writes: ZF, ...LOCK }, { reg: 1 });
 def(OP_RDRAND, { name: (i) => ((i.reg & 7) === 6 ? 'Rdrand' : 'Rdseed'), writes: OSZAPC });
 def(range(0x1c8, 0x1cf), { name: 'Bswap' });
 def(0x1ff, { name: 'Ud0', flow: FLOW_EXCEPTION, ...FAULTS });
@@ -334,6 +346,8 @@ export const FORM_OP = Uint16Array.from([0, ...defs.map((d) => d.op)]);
 export const FORM_INFO = Uint8Array.from(forms, (s) => (s.flow ?? FLOW_NEXT) | (s.attrs ?? 0));
 export const FORM_READS = Uint16Array.from(forms, (s) => s.reads ?? 0);
 export const FORM_WRITES = Uint16Array.from(forms, (s) => s.writes ?? 0);
+/** DEC_* bits: what the decoder checks (LOCK). */
+export const FORM_DECODE = Uint8Array.from(forms, (s) => s.dec ?? 0);
 
 /** Per opcode: which key parts select its form (K_*), and its first slot in FORM_AT. */
 const OP_KEYS = new Uint8Array(OP_COUNT);

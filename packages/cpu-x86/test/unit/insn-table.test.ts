@@ -12,11 +12,12 @@ import { decodeInsn } from '../../src/index.js';
 import { mnemonicOf } from '../../src/mnemonics.js';
 import {
   AF, CF, DF, FLOW_CALL, FLOW_COND, FLOW_EXCEPTION, FLOW_INTERRUPT, FLOW_JUMP, FLOW_NEXT, FLOW_RETURN, FLOW_STOP,
-  FORM_COUNT, FORM_OP, FORM_READS, OF, PF, SF, ZF, flagsWrittenOf, flowOf, formAt,
+  DEC_LOCK, FORM_COUNT, FORM_DECODE, FORM_OP, FORM_READS, OF, PF, SF, ZF, flagsWrittenOf, flowOf, formAt,
 } from '../../src/insn-table.js';
 import { FORM_HANDLERS, HANDLERS, undefinedOpcode, viaForm } from '../../src/dispatch.js';
 import { SHIFT_IMM, SSE_NAMES } from '../../src/sse-names.js';
 import type { Insn } from '../../src/insn.js';
+import { type FormExample, formExamples } from './form-examples.js';
 
 const iced = createRequire(import.meta.url)('iced-x86') as typeof Iced;
 const DIR = fileURLToPath(new URL('../../../../../shared/vectors/iced', import.meta.url));
@@ -110,5 +111,48 @@ describe('handlers per form', () => {
     }
     expect(missing).toEqual([]);
     expect(forms.size).toBeGreaterThan(150);
+  });
+});
+
+/** iced's decoding of an example, when iced agrees it is that instruction (same mnemonic and length). */
+function icedAgrees(ex: FormExample, instr: Iced.Instruction): boolean {
+  const dec = new iced.Decoder(ex.bitness, ex.bytes, 0);
+  dec.decodeOut(instr);
+  dec.free();
+  return !instr.isInvalid && instr.length === ex.ins.len && iced.Mnemonic[instr.mnemonic] === mnemonicOf(ex.ins);
+}
+const describeForm = (ex: FormExample): string => `${mnemonicOf(ex.ins)} (form ${ex.ins.form}, ${ex.bitness}-bit ${Buffer.from(ex.bytes).toString('hex')})`;
+
+describe('instruction table per form against iced-x86 OpCodeInfo', () => {
+  const examples = formExamples();
+  const instr = new iced.Instruction();
+
+  it('the opcode space reaches every form', () => {
+    const unreached: string[] = [];
+    for (let f = 1; f < FORM_COUNT; f++) if (!examples.has(f)) unreached.push(`form ${f}: opcode ${hex(FORM_OP[f])}`);
+    expect(unreached).toEqual([]);
+  });
+
+  it('LOCK: a form takes it (DEC_LOCK) exactly when iced says its opcode can use it, and the decoder agrees', () => {
+    const mismatches: string[] = [];
+    let checked = 0;
+    for (const [form, list] of examples) {
+      const lockable = (FORM_DECODE[form] & DEC_LOCK) !== 0;
+      let seen = false;
+      for (const ex of list) {
+        if (!icedAgrees(ex, instr)) continue;
+        const op = instr.opCode;
+        const icedLock = op.canUseLockPrefix;
+        op.free();
+        if (!seen) { checked++; seen = true; }
+        if (icedLock !== lockable) mismatches.push(`${describeForm(ex)}: iced ${icedLock}, table ${lockable}`);
+        // The decoder: F0 in front is accepted exactly for a lockable form with a memory operand.
+        const locked = decodeInsn(Uint8Array.from([0xf0, ...ex.bytes]), ex.bitness, 'max');
+        if (locked.valid !== (lockable && ex.ins.isMem)) mismatches.push(`${describeForm(ex)} with LOCK: decoder says ${locked.valid ? 'valid' : '#UD'}`);
+      }
+    }
+    console.log(`LOCK checked on ${checked} forms`);
+    expect(mismatches).toEqual([]);
+    expect(checked).toBeGreaterThan(FORM_COUNT - 20);
   });
 });
