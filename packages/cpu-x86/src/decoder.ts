@@ -1,16 +1,15 @@
 import { x87Name } from './x87-names.js';
 import { isSseOpcode, sseEncodingValid } from './sse-names.js';
-import { DEC_LOCK, FORM_DECODE, formOf } from './insn-table.js';
+import { DEC_ISA, DEC_LOCK, DEC_NO64, DEC_ONLY64, FORM_ALT, FORM_DECODE, FORM_ISA, FORM_OP, formOf } from './insn-table.js';
 import { Insn, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS } from './insn.js';
-import { ISA_BMI1, ISA_BMI2, ISA_LZCNT, ISA_MOVBE, ISA_RDRAND, ISA_RDSEED, ISA_VEX, ISA_XSAVE, OP_LZCNT, OP_RDRAND, OP_TZCNT, OP_VEX_0F38, OP_VEX_0F3A, OP_XGETBV, OP_XSAVE } from './isa.js';
+import { ISA_VEX, OP_VEX_0F38, OP_VEX_0F3A } from './isa.js';
 
-// Per-opcode decode attributes (one entry per opcode id, see Insn.op).
+// Per-opcode encoding attributes (one entry per opcode id, see Insn.op): how long the instruction is and
+// its operand size. Whether it exists (in this mode, on this CPU model) is the instruction table's.
 const M = 1; // has ModRM
 const B = 2; // byte operand size
 const D64 = 4; // long mode: default operand size 64 (push/pop)
 const F64 = 8; // long mode: operand size forced to 64 (near branches)
-const I64 = 16; // undefined in 64-bit mode
-const BAD = 32; // undefined in every mode
 const REGONLY = 64; // ModRM mod field ignored: always a register (MOV CRn/DRn)
 const IMM = 256; // immediate kind lives in bits 8..11
 const IB = 1 * IMM; // imm8, sign-extended
@@ -45,11 +44,8 @@ for (let g = 0; g < 8; g++) {
   set(b + 4, B | IB);
   set(b + 5, IZ);
 }
-set([0x06, 0x07, 0x0e, 0x16, 0x17, 0x1e, 0x1f, 0x27, 0x2f, 0x37, 0x3f], I64);
-set(range(0x40, 0x4f), 0);
 set(range(0x50, 0x5f), D64);
-set([0x60, 0x61], I64);
-set(0x62, M | I64);
+set(0x62, M);
 set(0x63, M);
 set(0x68, IZ | D64);
 set(0x69, M | IZ);
@@ -59,12 +55,12 @@ set([0x6c, 0x6e], B);
 set(range(0x70, 0x7f), JB | F64);
 set(0x80, M | B | IB);
 set(0x81, M | IZ);
-set(0x82, M | B | IB | I64);
+set(0x82, M | B | IB);
 set(0x83, M | IB);
 set([0x84, 0x86, 0x88, 0x8a], M | B);
 set([0x85, 0x87, 0x89, 0x8b, 0x8c, 0x8d, 0x8e], M);
 set(0x8f, M | D64);
-set(0x9a, FAR | I64);
+set(0x9a, FAR);
 set([0x9c, 0x9d], D64);
 set([0xa0, 0xa2], MOFFS | B);
 set([0xa1, 0xa3], MOFFS);
@@ -77,25 +73,23 @@ set(0xc0, M | B | IB);
 set(0xc1, M | IB);
 set(0xc2, IW | F64);
 set(0xc3, F64);
-set([0xc4, 0xc5], M | I64);
+set([0xc4, 0xc5], M);
 set(0xc6, M | B | IB);
 set(0xc7, M | IZ);
 set(0xc8, ENTER | D64);
 set(0xc9, D64);
 set(0xca, IW);
 set(0xcd, IB);
-set(0xce, I64);
 set([0xd0, 0xd2], M | B);
 set([0xd1, 0xd3], M);
-set([0xd4, 0xd5], IB | I64);
-set(0xd6, I64);
+set([0xd4, 0xd5], IB);
 set(0xd7, B);
 set(range(0xd8, 0xdf), M);
 set(range(0xe0, 0xe3), JB | F64);
 set([0xe4, 0xe6], B | IB);
 set([0xe5, 0xe7], IB);
 set([0xe8, 0xe9], JZ | F64);
-set(0xea, FAR | I64);
+set(0xea, FAR);
 set(0xeb, JB | F64);
 set([0xec, 0xee], B);
 set(0xf6, M | B | GRP3);
@@ -105,7 +99,6 @@ set(0xff, M);
 
 // ---- 0F map
 const T = 1;
-set(range(0, 255), BAD, T);
 set([0x00, 0x01, 0x02, 0x03, 0x0d], M, T);
 set([0x05, 0x06, 0x07, 0x08, 0x09, 0x0b, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x77, 0xa2], 0, T);
 set(range(0x10, 0x1f), M, T);
@@ -125,10 +118,7 @@ set([0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xbb, 0xbc, 0xbd, 0xb
 set([0xba, 0xc2, 0xc4, 0xc5, 0xc6], M | IB, T);
 set(range(0xc8, 0xcf), 0, T);
 set(range(0xd0, 0xff), M, T);
-// 0F38 / 0F3A maps: nothing implemented yet (SSSE3+ is not advertised), except MOVBE (0F 38 F0/F1,
-// valid only when the model has it: see checkValidity).
-set(range(0, 255), BAD, 2);
-set(range(0, 255), BAD, 3);
+// 0F38 / 0F3A maps: nothing implemented yet (SSSE3+ is not advertised), except MOVBE (0F 38 F0/F1).
 set([0xf0, 0xf1], M, 2);
 
 /**
@@ -198,7 +188,7 @@ export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: numbe
     } else op = 0x100 | b;
   } else if ((b & 0xfe) === 0xc4 && (isa & ISA_VEX) !== 0 && (mode === 64 || (pos < lim && buf[pos] >= 0xc0))) {
     // A VEX prefix. Outside 64-bit mode C4/C5 are LES/LDS unless the next byte has mod = 11.
-    pos = vexPrefix(ins, buf, pos, lim, b === 0xc4, mode, rex, isa);
+    pos = vexPrefix(ins, buf, pos, lim, b === 0xc4, mode, rex);
     if (pos < 0) return truncated(ins, 0, avail);
     op = ins.op;
     rex = ins.rex;
@@ -206,11 +196,6 @@ export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: numbe
   }
   ins.op = op;
   let f = vex ? (op === (OP_VEX_0F3A | 0xf0) ? M | IB : M) : OPC[op];
-  if (f & BAD) ins.valid = false;
-  if (mode === 64) {
-    if (f & I64) ins.valid = false;
-    // EVEX (62) is not supported: undefined. VEX (C4/C5) only for the BMI groups, when the model has them.
-  }
   // Operand size
   const rexW = (rex & 8) !== 0;
   let size: number;
@@ -359,11 +344,26 @@ export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: numbe
   // An int32 (a Smi): `pos` may arrive as a double (a physical address), and one heap-number store
   // would turn Insn.len into a boxed-double field for every instruction the run loop reads.
   ins.len = (pos - start) | 0;
-  if (ins.valid) checkValidity(ins, mode, isa);
+  if (ins.valid) checkOperands(ins);
+  // The form (0: no such instruction); a form the table marks (mode, extension, LOCK) is checked further.
   let form = ins.valid ? formOf(ins) : 0;
-  // LOCK: only on the forms that take it (the table's DEC_LOCK), and only with a memory operand.
-  if (ins.lock && !(ins.isMem && (FORM_DECODE[form] & DEC_LOCK) !== 0)) { ins.valid = false; form = 0; }
+  const d = FORM_DECODE[form];
+  if (d !== 0 || ins.lock) form = checkForm(ins, form, d, mode, isa);
+  if (form === 0) ins.valid = false;
+  else ins.op = FORM_OP[form]; // the op it executes as (OP_TZCNT for F3 0F BC, ...)
   ins.form = form;
+}
+
+/** The DEC_* attributes of a form: its extensions (else what the bytes mean without them), modes, LOCK. */
+function checkForm(ins: Insn, form: number, d: number, mode: number, isa: number): number {
+  if (d & DEC_ISA && (FORM_ISA[form] & ~isa) !== 0) {
+    form = FORM_ALT[form];
+    d = FORM_DECODE[form];
+  }
+  if (d & (mode === 64 ? DEC_NO64 : DEC_ONLY64)) return 0;
+  // LOCK: only on the forms that take it, and only with a memory operand.
+  if (ins.lock && !(ins.isMem && (d & DEC_LOCK) !== 0)) return 0;
+  return form;
 }
 
 /**
@@ -372,7 +372,7 @@ export function decodeInto(ins: Insn, buf: Uint8Array, pos: number, avail: numbe
  * BMI1/BMI2 GPR instructions exist here: anything else is left invalid (#UD). Returns the position after
  * the opcode byte, or -1 when the bytes run out.
  */
-function vexPrefix(ins: Insn, buf: Uint8Array, pos: number, lim: number, three: boolean, mode: number, rex: number, isa: number): number {
+function vexPrefix(ins: Insn, buf: Uint8Array, pos: number, lim: number, three: boolean, mode: number, rex: number): number {
   // 66, F2, F3, LOCK or REX in front of VEX: #UD (SDM 2.3.2).
   if (ins.opsizePrefix || ins.rep !== 0 || ins.lock || rex !== 0) ins.valid = false;
   if (pos >= lim) return -1;
@@ -398,26 +398,11 @@ function vexPrefix(ins: Insn, buf: Uint8Array, pos: number, lim: number, three: 
   ins.vvvv = vvvv;
   ins.opsizePrefix = pp === 1;
   ins.rep = pp === 2 ? 1 : pp === 3 ? 2 : 0;
+  // Only maps 0F38 and 0F3A exist here (the BMI instructions, which the table lists by opcode and pp);
+  // VEX.L1 is #UD for all of them, and RORX's unused vvvv must be 1111 (register 0).
+  if ((map !== 2 && map !== 3) || (b2 & 4) !== 0 || (map === 3 && ((~b2 >> 3) & 15) !== 0)) ins.valid = false;
   ins.op = (map === 3 ? OP_VEX_0F3A : OP_VEX_0F38) | opb;
-  // VEX.L1 is #UD for every BMI instruction, and so is any map/opcode/pp that is not one of them.
-  if ((b2 & 4) !== 0 || !vexDefined(map, opb, pp, (~b2 >> 3) & 15, isa)) ins.valid = false;
   return pos;
-}
-
-/** The BMI1/BMI2 encodings (VEX.LZ): map, opcode, pp, and RORX's unused vvvv (encoded 1111: register 0). */
-function vexDefined(map: number, opb: number, pp: number, vreg: number, isa: number): boolean {
-  const bmi1 = (isa & ISA_BMI1) !== 0, bmi2 = (isa & ISA_BMI2) !== 0;
-  if (map === 2) {
-    switch (opb) {
-      case 0xf2: return bmi1 && pp === 0; // ANDN
-      case 0xf3: return bmi1 && pp === 0; // group 17: BLSR/BLSMSK/BLSI (ModRM.reg checked later)
-      case 0xf5: return bmi2 && pp !== 1; // BZHI, PEXT (F3), PDEP (F2)
-      case 0xf6: return bmi2 && pp === 3; // MULX
-      case 0xf7: return pp === 0 ? bmi1 : bmi2; // BEXTR, SHLX (66), SARX (F3), SHRX (F2)
-    }
-    return false;
-  }
-  return map === 3 && opb === 0xf0 && pp === 3 && bmi2 && vreg === 0; // RORX
 }
 
 function truncated(ins: Insn, _used: number, _avail: number): void {
@@ -456,56 +441,16 @@ function modrm16(ins: Insn, buf: Uint8Array, pos: number, lim: number, mod: numb
   return pos;
 }
 
-/** Encodings that need the ModRM to know whether they exist. */
-function checkValidity(ins: Insn, mode: number, isa: number): void {
+/**
+ * What the form table cannot see: which control/debug registers exist (REX.R extends ModRM.reg), and
+ * for now the x87 and SSE encodings, which have their own name tables.
+ */
+function checkOperands(ins: Insn): void {
   const op = ins.op;
-  const r = ins.reg & 7;
-  const mem = ins.isMem;
-  switch (op) {
-    case 0x8d: if (!mem) ins.valid = false; break; // LEA needs memory
-    case 0x8e: if (r === 1 || r > 5) ins.valid = false; break; // MOV CS / bad segreg
-    case 0x8c: if (r > 5) ins.valid = false; break;
-    case 0x8f: if (r !== 0) ins.valid = false; break;
-    case 0xc6: case 0xc7: if (r !== 0) ins.valid = false; break;
-    case 0xfe: if (r > 1) ins.valid = false; break;
-    case 0xff: if (r === 7 || ((r === 3 || r === 5) && !mem)) ins.valid = false; break;
-    case 0x63: break;
-    case 0x62: case 0xc4: case 0xc5: if (!mem) ins.valid = false; break;
-    case 0x10b: break;
-    case 0x100: if (r > 5) ins.valid = false; break;
-    case 0x1b2: case 0x1b4: case 0x1b5: if (!mem) ins.valid = false; break;
-    case 0x1c3: if (!mem || ins.rep !== 0 || ins.opsizePrefix) ins.valid = false; break; // MOVNTI: no 66/F2/F3 form
-    case 0x101:
-      if (mem ? r === 5 : r === 7 && (ins.rm & 7) === 0 && mode !== 64) ins.valid = false; // SWAPGS: 64-bit only
-      else if (!mem && r === 2 && (ins.rm & 7) < 2 && isa & ISA_XSAVE && ins.rep === 0 && !ins.opsizePrefix) ins.op = OP_XGETBV; // XGETBV/XSETBV
-      break;
-    case 0x109: if (ins.rep === 1) ins.valid = false; break; // F3 0F 09 is WBNOINVD (not advertised)
-    case 0x10d: if (mem) ins.valid = false; break; // PREFETCHW/PREFETCHWT1 are not advertised; register forms are NOPs
-    case 0x1ba: if (r < 4) ins.valid = false; break;
-    case 0x1c7: // CMPXCHG8B/16B; register forms /6 and /7 are RDRAND/RDSEED (F2/F3 forms are other things)
-      if (!mem && ins.rep === 0 && ((r === 6 && isa & ISA_RDRAND) || (r === 7 && isa & ISA_RDSEED))) ins.op = OP_RDRAND;
-      else if (mem ? r !== 1 : true) ins.valid = false;
-      break;
-    // Without BMI1/LZCNT the F3 prefix is ignored: BSF/BSR (as on CPUs that lack them).
-    case 0x1bc: if (ins.rep === 1 && isa & ISA_BMI1) ins.op = OP_TZCNT; break;
-    case 0x1bd: if (ins.rep === 1 && isa & ISA_LZCNT) ins.op = OP_LZCNT; break;
-    // MOVBE: memory operand only; F2 is CRC32 (SSE4.2, not implemented), F3 undefined.
-    case 0x2f0: case 0x2f1: if (!(isa & ISA_MOVBE) || !mem || ins.rep !== 0) ins.valid = false; break;
-    case OP_VEX_0F38 | 0xf3: if (r < 1 || r > 3) ins.valid = false; break; // BLSR /1, BLSMSK /2, BLSI /3
-    // 0F AE: memory forms take no 66/F2/F3 (those are CLFLUSHOPT, CLWB, PTWRITE..., not advertised).
-    case 0x1ae:
-      if (mem && r >= 4 && r <= 6 && ins.rep === 0 && !ins.opsizePrefix && isa & ISA_XSAVE) ins.op = OP_XSAVE; // XSAVE XRSTOR XSAVEOPT
-      else if (mem ? r === 4 || r === 5 || r === 6 || ins.rep !== 0 || ins.opsizePrefix : r < 5) ins.valid = false;
-      break;
-    case 0x118: case 0x119: case 0x11a: case 0x11b: case 0x11c: case 0x11d: case 0x11e: case 0x11f: break;
-    case 0x1b8: if (ins.rep !== 1) ins.valid = false; break; // POPCNT needs F3 (JMPE otherwise)
-  }
-  if (mode === 64 && op === 0x163) ins.valid = true;
-  if (op === 0x120 || op === 0x122) { const n = ins.reg; if (n === 1 || (n > 4 && n !== 8)) ins.valid = false; }
-  if ((op === 0x121 || op === 0x123) && ins.reg > 7) ins.valid = false; // no DR8-DR15
-  if (op >= 0xd8 && op <= 0xdf && x87Name(op, mem, ins.reg, ins.rm) === undefined) ins.valid = false;
-  if (op === 0x1ae && !mem && (ins.rep !== 0 || ins.opsizePrefix)) ins.valid = false;
-  if (isSseOpcode(op) && !sseEncodingValid(ins)) ins.valid = false; // prefix variant / operand form
+  if (op === 0x120 || op === 0x122) { const n = ins.reg; if (n === 1 || (n > 4 && n !== 8)) ins.valid = false; } // CR0 CR2-CR4 CR8
+  else if ((op === 0x121 || op === 0x123) && ins.reg > 7) ins.valid = false; // no DR8-DR15
+  else if (op >= 0xd8 && op <= 0xdf && x87Name(op, ins.isMem, ins.reg, ins.rm) === undefined) ins.valid = false;
+  else if (isSseOpcode(op) && !sseEncodingValid(ins)) ins.valid = false; // prefix variant / operand form
 }
 
 /** Sign-extend helpers used by several handlers. */

@@ -55,8 +55,11 @@ export const FORM_HANDLERS: (Handler | undefined)[] = new Array(FORM_COUNT).fill
 const setForm: FormSetter = (ops, digit, h, kind) => {
   for (const op of ops) {
     for (const mem of kind === undefined ? [false, true] : [kind]) {
-      const form = formAt(op, digit, mem);
-      if (form !== 0) { FORM_HANDLERS[form] = h; HANDLERS[op] = viaForm; }
+      // Every ModRM.rm (register forms the table tells apart by rm: 0F 01 /7 SWAPGS, RDTSCP).
+      for (let rm = 0; rm < 8; rm++) {
+        const form = formAt(op, digit, mem, 0, rm);
+        if (form !== 0) { FORM_HANDLERS[form] = h; HANDLERS[op] = viaForm; }
+      }
     }
   }
 };

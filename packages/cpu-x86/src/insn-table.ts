@@ -1,13 +1,19 @@
 // The one instruction table: every form the decoder accepts, with what the decoder, the block builder,
 // the interpreter and the WebAssembly tier need to know about it. A form is an opcode id (Insn.op)
 // narrowed, where it matters, by the ModRM.reg digit (groups), register-vs-memory operand and the
-// mandatory prefix (none/66/F3/F2): the decoder resolves it once (formOf) into Insn.form, a dense id
-// into the FORM_* arrays below. test/unit/insn-table.test.ts checks flow and flags against iced-x86.
+// mandatory prefix (none/66/F3/F2) and, for a few register forms, ModRM.rm: the decoder resolves it once
+// (formOf) into Insn.form, a dense id into the FORM_* arrays below, and an encoding with no form is
+// undefined (#UD). The decode columns (FORM_DECODE, FORM_ISA, FORM_ALT) say in which modes a form
+// exists, which CPUID extension it needs and what the bytes mean on a CPU without it.
+// test/unit/insn-table.test.ts checks flow, flags, LOCK, modes and extensions against iced-x86.
 import type { Insn } from './insn.js';
 import { SHIFT_IMM, SSE_NAMES, sseMnemonic } from './sse-names.js';
 import { x87Name } from './x87-names.js';
 import { AF, CF, DF, OF, PF, SF, ZF } from './flags.js';
-import { OP_COUNT, OP_LZCNT, OP_RDRAND, OP_TZCNT, OP_VEX_0F38, OP_VEX_0F3A, OP_XGETBV, OP_XSAVE } from './isa.js';
+import {
+  ISA_BMI1, ISA_BMI2, ISA_LZCNT, ISA_MOVBE, ISA_RDRAND, ISA_RDSEED, ISA_XSAVE,
+  OP_COUNT, OP_LZCNT, OP_RDRAND, OP_TZCNT, OP_VEX_0F38, OP_VEX_0F3A, OP_XGETBV, OP_XSAVE,
+} from './isa.js';
 
 // ---- flow kinds: what happens after the instruction (FORM_INFO bits 0-2)
 /** Goes on to the next instruction and may sit inside a block. */
@@ -45,6 +51,12 @@ export const FORM_PORT_IO = 128;
 // ---- decode attributes (FORM_DECODE): what the decoder checks per form
 /** Accepts a LOCK prefix (with a memory operand: LOCK with a register destination is #UD). */
 export const DEC_LOCK = 1;
+/** Undefined in 64-bit mode. */
+export const DEC_NO64 = 2;
+/** Defined only in 64-bit mode. */
+export const DEC_ONLY64 = 4;
+/** Needs the CPUID extensions FORM_ISA lists; without them the bytes are FORM_ALT's form (0: #UD). */
+export const DEC_ISA = 8;
 
 // ---- flags: masks of EFLAGS bits (flags.ts)
 export { AF, CF, DF, OF, PF, SF, ZF };
@@ -66,12 +78,16 @@ interface Spec {
   writes?: number;
   /** DEC_* bits (FORM_DECODE). */
   dec?: number;
+  /** isa.ts ISA_* bits the form needs (sets DEC_ISA). */
+  isa?: number;
+  /** The opcode id it executes as (Insn.op), when not its encoding's: TZCNT is F3 0F BC but OP_TZCNT. */
+  as?: number;
 }
-/** Which part of the encoding selects the form (absent: any). */
-interface Key { reg?: number; mem?: boolean; pfx?: number }
+/** Which part of the encoding selects the form (absent: any); `rm` only for register operands. */
+interface Key { reg?: number; mem?: boolean; pfx?: number; rm?: number }
 
 // ---- the builder: definitions first, then slots (see formOf)
-const K_REG = 1, K_MEM = 2, K_PFX = 4;
+const K_REG = 1, K_MEM = 2, K_PFX = 4, K_RM = 8;
 interface Def { op: number; spec: Spec; key: Key; form: number }
 const defs: Def[] = [];
 const byOp: Def[][] = Array.from({ length: OP_COUNT }, () => []);
@@ -81,6 +97,8 @@ function def(ops: number | readonly number[], spec: Spec, key: Key = {}): void {
     const d = { op, spec, key, form: 0 };
     defs.push(d);
     byOp[op].push(d);
+    // Also under the id it executes as, so handlers can be registered by that id (formAt).
+    if (spec.as !== undefined) byOp[spec.as].push(d);
   }
 }
 function range(a: number, b: number): number[] {
@@ -99,6 +117,9 @@ const aluFlags = (g: number): Omit<Spec, 'name'> => ({ reads: g === 2 || g === 3
 /** The ALU ops with a memory destination take LOCK, except CMP (which writes no memory). */
 const aluForm = (g: number): Omit<Spec, 'name'> => ({ ...aluFlags(g), dec: g !== 7 ? DEC_LOCK : 0 });
 const LOCK = { dec: DEC_LOCK };
+const NO64 = { dec: DEC_NO64 };
+/** Register operand not allowed (LEA, BOUND, far pointer loads, ...). */
+const MEM = { mem: true };
 const STOP = { flow: FLOW_STOP };
 const STOP_FAULTS = { flow: FLOW_STOP, attrs: FORM_FAULTS };
 /** Stack accesses and privileged checks fault without a ModRM memory operand. */
@@ -110,19 +131,19 @@ for (let g = 0; g < 8; g++) {
   def(range(8 * g + 2, 8 * g + 5), { name: ALU[g], ...aluFlags(g) });
 }
 // PUSH/POP of segment registers are kept out of blocks (legacy code only; POP loads a segment).
-def([0x06, 0x0e, 0x16, 0x1e], { name: 'Push', ...STOP_FAULTS });
-def([0x07, 0x17, 0x1f], { name: 'Pop', ...STOP_FAULTS });
-def(0x27, { name: 'Daa', reads: CF | AF, writes: OSZAPC });
-def(0x2f, { name: 'Das', reads: CF | AF, writes: OSZAPC });
-def(0x37, { name: 'Aaa', reads: AF, writes: OSZAPC });
-def(0x3f, { name: 'Aas', reads: AF, writes: OSZAPC });
+def([0x06, 0x0e, 0x16, 0x1e], { name: 'Push', ...STOP_FAULTS, ...NO64 });
+def([0x07, 0x17, 0x1f], { name: 'Pop', ...STOP_FAULTS, ...NO64 });
+def(0x27, { name: 'Daa', reads: CF | AF, writes: OSZAPC, ...NO64 });
+def(0x2f, { name: 'Das', reads: CF | AF, writes: OSZAPC, ...NO64 });
+def(0x37, { name: 'Aaa', reads: AF, writes: OSZAPC, ...NO64 });
+def(0x3f, { name: 'Aas', reads: AF, writes: OSZAPC, ...NO64 });
 def(range(0x40, 0x47), { name: 'Inc', writes: OSZAP }); // INC/DEC keep CF
 def(range(0x48, 0x4f), { name: 'Dec', writes: OSZAP });
 def(range(0x50, 0x57), { name: 'Push', ...FAULTS });
 def(range(0x58, 0x5f), { name: 'Pop', ...FAULTS });
-def(0x60, { name: (i) => (i.size === 2 ? 'Pusha' : 'Pushad'), ...FAULTS });
-def(0x61, { name: (i) => (i.size === 2 ? 'Popa' : 'Popad'), ...FAULTS });
-def(0x62, { name: 'Bound', ...FAULTS }); // #BR
+def(0x60, { name: (i) => (i.size === 2 ? 'Pusha' : 'Pushad'), ...FAULTS, ...NO64 });
+def(0x61, { name: (i) => (i.size === 2 ? 'Popa' : 'Popad'), ...FAULTS, ...NO64 });
+def(0x62, { name: 'Bound', ...FAULTS, ...NO64 }, MEM); // #BR
 def(0x63, { name: (i) => (i.mode === 64 ? 'Movsxd' : 'Arpl'), writes: ZF }); // ARPL writes ZF; MOVSXD none (see flagsWrittenOf)
 def([0x68, 0x6a], { name: 'Push', ...FAULTS });
 def([0x69, 0x6b], { name: 'Imul', writes: OSZAPC });
@@ -131,18 +152,21 @@ def(0x6d, { name: sized('Insw', 'Insd', 'Insd'), reads: DF, ...STOP_FAULTS });
 def(0x6e, { name: 'Outsb', reads: DF, ...STOP_FAULTS });
 def(0x6f, { name: sized('Outsw', 'Outsd', 'Outsd'), reads: DF, ...STOP_FAULTS });
 for (let k = 0; k < 16; k++) def(0x70 + k, { name: 'J' + CC[k], flow: FLOW_COND, reads: CC_READS[k] });
-group([0x80, 0x81, 0x82, 0x83], ALU, aluForm);
+group([0x80, 0x81, 0x83], ALU, aluForm);
+group(0x82, ALU, (g) => ({ ...aluForm(g), dec: (aluForm(g).dec ?? 0) | DEC_NO64 })); // 80 under another name
 def([0x84, 0x85], { name: 'Test', writes: OSZAPC });
 def([0x86, 0x87], { name: 'Xchg', ...LOCK }); // locked even without the prefix
-def([0x88, 0x89, 0x8a, 0x8b, 0x8c], { name: 'Mov' });
-def(0x8d, { name: 'Lea' });
-def(0x8e, { name: 'Mov', ...STOP_FAULTS }); // segment load (MOV SS also opens an interrupt shadow)
+def([0x88, 0x89, 0x8a, 0x8b], { name: 'Mov' });
+for (let sreg = 0; sreg < 6; sreg++) def(0x8c, { name: 'Mov' }, { reg: sreg }); // ES CS SS DS FS GS
+def(0x8d, { name: 'Lea' }, MEM);
+// Segment load (MOV SS also opens an interrupt shadow); not into CS.
+for (const sreg of [0, 2, 3, 4, 5]) def(0x8e, { name: 'Mov', ...STOP_FAULTS }, { reg: sreg });
 def(0x8f, { name: 'Pop', ...FAULTS }, { reg: 0 });
 def(0x90, { name: (i) => (i.rep === 1 ? 'Pause' : (i.rex & 1) !== 0 ? 'Xchg' : 'Nop') });
 def(range(0x91, 0x97), { name: 'Xchg' });
 def(0x98, { name: sized('Cbw', 'Cwde', 'Cdqe') });
 def(0x99, { name: sized('Cwd', 'Cdq', 'Cqo') });
-def(0x9a, { name: 'Call', flow: FLOW_CALL, attrs: FORM_FAR | FORM_FAULTS });
+def(0x9a, { name: 'Call', flow: FLOW_CALL, attrs: FORM_FAR | FORM_FAULTS, ...NO64 });
 def(0x9b, { name: 'Wait', ...FAULTS }); // pending x87 exceptions
 def(0x9c, { name: sized('Pushf', 'Pushfd', 'Pushfq'), reads: ARITH, ...FAULTS });
 def(0x9d, { name: sized('Popf', 'Popfd', 'Popfq'), writes: ARITH, ...STOP_FAULTS }); // may set TF/IF
@@ -169,19 +193,19 @@ const SHIFT = ['Rol', 'Ror', 'Rcl', 'Rcr', 'Shl', 'Shr', 'Sal', 'Sar'];
 const shiftFlags = (d: number): Omit<Spec, 'name'> => ({ reads: d === 2 || d === 3 ? CF : 0, writes: d < 4 ? CF | OF : OSZAPC });
 group([0xc0, 0xc1, 0xd0, 0xd1, 0xd2, 0xd3], SHIFT, shiftFlags);
 def([0xc2, 0xc3], { name: 'Ret', flow: FLOW_RETURN, ...FAULTS });
-def(0xc4, { name: 'Les', ...STOP_FAULTS });
-def(0xc5, { name: 'Lds', ...STOP_FAULTS });
+def(0xc4, { name: 'Les', ...STOP_FAULTS, ...NO64 }, MEM); // with mod = 11 (or in 64-bit mode): VEX
+def(0xc5, { name: 'Lds', ...STOP_FAULTS, ...NO64 }, MEM);
 def([0xc6, 0xc7], { name: 'Mov' }, { reg: 0 });
 def(0xc8, { name: 'Enter', ...FAULTS });
 def(0xc9, { name: 'Leave', ...FAULTS });
 def([0xca, 0xcb], { name: 'Retf', flow: FLOW_RETURN, attrs: FORM_FAR | FORM_FAULTS });
 def(0xcc, { name: 'Int3', flow: FLOW_INTERRUPT, ...FAULTS });
 def(0xcd, { name: 'Int', flow: FLOW_INTERRUPT, ...FAULTS });
-def(0xce, { name: 'Into', flow: FLOW_INTERRUPT, reads: OF, ...FAULTS });
+def(0xce, { name: 'Into', flow: FLOW_INTERRUPT, reads: OF, ...FAULTS, ...NO64 });
 def(0xcf, { name: sized('Iret', 'Iretd', 'Iretq'), flow: FLOW_RETURN, attrs: FORM_FAR | FORM_FAULTS, writes: ARITH });
-def(0xd4, { name: 'Aam', writes: OSZAPC, ...FAULTS }); // #DE for a zero base
-def(0xd5, { name: 'Aad', writes: OSZAPC });
-def(0xd6, { name: 'Salc', reads: CF, ...STOP }); // undocumented: kept out of blocks
+def(0xd4, { name: 'Aam', writes: OSZAPC, ...FAULTS, ...NO64 }); // #DE for a zero base
+def(0xd5, { name: 'Aad', writes: OSZAPC, ...NO64 });
+def(0xd6, { name: 'Salc', reads: CF, ...STOP, ...NO64 }); // undocumented: kept out of blocks
 def(0xd7, { name: 'Xlatb' });
 def(0xe0, { name: 'Loopne', flow: FLOW_COND, reads: ZF });
 def(0xe1, { name: 'Loope', flow: FLOW_COND, reads: ZF });
@@ -192,7 +216,7 @@ def([0xe4, 0xe5, 0xec, 0xed], { name: 'In', ...PORT_IO });
 def([0xe6, 0xe7, 0xee, 0xef], { name: 'Out', ...PORT_IO });
 def(0xe8, { name: 'Call', flow: FLOW_CALL, ...FAULTS });
 def([0xe9, 0xeb], { name: 'Jmp', flow: FLOW_JUMP });
-def(0xea, { name: 'Jmp', flow: FLOW_JUMP, attrs: FORM_FAR | FORM_FAULTS });
+def(0xea, { name: 'Jmp', flow: FLOW_JUMP, attrs: FORM_FAR | FORM_FAULTS, ...NO64 });
 def(0xf1, { name: 'Int1', flow: FLOW_INTERRUPT });
 def(0xf4, { name: 'Hlt', ...STOP_FAULTS });
 def(0xf5, { name: 'Cmc', reads: CF, writes: CF });
@@ -208,9 +232,9 @@ def(0xfd, { name: 'Std', writes: DF });
 group(0xfe, ['Inc', 'Dec'], () => ({ writes: OSZAP, ...LOCK }));
 group(0xff, ['Inc', 'Dec'], () => ({ writes: OSZAP, ...LOCK }));
 def(0xff, { name: 'Call', flow: FLOW_CALL, ...FAULTS }, { reg: 2 });
-def(0xff, { name: 'Call', flow: FLOW_CALL, attrs: FORM_FAR | FORM_FAULTS }, { reg: 3 });
+def(0xff, { name: 'Call', flow: FLOW_CALL, attrs: FORM_FAR | FORM_FAULTS }, { reg: 3, mem: true });
 def(0xff, { name: 'Jmp', flow: FLOW_JUMP }, { reg: 4 });
-def(0xff, { name: 'Jmp', flow: FLOW_JUMP, attrs: FORM_FAR | FORM_FAULTS }, { reg: 5 });
+def(0xff, { name: 'Jmp', flow: FLOW_JUMP, attrs: FORM_FAR | FORM_FAULTS }, { reg: 5, mem: true });
 def(0xff, { name: 'Push', ...FAULTS }, { reg: 6 });
 
 // x87 (D8-DF): one form per (digit, operand kind) that has a name; all may raise #NM/#MF.
@@ -233,22 +257,24 @@ function x87Flags(op: number, d: number, mem: boolean): Omit<Spec, 'name'> {
 // ================= 0F map
 const GRP6 = ['Sldt', 'Str', 'Lldt', 'Ltr', 'Verr', 'Verw'];
 group(0x100, GRP6, (d) => ({ ...STOP_FAULTS, writes: d >= 4 ? ZF : 0 }));
-// Group 7: descriptor tables, MSW, INVLPG, SWAPGS, RDTSCP (register forms are selected by ModRM.rm).
+// Group 7: descriptor tables, MSW, INVLPG; register forms selected by ModRM.rm: XGETBV/XSETBV (/2),
+// SWAPGS/RDTSCP (/7).
 const GRP7_MEM = ['Sgdt', 'Sidt', 'Lgdt', 'Lidt', 'Smsw', '', 'Lmsw', 'Invlpg'];
 group(0x101, GRP7_MEM, () => STOP_FAULTS, { mem: true });
 def(0x101, { name: 'Smsw', ...STOP_FAULTS }, { reg: 4, mem: false });
 def(0x101, { name: 'Lmsw', ...STOP_FAULTS }, { reg: 6, mem: false });
-def(0x101, { name: (i) => ['Swapgs', 'Rdtscp'][i.rm & 7] ?? 'INVALID', ...STOP_FAULTS }, { reg: 7, mem: false });
-def(OP_XGETBV, { name: (i) => ((i.rm & 7) === 0 ? 'Xgetbv' : 'Xsetbv'), ...STOP_FAULTS });
+def(0x101, { name: 'Swapgs', ...STOP_FAULTS, dec: DEC_ONLY64 }, { reg: 7, mem: false, rm: 0 });
+def(0x101, { name: 'Rdtscp', ...STOP_FAULTS }, { reg: 7, mem: false, rm: 1 });
+['Xgetbv', 'Xsetbv'].forEach((name, rm) => def(0x101, { name, ...STOP_FAULTS, isa: ISA_XSAVE, as: OP_XGETBV }, { reg: 2, mem: false, rm, pfx: 0 }));
 def(0x102, { name: 'Lar', writes: ZF, ...STOP_FAULTS });
 def(0x103, { name: 'Lsl', writes: ZF, ...STOP_FAULTS });
 def(0x105, { name: 'Syscall', flow: FLOW_CALL, attrs: FORM_FAR | FORM_FAULTS, reads: ARITH, writes: ARITH }); // RFLAGS to R11, masked by SFMASK
 def(0x106, { name: 'Clts', ...STOP_FAULTS });
 def(0x107, { name: (i) => (i.size === 8 ? 'Sysretq' : 'Sysret'), flow: FLOW_RETURN, attrs: FORM_FAR | FORM_FAULTS, writes: ARITH });
 def(0x108, { name: 'Invd', ...STOP_FAULTS });
-def(0x109, { name: 'Wbinvd', ...STOP_FAULTS });
+for (const pfx of [0, 1, 3]) def(0x109, { name: 'Wbinvd', ...STOP_FAULTS }, { pfx }); // F3 0F 09 is WBNOINVD (not advertised)
 def(0x10b, { name: 'Ud2', flow: FLOW_EXCEPTION, ...FAULTS });
-def(0x10d, { name: 'Reservednop' }, { mem: false }); // PREFETCHW (memory) is not advertised
+def(0x10d, { name: 'Reservednop' }, { mem: false }); // PREFETCHW/PREFETCHWT1 (memory) are not advertised
 const PREFETCH = ['Prefetchnta', 'Prefetcht0', 'Prefetcht1', 'Prefetcht2'];
 PREFETCH.forEach((name, reg) => def(0x118, { name }, { mem: true, reg }));
 def(0x118, { name: 'Reservednop' }); // hint NOPs (the ModRM-less digits and register forms)
@@ -278,37 +304,43 @@ def(0x1bb, { name: 'Btc', writes: BT_WRITES, ...LOCK });
 group(0x1ba, ['', '', '', '', 'Bt', 'Bts', 'Btr', 'Btc'], (d) => ({ writes: BT_WRITES, dec: d > 4 ? DEC_LOCK : 0 }));
 def([0x1a4, 0x1a5], { name: 'Shld', writes: OSZAPC });
 def([0x1ac, 0x1ad], { name: 'Shrd', writes: OSZAPC });
-// Group 15: FXSAVE/FXRSTOR/LDMXCSR/STMXCSR/CLFLUSH (memory), fences (register).
+// Group 15: FXSAVE/FXRSTOR/LDMXCSR/STMXCSR/XSAVE/XRSTOR/XSAVEOPT/CLFLUSH (memory), fences (register);
+// none with 66/F3/F2 (those are CLFLUSHOPT, CLWB, PTWRITE, ..., not advertised).
 const FX = (w: string) => (i: Insn) => (i.size === 8 ? w + '64' : w);
-def(0x1ae, { name: FX('Fxsave'), ...FAULTS }, { reg: 0, mem: true });
-def(0x1ae, { name: FX('Fxrstor'), ...FAULTS }, { reg: 1, mem: true });
-def(0x1ae, { name: 'Ldmxcsr', ...FAULTS }, { reg: 2, mem: true });
-def(0x1ae, { name: 'Stmxcsr', ...FAULTS }, { reg: 3, mem: true });
-def(0x1ae, { name: 'Clflush' }, { reg: 7, mem: true });
-group(0x1ae, ['', '', '', '', '', 'Lfence', 'Mfence', 'Sfence'], () => ({}), { mem: false });
-// XSAVE/XRSTOR/XSAVEOPT (0F AE /4-/6 memory, no prefix): the decoder picks OP_XSAVE when XSAVE is on.
-['Xsave', 'Xrstor', 'Xsaveopt'].forEach((w, k) => def(OP_XSAVE, { name: FX(w), ...FAULTS }, { reg: 4 + k }));
+const GRP15 = { pfx: 0 };
+def(0x1ae, { name: FX('Fxsave'), ...FAULTS }, { reg: 0, mem: true, ...GRP15 });
+def(0x1ae, { name: FX('Fxrstor'), ...FAULTS }, { reg: 1, mem: true, ...GRP15 });
+def(0x1ae, { name: 'Ldmxcsr', ...FAULTS }, { reg: 2, mem: true, ...GRP15 });
+def(0x1ae, { name: 'Stmxcsr', ...FAULTS }, { reg: 3, mem: true, ...GRP15 });
+['Xsave', 'Xrstor', 'Xsaveopt'].forEach((w, k) => def(0x1ae, { name: FX(w), ...FAULTS, isa: ISA_XSAVE, as: OP_XSAVE }, { reg: 4 + k, mem: true, ...GRP15 }));
+def(0x1ae, { name: 'Clflush' }, { reg: 7, mem: true, ...GRP15 });
+group(0x1ae, ['', '', '', '', '', 'Lfence', 'Mfence', 'Sfence'], () => ({}), { mem: false, ...GRP15 });
 def(0x1af, { name: 'Imul', writes: OSZAPC });
 def([0x1b0, 0x1b1], { name: 'Cmpxchg', writes: OSZAPC, ...LOCK });
-def(0x1b2, { name: 'Lss', ...STOP_FAULTS });
-def(0x1b4, { name: 'Lfs', ...STOP_FAULTS });
-def(0x1b5, { name: 'Lgs', ...STOP_FAULTS });
+def(0x1b2, { name: 'Lss', ...STOP_FAULTS }, MEM);
+def(0x1b4, { name: 'Lfs', ...STOP_FAULTS }, MEM);
+def(0x1b5, { name: 'Lgs', ...STOP_FAULTS }, MEM);
 def([0x1b6, 0x1b7], { name: 'Movzx' });
-def(0x1b8, { name: 'Popcnt', writes: OSZAPC });
+def(0x1b8, { name: 'Popcnt', writes: OSZAPC }, { pfx: 2 }); // without F3: JMPE (not advertised)
 def(0x1b9, { name: 'Ud1', flow: FLOW_EXCEPTION, ...FAULTS });
-// Without BMI1/LZCNT F3 0F BC/BD are BSF/BSR; with them the decoder picks OP_TZCNT/OP_LZCNT.
+// F3 0F BC/BD are TZCNT/LZCNT with BMI1/LZCNT, and BSF/BSR (the prefix ignored) on a CPU without them.
 def(0x1bc, { name: 'Bsf', writes: OSZAPC });
 def(0x1bd, { name: 'Bsr', writes: OSZAPC });
-def(OP_TZCNT, { name: 'Tzcnt', writes: OSZAPC });
-def(OP_LZCNT, { name: 'Lzcnt', writes: OSZAPC });
+def(0x1bc, { name: 'Tzcnt', writes: OSZAPC, isa: ISA_BMI1, as: OP_TZCNT }, { pfx: 2 });
+def(0x1bd, { name: 'Lzcnt', writes: OSZAPC, isa: ISA_LZCNT, as: OP_LZCNT }, { pfx: 2 });
 def([0x1be, 0x1bf], { name: 'Movsx' });
 def([0x1c0, 0x1c1], { name: 'Xadd', writes: OSZAPC, ...LOCK });
-def(0x1c3, { name: 'Movnti' });
-def(0x1c7, { name: (i) => (i.size === 8 ? 'Cmpxchg16b' : 'Cmpxchg8b'), writes: ZF, ...LOCK }, { reg: 1 });
-def(OP_RDRAND, { name: (i) => ((i.reg & 7) === 6 ? 'Rdrand' : 'Rdseed'), writes: OSZAPC });
+def(0x1c3, { name: 'Movnti' }, { mem: true, pfx: 0 });
+def(0x1c7, { name: (i) => (i.size === 8 ? 'Cmpxchg16b' : 'Cmpxchg8b'), writes: ZF, ...LOCK }, { reg: 1, mem: true });
+// Register /6 and /7 (no F3/F2: those are other things): RDRAND and RDSEED, one handler (OP_RDRAND).
+for (const pfx of [0, 1]) {
+  def(0x1c7, { name: 'Rdrand', writes: OSZAPC, isa: ISA_RDRAND, as: OP_RDRAND }, { reg: 6, mem: false, pfx });
+  def(0x1c7, { name: 'Rdseed', writes: OSZAPC, isa: ISA_RDSEED, as: OP_RDRAND }, { reg: 7, mem: false, pfx });
+}
 def(range(0x1c8, 0x1cf), { name: 'Bswap' });
 def(0x1ff, { name: 'Ud0', flow: FLOW_EXCEPTION, ...FAULTS });
-def([0x2f0, 0x2f1], { name: 'Movbe' });
+// MOVBE: memory operand only; F2 is CRC32 (SSE4.2, not implemented), F3 undefined.
+for (const pfx of [0, 1]) def([0x2f0, 0x2f1], { name: 'Movbe', isa: ISA_MOVBE }, { mem: true, pfx });
 
 // SSE/SSE2 (sse-names.ts): one form per mandatory-prefix variant; all may raise #UD/#NM/#XM.
 const SSE_FLAGS: Record<number, number> = { 0x2e: OSZAPC, 0x2f: OSZAPC }; // (U)COMISS/SD: ZF PF CF, clear OF SF AF
@@ -321,18 +353,20 @@ for (const key of Object.keys(SHIFT_IMM)) {
 }
 function sseName(i: Insn): string { return sseMnemonic(i) ?? 'INVALID'; }
 
-// BMI1/BMI2 (VEX): flags as the SDM lists them (written or undefined folded together).
-def(OP_VEX_0F38 | 0xf2, { name: 'Andn', writes: OSZAPC });
-group(OP_VEX_0F38 | 0xf3, ['', 'Blsr', 'Blsmsk', 'Blsi'], () => ({ writes: OSZAPC }));
-def(OP_VEX_0F38 | 0xf5, { name: (i) => (i.rep === 0 ? 'Bzhi' : i.rep === 1 ? 'Pext' : 'Pdep'), writes: OSZAPC }, { pfx: 0 });
-def(OP_VEX_0F38 | 0xf5, { name: (i) => (i.rep === 1 ? 'Pext' : 'Pdep') }, { pfx: 2 });
-def(OP_VEX_0F38 | 0xf5, { name: 'Pdep' }, { pfx: 3 });
-def(OP_VEX_0F38 | 0xf6, { name: 'Mulx' });
-def(OP_VEX_0F38 | 0xf7, { name: 'Bextr', writes: OSZAPC }, { pfx: 0 });
-def(OP_VEX_0F38 | 0xf7, { name: 'Shlx' }, { pfx: 1 });
-def(OP_VEX_0F38 | 0xf7, { name: 'Sarx' }, { pfx: 2 });
-def(OP_VEX_0F38 | 0xf7, { name: 'Shrx' }, { pfx: 3 });
-def(OP_VEX_0F3A | 0xf0, { name: 'Rorx' });
+// BMI1/BMI2 (VEX, its pp as the mandatory prefix): flags as the SDM lists them (written or undefined
+// folded together).
+const BMI1 = { isa: ISA_BMI1 }, BMI2 = { isa: ISA_BMI2 };
+def(OP_VEX_0F38 | 0xf2, { name: 'Andn', writes: OSZAPC, ...BMI1 }, { pfx: 0 });
+group(OP_VEX_0F38 | 0xf3, ['', 'Blsr', 'Blsmsk', 'Blsi'], () => ({ writes: OSZAPC, ...BMI1 }), { pfx: 0 });
+def(OP_VEX_0F38 | 0xf5, { name: 'Bzhi', writes: OSZAPC, ...BMI2 }, { pfx: 0 });
+def(OP_VEX_0F38 | 0xf5, { name: 'Pext', ...BMI2 }, { pfx: 2 });
+def(OP_VEX_0F38 | 0xf5, { name: 'Pdep', ...BMI2 }, { pfx: 3 });
+def(OP_VEX_0F38 | 0xf6, { name: 'Mulx', ...BMI2 }, { pfx: 3 });
+def(OP_VEX_0F38 | 0xf7, { name: 'Bextr', writes: OSZAPC, ...BMI1 }, { pfx: 0 });
+def(OP_VEX_0F38 | 0xf7, { name: 'Shlx', ...BMI2 }, { pfx: 1 });
+def(OP_VEX_0F38 | 0xf7, { name: 'Sarx', ...BMI2 }, { pfx: 2 });
+def(OP_VEX_0F38 | 0xf7, { name: 'Shrx', ...BMI2 }, { pfx: 3 });
+def(OP_VEX_0F3A | 0xf0, { name: 'Rorx', ...BMI2 }, { pfx: 3 });
 
 // ================= the arrays
 /** Form 0: an encoding the decoder rejects (#UD). */
@@ -340,41 +374,60 @@ const forms: Spec[] = [{ name: 'INVALID', flow: FLOW_EXCEPTION, attrs: FORM_FAUL
 for (const d of defs) { d.form = forms.length; forms.push(d.spec); }
 export const FORM_COUNT = forms.length;
 export const FORM_NAME: readonly (string | NameFn)[] = forms.map((s) => s.name);
-/** The opcode id (Insn.op) of each form. */
-export const FORM_OP = Uint16Array.from([0, ...defs.map((d) => d.op)]);
+/** The opcode id (Insn.op) of each form: its encoding's, or the one it executes as (Spec.as). */
+export const FORM_OP = Uint16Array.from([0, ...defs.map((d) => d.spec.as ?? d.op)]);
 /** Flow kind (FLOW_*) | FORM_FAR | FORM_FAULTS | FORM_REP_STRING | FORM_RESUMABLE | FORM_PORT_IO. */
 export const FORM_INFO = Uint8Array.from(forms, (s) => (s.flow ?? FLOW_NEXT) | (s.attrs ?? 0));
 export const FORM_READS = Uint16Array.from(forms, (s) => s.reads ?? 0);
 export const FORM_WRITES = Uint16Array.from(forms, (s) => s.writes ?? 0);
-/** DEC_* bits: what the decoder checks (LOCK). */
-export const FORM_DECODE = Uint8Array.from(forms, (s) => s.dec ?? 0);
+/** DEC_* bits: what the decoder checks (LOCK, modes, extensions). */
+export const FORM_DECODE = Uint8Array.from(forms, (s) => (s.dec ?? 0) | (s.isa ? DEC_ISA : 0));
+/** The isa.ts ISA_* bits a DEC_ISA form needs. */
+export const FORM_ISA = Uint8Array.from(forms, (s) => s.isa ?? 0);
 
 /** Per opcode: which key parts select its form (K_*), and its first slot in FORM_AT. */
 const OP_KEYS = new Uint8Array(OP_COUNT);
 const OP_SLOT = new Uint16Array(OP_COUNT);
-/** Slots: an op with keys has 64 (reg digit * 8 + mem * 4 + prefix), one without has one. */
+/**
+ * Slots: an op with keys has 64 (reg digit * 8 + mem * 4 + prefix), or 512 when ModRM.rm also selects
+ * register forms (+ rm * 64); one without keys has one.
+ */
 const slots: number[] = [];
 for (let op = 0; op < OP_COUNT; op++) {
   const ds = byOp[op];
   let keys = 0;
-  for (const d of ds) keys |= (d.key.reg !== undefined ? K_REG : 0) | (d.key.mem !== undefined ? K_MEM : 0) | (d.key.pfx !== undefined ? K_PFX : 0);
+  for (const { key: k } of ds) {
+    keys |= (k.reg !== undefined ? K_REG : 0) | (k.mem !== undefined ? K_MEM : 0) | (k.pfx !== undefined ? K_PFX : 0) | (k.rm !== undefined ? K_RM : 0);
+  }
+  if (keys & K_RM) keys |= K_MEM; // rm selects register forms only
   OP_KEYS[op] = keys;
   OP_SLOT[op] = slots.length;
   if (keys === 0) { slots.push(ds.length ? ds[ds.length - 1].form : 0); continue; }
-  for (let s = 0; s < 64; s++) slots.push(pick(ds, s >> 3, (s & 4) !== 0, s & 3));
+  for (let s = 0; s < (keys & K_RM ? 512 : 64); s++) slots.push(pick(ds, (s >> 3) & 7, (s & 4) !== 0, s & 3, s >> 6));
 }
-/** The most specific definition matching (digit, mem, prefix); the later one among equals. */
-function pick(ds: Def[], reg: number, mem: boolean, pfx: number): number {
+/** The most specific definition matching (digit, mem, prefix, rm); the later one among equals. */
+function pick(ds: readonly Def[], reg: number, mem: boolean, pfx: number, rm: number): number {
   let best = 0, bestScore = -1;
   for (const d of ds) {
     const k = d.key;
     if ((k.reg !== undefined && k.reg !== reg) || (k.mem !== undefined && k.mem !== mem) || (k.pfx !== undefined && k.pfx !== pfx)) continue;
-    const score = +(k.reg !== undefined) + +(k.mem !== undefined) + +(k.pfx !== undefined);
+    if (k.rm !== undefined && (mem || k.rm !== rm)) continue;
+    const score = +(k.reg !== undefined) + +(k.mem !== undefined) + +(k.pfx !== undefined) + +(k.rm !== undefined);
     if (score >= bestScore) { best = d.form; bestScore = score; }
   }
   return best;
 }
 const FORM_AT = Uint16Array.from(slots);
+/**
+ * What a DEC_ISA form's bytes are on a CPU without its extensions: the form the same key picks among the
+ * op's other definitions (BSF for TZCNT), or 0 (#UD).
+ */
+export const FORM_ALT = new Uint16Array(FORM_COUNT);
+for (const d of defs) {
+  if (!d.spec.isa) continue;
+  const k = d.key;
+  FORM_ALT[d.form] = pick(byOp[d.op].filter((o) => !o.spec.isa), k.reg ?? 0, k.mem ?? false, k.pfx ?? 0, k.rm ?? 0);
+}
 
 /** The form of a decoded, valid instruction (the decoder stores it in Insn.form). */
 export function formOf(i: Insn): number {
@@ -386,17 +439,19 @@ export function formOf(i: Insn): number {
     if (keys & K_MEM && i.isMem) s += 4;
     // Mandatory prefix: F3/F2 win over 66 (as sse-names.ts ssePrefix).
     if (keys & K_PFX) s += i.rep === 1 ? 2 : i.rep === 2 ? 3 : i.opsizePrefix ? 1 : 0;
+    if (keys & K_RM && !i.isMem) s += (i.rm & 7) << 6;
   }
   return FORM_AT[s];
 }
 
-/** The form id of (op, digit, operand kind, prefix), for code that registers per-form handlers. */
-export function formAt(op: number, reg = 0, mem = false, pfx = 0): number {
+/** The form id of (op, digit, operand kind, prefix, register rm), for code that registers per-form handlers. */
+export function formAt(op: number, reg = 0, mem = false, pfx = 0, rm = 0): number {
   const keys = OP_KEYS[op];
   let s = OP_SLOT[op];
   if (keys & K_REG) s += reg << 3;
   if (keys & K_MEM && mem) s += 4;
   if (keys & K_PFX) s += pfx;
+  if (keys & K_RM && !mem) s += rm << 6;
   return FORM_AT[s];
 }
 

@@ -12,8 +12,12 @@ import { decodeInsn } from '../../src/index.js';
 import { mnemonicOf } from '../../src/mnemonics.js';
 import {
   AF, CF, DF, FLOW_CALL, FLOW_COND, FLOW_EXCEPTION, FLOW_INTERRUPT, FLOW_JUMP, FLOW_NEXT, FLOW_RETURN, FLOW_STOP,
-  DEC_LOCK, FORM_COUNT, FORM_DECODE, FORM_OP, FORM_READS, OF, PF, SF, ZF, flagsWrittenOf, flowOf, formAt,
+  DEC_ISA, DEC_LOCK, DEC_NO64, DEC_ONLY64, FORM_ALT, FORM_COUNT, FORM_DECODE, FORM_ISA, FORM_OP, FORM_READS, OF, PF, SF, ZF,
+  flagsWrittenOf, flowOf, formAt,
 } from '../../src/insn-table.js';
+import { decodeInto } from '../../src/decoder.js';
+import { Insn as InsnClass } from '../../src/insn.js';
+import { ISA_BMI1, ISA_BMI2, ISA_LZCNT, ISA_MOVBE, ISA_RDRAND, ISA_RDSEED, ISA_XSAVE } from '../../src/isa.js';
 import { FORM_HANDLERS, HANDLERS, undefinedOpcode, viaForm } from '../../src/dispatch.js';
 import { SHIFT_IMM, SSE_NAMES } from '../../src/sse-names.js';
 import type { Insn } from '../../src/insn.js';
@@ -154,5 +158,64 @@ describe('instruction table per form against iced-x86 OpCodeInfo', () => {
     console.log(`LOCK checked on ${checked} forms`);
     expect(mismatches).toEqual([]);
     expect(checked).toBeGreaterThan(FORM_COUNT - 20);
+  });
+});
+
+/** iced CpuidFeature names of the extensions isa.ts gates (XSAVEOPT comes with our XSAVE). */
+const ICED_ISA: Record<string, number> = {
+  MOVBE: ISA_MOVBE, LZCNT: ISA_LZCNT, BMI1: ISA_BMI1, BMI2: ISA_BMI2, RDRAND: ISA_RDRAND, RDSEED: ISA_RDSEED, XSAVE: ISA_XSAVE, XSAVEOPT: ISA_XSAVE,
+};
+
+describe('modes and extensions per form against iced-x86', () => {
+  const examples = formExamples();
+  const instr = new iced.Instruction();
+
+  it('modes: the decoder yields a form in exactly the modes where iced has an opcode for it; FORM_ISA is iced\'s CPUID features', () => {
+    const mismatches: string[] = [];
+    let checked = 0;
+    for (const [form, list] of examples) {
+      // iced's opcodes for this form (one per operand size or mode: SGDT m16&32 and m16&64), and their modes.
+      const icedModes = new Set<number>();
+      let isaChecked = false;
+      for (const ex of list) {
+        if (!icedAgrees(ex, instr)) continue;
+        const op = instr.opCode;
+        for (const m of [16, 32, 64]) if (op.isAvailableInMode(m)) icedModes.add(m);
+        op.free();
+        if (isaChecked) continue;
+        isaChecked = true;
+        const icedIsa = [...instr.cpuidFeatures()].reduce((m, f) => m | (ICED_ISA[iced.CpuidFeature[f]] ?? 0), 0);
+        if (icedIsa !== FORM_ISA[form] || ((FORM_DECODE[form] & DEC_ISA) !== 0) !== (icedIsa !== 0)) {
+          mismatches.push(`${describeForm(ex)}: iced extensions ${hex(icedIsa)}, table ${hex(FORM_ISA[form])}`);
+        }
+      }
+      if (!isaChecked) continue;
+      checked++;
+      const ours = [...new Set(list.map((e) => e.bitness))].sort().join();
+      const theirs = [...icedModes].sort().join();
+      if (ours !== theirs) mismatches.push(`${describeForm(list[0])}: decoded in modes ${ours}, iced ${theirs}`);
+    }
+    console.log(`modes and extensions checked on ${checked} forms`);
+    expect(mismatches).toEqual([]);
+    expect(checked).toBeGreaterThan(FORM_COUNT - 20);
+  });
+
+  it('the decoder reads them: without the extension the bytes are FORM_ALT; a form never decodes in a mode it lacks', () => {
+    const wrong: string[] = [];
+    const ins = new InsnClass();
+    for (const [form, list] of examples) {
+      const d = FORM_DECODE[form];
+      for (const ex of list) {
+        if (d & DEC_ISA) {
+          decodeInto(ins, ex.bytes, 0, ex.bytes.length, ex.bitness, 0);
+          if (ins.form !== FORM_ALT[form] || ins.valid !== (FORM_ALT[form] !== 0)) wrong.push(`${describeForm(ex)} without extensions: form ${ins.form}`);
+        }
+        if (d & (DEC_NO64 | DEC_ONLY64)) {
+          const other = d & DEC_NO64 ? 64 : 32;
+          if (decodeInsn(ex.bytes, other, 'max').form === form) wrong.push(`${describeForm(ex)} decodes in ${other}-bit mode`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 });
