@@ -11,15 +11,19 @@ import { registerSystem, registerSystemForms } from './exec-system.js';
 import { registerBits, registerBitsForms } from './exec-bits.js';
 import { registerSse, registerSseForms } from './sse.js';
 import { registerX87 } from './x87.js';
+import { registerX87Forms } from './x87-forms.js';
 import { registerBmi } from './exec-bmi.js';
-import { registerXsave, registerXsaveForms } from './exec-xsave.js';
+import { registerXsaveForms } from './exec-xsave.js';
 import { registerLegacy } from './exec-legacy.js';
 import { OP_COUNT } from './isa.js';
 import { FORM_COUNT, formAt } from './insn-table.js';
 
 export type Handler = (c: X86Cpu, i: Insn) => void;
-/** Registers the handler of some forms of a group: its opcodes, ModRM.reg digit and operand kind (both if `mem` is absent). */
-export type FormSetter = (ops: readonly number[], digit: number, h: Handler, mem?: boolean) => void;
+/**
+ * Registers the handler of some forms of a group: its opcodes, ModRM.reg digit, operand kind (both if
+ * `mem` is absent) and, for register forms the table tells apart by ModRM.rm, rm (every rm if absent).
+ */
+export type FormSetter = (ops: readonly number[], digit: number, h: Handler, mem?: boolean, rm?: number) => void;
 /** Registers the handlers of an SSE opcode's mandatory-prefix forms: none, 66, F3, F2 (undefined: no such form). */
 export type PrefixFormSetter = (op: number, ...byPrefix: (Handler | undefined)[]) => void;
 
@@ -42,21 +46,20 @@ registerBits(HANDLERS);
 registerSse(HANDLERS);
 registerX87(HANDLERS);
 registerBmi(HANDLERS);
-registerXsave(HANDLERS);
 registerLegacy(HANDLERS);
 
 /**
  * Handlers per form (insn-table.ts) for the groups (80-83, 8F, C0/C1, C6/C7, D0-D3, F6/F7, FE, FF,
- * 0F 00, 0F 01, 0F AE, 0F BA, 0F C7, XSAVE) and SSE/SSE2 (0F map): the ModRM.reg digit, the operand
+ * 0F 00, 0F 01, 0F AE, 0F BA, 0F C7, XSAVE), x87 (D8-DF) and SSE/SSE2 (0F map): the ModRM.reg digit, the operand
  * kind and the mandatory prefix are resolved at decode time, so a block runs the form's handler directly.
  */
 export const FORM_HANDLERS: (Handler | undefined)[] = new Array(FORM_COUNT).fill(undefined);
 
-const setForm: FormSetter = (ops, digit, h, kind) => {
+const EVERY_RM = [0, 1, 2, 3, 4, 5, 6, 7];
+const setForm: FormSetter = (ops, digit, h, kind, onlyRm) => {
   for (const op of ops) {
     for (const mem of kind === undefined ? [false, true] : [kind]) {
-      // Every ModRM.rm (register forms the table tells apart by rm: 0F 01 /7 SWAPGS, RDTSCP).
-      for (let rm = 0; rm < 8; rm++) {
+      for (const rm of onlyRm === undefined ? EVERY_RM : [onlyRm]) {
         const form = formAt(op, digit, mem, 0, rm);
         if (form !== 0) { FORM_HANDLERS[form] = h; HANDLERS[op] = viaForm; }
       }
@@ -87,3 +90,4 @@ registerBitsForms(setForm);
 registerMoveForms(setForm);
 registerStackForms(setForm);
 registerXsaveForms(setForm);
+registerX87Forms(setForm);

@@ -245,23 +245,19 @@ function invlpg(c: X86Cpu, i: Insn): void { // 0F 01 /7, memory
   c.tlb.flushPage(addr);
 }
 
-/** 0F 01 /7 with a register operand: ModRM.rm selects SWAPGS (F8, 64-bit mode only) or RDTSCP (F9). */
-function swapgsRdtscp(c: X86Cpu, i: Insn): void {
-  const rm = i.rm & 7;
-  if (rm === 0) { // SWAPGS
-    if (c.codeSize !== 64) c.fault(6);
-    requireCpl0(c);
-    const t = c.segBase[SEG_GS];
-    c.segBase[SEG_GS] = c.kernelGsBase;
-    c.kernelGsBase = t;
-    return;
-  }
-  if (rm === 1) { // RDTSCP
-    rdtsc(c);
-    c.r[2] = c.tscAux; c.r[3] = 0;
-    return;
-  }
-  c.fault(6);
+/** 0F 01 F8: 64-bit mode only (the table's DEC_ONLY64; checked again here against the code size it runs in). */
+function swapgs(c: X86Cpu): void {
+  if (c.codeSize !== 64) c.fault(6);
+  requireCpl0(c);
+  const t = c.segBase[SEG_GS];
+  c.segBase[SEG_GS] = c.kernelGsBase;
+  c.kernelGsBase = t;
+}
+
+/** 0F 01 F9. */
+function rdtscp(c: X86Cpu): void {
+  rdtsc(c);
+  c.r[2] = c.tscAux; c.r[3] = 0;
 }
 
 function smsw(c: X86Cpu, i: Insn): void {
@@ -416,7 +412,8 @@ export function registerSystemForms(set: FormSetter): void {
   set([0x101], 6, lmsw, false);
   set([0x101], 6, (c, i) => { ea(c, i); lmsw(c, i); }, true); // a non-canonical address faults before the CPL check
   set([0x101], 7, invlpg, true);
-  set([0x101], 7, swapgsRdtscp, false);
+  set([0x101], 7, swapgs, false, 0);
+  set([0x101], 7, rdtscp, false, 1);
 }
 
 export function registerSystem(h: Handler[]): void {

@@ -87,15 +87,16 @@ function xsaveForm(restore: boolean): Handler {
   };
 }
 
-function xgetbvXsetbv(c: X86Cpu, i: Insn): void { // 0F 01 D0 XGETBV, 0F 01 D1 XSETBV
+function xgetbv(c: X86Cpu): void { // 0F 01 D0
+  requireOsxsave(c);
+  if (c.r[2] !== 0) c.fault(13, 0); // only XCR0 (XGETBV with ECX=1 needs CPUID.(0DH,1):EAX[2])
+  c.setReg(0, 4, c.xcr0, 0, 0);
+  c.setReg(2, 4, 0, 0, 0);
+}
+
+function xsetbv(c: X86Cpu): void { // 0F 01 D1
   requireOsxsave(c);
   const R = c.r;
-  if ((i.rm & 7) === 0) {
-    if (R[2] !== 0) c.fault(13, 0); // only XCR0 (XGETBV with ECX=1 needs CPUID.(0DH,1):EAX[2])
-    c.setReg(0, 4, c.xcr0, 0, 0);
-    c.setReg(2, 4, 0, 0, 0);
-    return;
-  }
   if (c.cpl !== 0 || R[2] !== 0) c.fault(13, 0);
   const lo = R[0], hi = R[4];
   // x87 must stay enabled; nothing beyond x87/SSE exists (AVX would need SSE too).
@@ -103,11 +104,9 @@ function xgetbvXsetbv(c: X86Cpu, i: Insn): void { // 0F 01 D0 XGETBV, 0F 01 D1 X
   c.xcr0 = lo;
 }
 
-export function registerXsave(h: Handler[]): void {
-  h[OP_XGETBV] = xgetbvXsetbv;
-}
-
 export function registerXsaveForms(set: FormSetter): void {
+  set([OP_XGETBV], 2, xgetbv, false, 0);
+  set([OP_XGETBV], 2, xsetbv, false, 1);
   set([OP_XSAVE], 4, xsaveForm(false), true);
   set([OP_XSAVE], 5, xsaveForm(true), true);
   set([OP_XSAVE], 6, xsaveForm(false), true);

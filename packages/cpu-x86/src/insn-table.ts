@@ -237,20 +237,23 @@ def(0xff, { name: 'Jmp', flow: FLOW_JUMP }, { reg: 4 });
 def(0xff, { name: 'Jmp', flow: FLOW_JUMP, attrs: FORM_FAR | FORM_FAULTS }, { reg: 5, mem: true });
 def(0xff, { name: 'Push', ...FAULTS }, { reg: 6 });
 
-// x87 (D8-DF): one form per (digit, operand kind) that has a name; all may raise #NM/#MF.
+// x87 (D8-DF): one form per (digit, operand kind) that has a name (x87-names.ts), and per ModRM.rm where
+// a register digit holds several instructions (D9 E0-FF, FNOP, FCOMPP, FUCOMPP, FNINIT...); all may
+// raise #NM/#MF.
 for (let op = 0xd8; op <= 0xdf; op++) {
   for (let d = 0; d < 8; d++) {
-    for (const mem of [false, true]) {
-      if (!range(0, 7).some((rm) => x87Name(op, mem, d, rm) !== undefined)) continue;
-      def(op, { name: (i) => x87Name(i.op, i.isMem, i.reg, i.rm) ?? 'INVALID', ...FAULTS, ...x87Flags(op, d, mem) }, { reg: d, mem });
-    }
+    const spec = (name: string): Spec => ({ name, ...FAULTS, ...x87Flags(op, d, name) });
+    const memName = x87Name(op, true, d, 0);
+    if (memName !== undefined) def(op, spec(memName), { reg: d, mem: true });
+    const names = range(0, 7).map((rm) => x87Name(op, false, d, rm));
+    if (names.every((n) => n !== undefined && n === names[0])) def(op, spec(names[0]!), { reg: d, mem: false });
+    else names.forEach((n, rm) => { if (n !== undefined) def(op, spec(n), { reg: d, mem: false, rm }); });
   }
 }
 /** FCOMI/FUCOMI(P) write ZF PF CF (clearing OF SF AF); FCMOVcc read them. */
-function x87Flags(op: number, d: number, mem: boolean): Omit<Spec, 'name'> {
-  if (mem) return {};
-  if ((op === 0xdb || op === 0xdf) && (d === 5 || d === 6)) return { writes: OSZAPC };
-  if ((op === 0xda || op === 0xdb) && d < 4) return { reads: [CF, ZF, CF | ZF, PF][d] };
+function x87Flags(op: number, d: number, name: string): Omit<Spec, 'name'> {
+  if (/^F(u)?comip?$/.test(name)) return { writes: OSZAPC };
+  if (name.startsWith('Fcmov')) return { reads: [CF, ZF, CF | ZF, PF][d] };
   return {};
 }
 

@@ -40,40 +40,21 @@ function readBcd(c: X86Cpu, k: number, lin: number): void {
   F.unpackInt(k, hi, lo);
 }
 
-/** Memory loads, arithmetic and compares; false when (op, reg) is not one of them. */
-export function loadMem(c: X86Cpu, op: number, r: number, lin: number): boolean {
-  let kind: number;
-  switch (op) {
-    case 0xd8: kind = 0; break;
-    case 0xdc: kind = 1; break;
-    case 0xda: kind = 2; break;
-    case 0xde: kind = 3; break;
-    case 0xd9: if (r !== 0) return false; push(c, 0, lin); return true;
-    case 0xdd: if (r !== 0) return false; push(c, 1, lin); return true;
-    case 0xdb:
-      if (r === 0) { push(c, 2, lin); return true; }
-      if (r === 5) { push(c, 5, lin); return true; }
-      return false;
-    case 0xdf:
-      if (r === 0) { push(c, 3, lin); return true; }
-      if (r === 5) { push(c, 4, lin); return true; }
-      if (r === 4) { push(c, 6, lin); return true; }
-      return false;
-    default: return false;
-  }
+/** D8 DC DA DE with memory: ST(0) op m (kind: 0 m32 real, 1 m64 real, 2 m32 int, 3 m16 int); /2 /3 compare. */
+export function memArith(c: X86Cpu, r: number, kind: number, lin: number): void {
   readOperand(c, 1, kind, lin);
   if (isEmpty(c, 0)) {
-    if (r === 2 || r === 3) { const ok = commit(c, IE | SF); c.x87.sw = (c.x87.sw & ~0x4700) | 0x4500; if (ok && r === 3) pop(c); return true; }
+    if (r === 2 || r === 3) { const ok = commit(c, IE | SF); c.x87.sw = (c.x87.sw & ~0x4700) | 0x4500; if (ok && r === 3) pop(c); return; }
     underflow(c, 0, false);
-    return true;
+    return;
   }
   fetch(c, 0, 0);
-  if (r === 2 || r === 3) { fcom(c, false, r - 2); return true; }
+  if (r === 2 || r === 3) { fcom(c, false, r - 2); return; }
   arith(c, r, 0, false);
-  return true;
 }
 
-function push(c: X86Cpu, kind: number, lin: number): void {
+/** FLD / FILD / FBLD m: kind 0 m32 real, 1 m64 real, 2 m32 int, 3 m16 int, 4 m64 int, 5 m80, 6 BCD. */
+export function push(c: X86Cpu, kind: number, lin: number): void {
   readOperand(c, 0, kind, lin);
   F.st.flags = 0;
   if (kind === 5) { // m80: loaded as is, no exceptions
@@ -83,30 +64,8 @@ function push(c: X86Cpu, kind: number, lin: number): void {
   pushRes(c, F.st.flags, true);
 }
 
-/** Memory stores; false when (op, reg) is not one of them. */
-export function storeMem(c: X86Cpu, op: number, r: number, lin: number): boolean {
-  switch (op) {
-    case 0xd9: if (r === 2 || r === 3) { storeReal(c, lin, 0, r === 3); return true; } return false;
-    case 0xdd:
-      if (r === 2 || r === 3) { storeReal(c, lin, 1, r === 3); return true; }
-      if (r === 1) { storeInt(c, lin, 8, true, true); return true; }
-      return false;
-    case 0xdb:
-      if (r === 7) { storeExt(c, lin); return true; }
-      if (r === 1) { storeInt(c, lin, 4, true, true); return true; }
-      if (r === 2 || r === 3) { storeInt(c, lin, 4, r === 3, false); return true; }
-      return false;
-    case 0xdf:
-      if (r === 1) { storeInt(c, lin, 2, true, true); return true; }
-      if (r === 2 || r === 3) { storeInt(c, lin, 2, r === 3, false); return true; }
-      if (r === 7) { storeInt(c, lin, 8, true, false); return true; }
-      if (r === 6) { storeBcd(c, lin); return true; }
-      return false;
-  }
-  return false;
-}
-
-function storeExt(c: X86Cpu, lin: number): void {
+/** FSTP m80. */
+export function storeExt(c: X86Cpu, lin: number): void {
   if (isEmpty(c, 0)) {
     if (c.fpuCw & IE) { if (c.alignCheck) c.alignOperand(lin, 8); checkWritable(c, lin, 10); c.wr64(lin, 0, 0xc0000000); c.wr16(lin + 8, 0xffff); }
     underflow(c, -1, true);
@@ -120,7 +79,7 @@ function storeExt(c: X86Cpu, lin: number): void {
 }
 
 /** FST/FSTP m32 (fmt 0) or m64 (fmt 1). */
-function storeReal(c: X86Cpu, lin: number, fmt: number, popAfter: boolean): void {
+export function storeReal(c: X86Cpu, lin: number, fmt: number, popAfter: boolean): void {
   const size = fmt === 0 ? 4 : 8;
   let fl = 0, hi = 0, lo = 0;
   F.st.up = false;
@@ -159,7 +118,7 @@ function storeReal(c: X86Cpu, lin: number, fmt: number, popAfter: boolean): void
 }
 
 /** FIST/FISTP/FISTTP to a `size`-byte integer. */
-function storeInt(c: X86Cpu, lin: number, size: number, popAfter: boolean, truncate: boolean): void {
+export function storeInt(c: X86Cpu, lin: number, size: number, popAfter: boolean, truncate: boolean): void {
   let fl = 0, lo = 0, hi = 0;
   F.st.up = false;
   if (isEmpty(c, 0)) fl = IE | SF;
@@ -205,7 +164,7 @@ function storeInt(c: X86Cpu, lin: number, size: number, popAfter: boolean, trunc
 }
 
 /** FBSTP: round to an integer, store 18 packed BCD digits and the sign; pop. */
-function storeBcd(c: X86Cpu, lin: number): void {
+export function storeBcd(c: X86Cpu, lin: number): void {
   let fl = 0, hi = 0, lo = 0, neg = 0;
   F.st.up = false;
   if (isEmpty(c, 0)) fl = IE | SF;

@@ -1,6 +1,6 @@
 /**
- * iced-x86 mnemonics of the x87 encodings x87.ts executes (D8-DF). Anything else decodes as invalid
- * (executing it raises #UD), so decode() and execution agree.
+ * iced-x86 mnemonics of the x87 encodings x87-forms.ts executes (D8-DF): the instruction table
+ * (insn-table.ts) makes one form of each, and only those; anything else decodes as invalid (#UD).
  */
 /** FISTTP is SSE3: x87-mem.ts executes it, but it decodes as invalid (#UD) while CPUID does not advertise SSE3. */
 const FISTTP: string | undefined = undefined;

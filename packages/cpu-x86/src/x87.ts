@@ -3,8 +3,6 @@ import type { X86Cpu } from './cpu.js';
 import type { Insn } from './insn.js';
 import { ea } from './operands.js';
 import * as F from './f80.js';
-import { x87Control, x87Transcendental } from './x87-misc.js';
-import { loadMem, storeMem } from './x87-mem.js';
 
 /**
  * The x87 FPU: eight 80-bit registers (as sign/exponent + two 32-bit significand halves, see f80.ts),
@@ -191,7 +189,7 @@ export function fcom(c: X86Cpu, quiet: boolean, pops: number): void {
   c.x87.sw = (c.x87.sw & ~CC) | ccOf(r); // written even when an unmasked exception stops the pop
   if (ok) for (let k = 0; k < pops; k++) pop(c);
 }
-function fcomUnderflow(c: X86Cpu, pops: number, eflags: boolean): void {
+export function fcomUnderflow(c: X86Cpu, pops: number, eflags: boolean): void {
   const ok = commit(c, IE | SF);
   if (eflags) setEflags(c, 2);
   else c.x87.sw = (c.x87.sw & ~CC) | ccOf(2);
@@ -201,7 +199,7 @@ function setEflags(c: X86Cpu, r: number): void {
   const z = r === 0 || r === 2 ? 0x40 : 0, p = r === 2 ? 4 : 0, cf = r === -1 || r === 2 ? 1 : 0;
   c.fl.set((c.fl.get() & ~0x8d5) | z | p | cf);
 }
-function fcomi(c: X86Cpu, i: number, quiet: boolean, popAfter: boolean): void {
+export function fcomi(c: X86Cpu, i: number, quiet: boolean, popAfter: boolean): void {
   if (isEmpty(c, 0) || isEmpty(c, i)) { fcomUnderflow(c, popAfter ? 1 : 0, true); return; }
   fetch(c, 0, 0); fetch(c, 1, i);
   F.st.flags = 0;
@@ -213,7 +211,7 @@ function fcomi(c: X86Cpu, i: number, quiet: boolean, popAfter: boolean): void {
   if (popAfter && ok) pop(c);
 }
 
-function fxch(c: X86Cpu, i: number): void {
+export function fxch(c: X86Cpu, i: number): void {
   const e0 = isEmpty(c, 0), ei = isEmpty(c, i);
   if (e0 || ei) {
     if (!commit(c, IE | SF)) return;
@@ -224,7 +222,7 @@ function fxch(c: X86Cpu, i: number): void {
   for (let k = 0; k < 3; k++) { const t = s[a + k]; s[a + k] = s[b + k]; s[b + k] = t; }
 }
 
-function fcmov(c: X86Cpu, op: number, r: number, i: number): void {
+export function fcmov(c: X86Cpu, op: number, r: number, i: number): void {
   let cond: boolean;
   switch (r) {
     case 0: cond = c.fl.cf() !== 0; break;
@@ -238,76 +236,6 @@ function fcmov(c: X86Cpu, op: number, r: number, i: number): void {
   if (cond) { const s = c.x87.st, p = phys(c, i) * 3; setReg(c, 0, s[p], s[p + 1], s[p + 2]); }
 }
 
-/** Register forms (mod = 3). */
-function regForm(c: X86Cpu, op: number, r: number, k: number): void {
-  const modrm = 0xc0 | (r << 3) | k;
-  switch (op) {
-    case 0xd8: case 0xdc: case 0xde:
-      if (r === 2 || r === 3 || (op === 0xde && modrm === 0xd9)) { // FCOM / FCOMP / FCOMPP
-        const pops = modrm === 0xd9 && op === 0xde ? 2 : r === 3 || op === 0xde ? 1 : 0;
-        if (isEmpty(c, 0) || isEmpty(c, k)) { fcomUnderflow(c, pops, false); return; }
-        fetch(c, 0, 0); fetch(c, 1, k);
-        fcom(c, false, pops);
-        return;
-      }
-      if (op === 0xd8) {
-        if (isEmpty(c, 0) || isEmpty(c, k)) { underflow(c, 0, false); return; }
-        fetch(c, 0, 0); fetch(c, 1, k);
-        arith(c, r, 0, false);
-        return;
-      }
-      if (isEmpty(c, 0) || isEmpty(c, k)) { underflow(c, k, op === 0xde); return; }
-      fetch(c, 0, k); fetch(c, 1, 0);
-      arith(c, r >= 4 ? r ^ 1 : r, k, op === 0xde);
-      return;
-    case 0xd9:
-      if (r === 0) { // FLD ST(i)
-        if (isEmpty(c, k)) { if (!commit(c, IE | SF)) return; c.x87.top = (c.x87.top - 1) & 7; setIndef(c, 0); return; } // underflow wins over overflow
-        const s = c.x87.st, p = phys(c, k) * 3;
-        F.res.se = s[p]; F.res.hi = s[p + 1]; F.res.lo = s[p + 2]; F.st.up = false;
-        pushRes(c, 0);
-        return;
-      }
-      if (r === 1) { fxch(c, k); return; }
-      if (r === 3) { fst(c, k, true); return; } // FSTP1 alias (undocumented)
-      x87Control(c, modrm);
-      return;
-    case 0xdd:
-      if (r === 0) { c.x87.empty |= 1 << phys(c, k); c.x87.sw &= ~C1; return; } // FFREE
-      if (r === 1) { fxch(c, k); return; }
-      if (r === 2 || r === 3) { fst(c, k, r === 3); return; }
-      if (r === 4 || r === 5) { // FUCOM / FUCOMP
-        if (isEmpty(c, 0) || isEmpty(c, k)) { fcomUnderflow(c, r - 4, false); return; }
-        fetch(c, 0, 0); fetch(c, 1, k);
-        fcom(c, true, r - 4);
-        return;
-      }
-      break;
-    case 0xda:
-      if (r < 4) { fcmov(c, op, r, k); return; }
-      if (modrm === 0xe9) { // FUCOMPP
-        if (isEmpty(c, 0) || isEmpty(c, 1)) { fcomUnderflow(c, 2, false); return; }
-        fetch(c, 0, 0); fetch(c, 1, 1);
-        fcom(c, true, 2);
-        return;
-      }
-      break;
-    case 0xdb:
-      if (r < 4) { fcmov(c, op, r, k); return; }
-      if (r === 5 || r === 6) { fcomi(c, k, r === 5, false); return; }
-      if (modrm === 0xe2 || modrm === 0xe3) { x87Control(c, modrm | 0x100); return; }
-      if (modrm === 0xe0 || modrm === 0xe1 || modrm === 0xe4) return; // FNENI / FNDISI / FNSETPM: no-ops on a 387+
-      break;
-    case 0xdf:
-      if (r === 5 || r === 6) { fcomi(c, k, r === 5, true); return; }
-      if (r === 0) { c.x87.empty |= 1 << phys(c, k); pop(c); return; } // FFREEP
-      if (r === 1) { fxch(c, k); return; }
-      if (r === 2 || r === 3) { fst(c, k, true); return; }
-      break;
-  }
-  c.fault(6);
-}
-
 function pushOverflow(c: X86Cpu): void {
   if (!commit(c, IE | SF | C1)) return;
   c.x87.top = (c.x87.top - 1) & 7;
@@ -315,7 +243,7 @@ function pushOverflow(c: X86Cpu): void {
 }
 
 /** FST / FSTP ST(i). */
-function fst(c: X86Cpu, i: number, popAfter: boolean): void {
+export function fst(c: X86Cpu, i: number, popAfter: boolean): void {
   if (isEmpty(c, 0)) { underflow(c, i, popAfter); return; }
   commit(c, 0);
   const s = c.x87.st, p = phys(c, 0) * 3;
@@ -324,7 +252,7 @@ function fst(c: X86Cpu, i: number, popAfter: boolean): void {
 }
 
 /** FOP / FIP / FDP for FXSAVE, FNSTENV and FNSAVE. */
-function record(c: X86Cpu, i: Insn, lin: number): void {
+export function record(c: X86Cpu, i: Insn, lin: number): void {
   const f = c.x87;
   f.fop = ((i.op & 7) << 8) | (i.mod << 6) | ((i.reg & 7) << 3) | (i.rm & 7);
   f.fip = c.rip;
@@ -332,66 +260,34 @@ function record(c: X86Cpu, i: Insn, lin: number): void {
   if (i.isMem) { f.fdp = lin; f.fds = c.segSel[i.seg]; }
 }
 
-function x87(c: X86Cpu, i: Insn): void {
-  const op = i.op;
-  const r = i.reg & 7;
-  if (!i.isMem) {
-    const k = i.rm & 7;
-    const modrm = 0xc0 | (r << 3) | k;
-    // Non-waiting control forms: FNINIT, FNCLEX, FNSTSW AX.
-    if ((op === 0xdb && (modrm === 0xe2 || modrm === 0xe3)) || (op === 0xdf && modrm === 0xe0)) {
-      prologue(c, false);
-      if (op === 0xdf) { c.r[0] = (c.r[0] & ~0xffff) | c.x87.status(); return; }
-      x87Control(c, modrm | 0x100);
-      return;
-    }
-    prologue(c, true);
-    if (op === 0xd9 && (modrm >= 0xf0 && modrm !== 0xf4 && modrm !== 0xf5 && modrm !== 0xf6 && modrm !== 0xf7 && modrm !== 0xf8 && modrm !== 0xfa && modrm !== 0xfc && modrm !== 0xfd)) {
-      record(c, i, 0);
-      x87Transcendental(c, modrm);
-      return;
-    }
-    record(c, i, 0);
-    regForm(c, op, r, k);
-    return;
-  }
-  // Memory forms: control ones first (they do not update FOP/FIP/FDP).
-  const waiting = !((op === 0xd9 && (r === 6 || r === 7)) || (op === 0xdd && (r === 6 || r === 7)));
-  prologue(c, waiting);
-  const lin = ea(c, i);
-  if ((op === 0xd9 && r >= 4) || (op === 0xdd && r >= 4 && r !== 5)) { memControl(c, i, op, r, lin); return; }
-  if (op === 0xd9 && r === 1) c.fault(6);
-  if (op === 0xdd && r === 5) c.fault(6);
-  record(c, i, lin);
-  const done = loadMem(c, op, r, lin) || storeMem(c, op, r, lin);
-  if (!done) c.fault(6);
-}
+// Memory control forms (x87-forms.ts): they leave FOP/FIP/FDP alone.
+export function fldcw(c: X86Cpu, _i: Insn, lin: number): void { setCw(c, c.rd16(lin)); }
+export function fnstcw(c: X86Cpu, _i: Insn, lin: number): void { c.wr16(lin, c.fpuCw); }
+export function fnstswMem(c: X86Cpu, _i: Insn, lin: number): void { c.wr16(lin, c.x87.status()); }
 
-function memControl(c: X86Cpu, i: Insn, op: number, r: number, lin: number): void {
-  const f = c.x87;
-  if (op === 0xd9 && r === 5) { setCw(c, c.rd16(lin)); return; } // FLDCW
-  if (op === 0xd9 && r === 7) { c.wr16(lin, c.fpuCw); return; } // FNSTCW
-  if (op === 0xdd && r === 7) { c.wr16(lin, f.status()); return; } // FNSTSW m16
+/** The environment image's format (16-bit with a 66 prefix in 32-bit code); it needs 4- (2-) byte alignment, #AC before any #PF (host). */
+function envFormat(c: X86Cpu, i: Insn, lin: number): boolean {
   const o16 = i.size === 2;
-  // The images need 4- (16-bit format: 2-) byte alignment; #AC comes before any #PF (host).
   if (c.alignCheck) c.alignOperand(lin, o16 ? 2 : 4);
-  if (op === 0xd9 && r === 6) { storeEnv(c, lin, o16); c.fpuCw |= 0x3f; return; } // FNSTENV
-  if (op === 0xd9 && r === 4) { loadEnv(c, lin, o16); return; } // FLDENV
-  const envLen = o16 ? 14 : 28;
-  if (op === 0xdd && r === 6) { // FNSAVE
-    checkWritable(c, lin, envLen + 80);
-    storeEnv(c, lin, o16);
-    for (let k = 0; k < 8; k++) saveSlot(c, lin + envLen + 10 * k, k);
-    c.fpuCw = 0x37f; f.init();
-    return;
-  }
-  if (op === 0xdd && r === 4) { // FRSTOR
-    checkReadable(c, lin, envLen + 80); // fault before changing anything; #PF names the first page (host)
-    loadEnv(c, lin, o16);
-    for (let k = 0; k < 8; k++) restoreSlot(c, lin + envLen + 10 * k, k);
-    return;
-  }
-  c.fault(6);
+  return o16;
+}
+export function fnstenv(c: X86Cpu, i: Insn, lin: number): void {
+  storeEnv(c, lin, envFormat(c, i, lin));
+  c.fpuCw |= 0x3f;
+}
+export function fldenv(c: X86Cpu, i: Insn, lin: number): void { loadEnv(c, lin, envFormat(c, i, lin)); }
+export function fnsave(c: X86Cpu, i: Insn, lin: number): void {
+  const o16 = envFormat(c, i, lin), envLen = o16 ? 14 : 28;
+  checkWritable(c, lin, envLen + 80);
+  storeEnv(c, lin, o16);
+  for (let k = 0; k < 8; k++) saveSlot(c, lin + envLen + 10 * k, k);
+  c.fpuCw = 0x37f; c.x87.init();
+}
+export function frstor(c: X86Cpu, i: Insn, lin: number): void {
+  const o16 = envFormat(c, i, lin), envLen = o16 ? 14 : 28;
+  checkReadable(c, lin, envLen + 80); // fault before changing anything; #PF names the first page (host)
+  loadEnv(c, lin, o16);
+  for (let k = 0; k < 8; k++) restoreSlot(c, lin + envLen + 10 * k, k);
 }
 
 /** New control word: pending unmasked exceptions set ES (delivered at the next waiting instruction). */
@@ -529,7 +425,7 @@ export function fwait(c: X86Cpu): void {
   if (c.x87.sw & ES && c.cr0 & 0x20) c.fault(16);
 }
 
+/** FWAIT; the D8-DF forms are registered by x87-forms.ts. */
 export function registerX87(h: Handler[]): void {
-  for (let o = 0xd8; o <= 0xdf; o++) h[o] = x87;
   h[0x9b] = fwait;
 }
