@@ -1,4 +1,3 @@
-import { isSseOpcode, sseEncodingValid } from './sse-names.js';
 import { DEC_ISA, DEC_LOCK, DEC_NO64, DEC_ONLY64, FORM_ALT, FORM_DECODE, FORM_ISA, FORM_OP, formOf } from './insn-table.js';
 import { Insn, SEG_CS, SEG_DS, SEG_ES, SEG_FS, SEG_GS, SEG_SS } from './insn.js';
 import { ISA_VEX, OP_VEX_0F38, OP_VEX_0F3A } from './isa.js';
@@ -440,15 +439,11 @@ function modrm16(ins: Insn, buf: Uint8Array, pos: number, lim: number, mod: numb
   return pos;
 }
 
-/**
- * What the form table cannot see: which control/debug registers exist (REX.R extends ModRM.reg), and
- * for now the SSE encodings, which have their own name table.
- */
+/** What the form table cannot see: which control/debug registers exist (REX.R extends ModRM.reg). */
 function checkOperands(ins: Insn): void {
   const op = ins.op;
   if (op === 0x120 || op === 0x122) { const n = ins.reg; if (n === 1 || (n > 4 && n !== 8)) ins.valid = false; } // CR0 CR2-CR4 CR8
   else if ((op === 0x121 || op === 0x123) && ins.reg > 7) ins.valid = false; // no DR8-DR15
-  else if (isSseOpcode(op) && !sseEncodingValid(ins)) ins.valid = false; // prefix variant / operand form
 }
 
 /** Sign-extend helpers used by several handlers. */

@@ -60,8 +60,10 @@ const setForm: FormSetter = (ops, digit, h, kind, onlyRm) => {
   for (const op of ops) {
     for (const mem of kind === undefined ? [false, true] : [kind]) {
       for (const rm of onlyRm === undefined ? EVERY_RM : [onlyRm]) {
-        const form = formAt(op, digit, mem, 0, rm);
-        if (form !== 0) { FORM_HANDLERS[form] = h; HANDLERS[op] = viaForm; }
+        for (let pfx = 0; pfx < 4; pfx++) { // any mandatory prefix the group's forms take (66 0F 71-73)
+          const form = formAt(op, digit, mem, pfx, rm);
+          if (form !== 0) { FORM_HANDLERS[form] = h; HANDLERS[op] = viaForm; }
+        }
       }
     }
   }
@@ -69,10 +71,11 @@ const setForm: FormSetter = (ops, digit, h, kind, onlyRm) => {
 const setPrefixForms: PrefixFormSetter = (op, ...byPrefix) => {
   const id = 0x100 | op;
   byPrefix.forEach((h, pfx) => {
-    const form = formAt(id, 0, false, pfx);
     if (h === undefined) return;
-    if (form === 0) throw new Error(`no form for 0F ${op.toString(16)} prefix variant ${pfx}`);
-    FORM_HANDLERS[form] = h;
+    // The register and memory forms (one of them when the other does not exist; MOVHLPS beside MOVLPS).
+    const forms = [formAt(id, 0, false, pfx), formAt(id, 0, true, pfx)].filter((f) => f !== 0);
+    if (forms.length === 0) throw new Error(`no form for 0F ${op.toString(16)} prefix variant ${pfx}`);
+    for (const form of forms) FORM_HANDLERS[form] = h;
     HANDLERS[id] = viaForm;
   });
 };

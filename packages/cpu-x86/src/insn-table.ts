@@ -7,7 +7,7 @@
 // exists, which CPUID extension it needs and what the bytes mean on a CPU without it.
 // test/unit/insn-table.test.ts checks flow, flags, LOCK, modes and extensions against iced-x86.
 import type { Insn } from './insn.js';
-import { SHIFT_IMM, SSE_NAMES, sseMnemonic } from './sse-names.js';
+import { SHIFT_IMM, SSE_NAMES } from './sse-names.js';
 import { x87Name } from './x87-names.js';
 import { AF, CF, DF, OF, PF, SF, ZF } from './flags.js';
 import {
@@ -345,16 +345,25 @@ def(0x1ff, { name: 'Ud0', flow: FLOW_EXCEPTION, ...FAULTS });
 // MOVBE: memory operand only; F2 is CRC32 (SSE4.2, not implemented), F3 undefined.
 for (const pfx of [0, 1]) def([0x2f0, 0x2f1], { name: 'Movbe', isa: ISA_MOVBE }, { mem: true, pfx });
 
-// SSE/SSE2 (sse-names.ts): one form per mandatory-prefix variant; all may raise #UD/#NM/#XM.
+// SSE/SSE2 (sse-names.ts): one form per mandatory-prefix variant (and operand kind where only one
+// exists: '@m' memory, '@r' register); all may raise #UD/#NM/#XM.
 const SSE_FLAGS: Record<number, number> = { 0x2e: OSZAPC, 0x2f: OSZAPC }; // (U)COMISS/SD: ZF PF CF, clear OF SF AF
 for (const key of Object.keys(SSE_NAMES)) {
   const b = Number(key);
-  SSE_NAMES[b].forEach((n, pfx) => { if (n !== '') def(0x100 | b, { name: sseName, writes: SSE_FLAGS[b] ?? 0, ...FAULTS }, { pfx }); });
+  SSE_NAMES[b].forEach((raw, pfx) => {
+    if (raw === '') return;
+    const [n, kind] = raw.split('@');
+    const name = n === 'Movd' ? sized('Movd', 'Movd', 'Movq') : n; // 66 REX.W 0F 6E/7E: MOVQ to/from a GPR
+    const key: Key = kind === undefined ? { pfx } : { pfx, mem: kind === 'm' };
+    def(0x100 | b, { name, writes: SSE_FLAGS[b] ?? 0, ...FAULTS }, key);
+  });
 }
+// No prefix, register source: MOVLPS/MOVHPS loads are MOVHLPS/MOVLHPS.
+def(0x112, { name: 'Movhlps', ...FAULTS }, { pfx: 0, mem: false });
+def(0x116, { name: 'Movlhps', ...FAULTS }, { pfx: 0, mem: false });
 for (const key of Object.keys(SHIFT_IMM)) {
-  SHIFT_IMM[Number(key)].forEach((n, reg) => { if (n !== '') def(0x100 | Number(key), { name: sseName, ...FAULTS }, { reg }); });
+  SHIFT_IMM[Number(key)].forEach((name, reg) => { if (name !== '') def(0x100 | Number(key), { name, ...FAULTS }, { reg, pfx: 1, mem: false }); });
 }
-function sseName(i: Insn): string { return sseMnemonic(i) ?? 'INVALID'; }
 
 // BMI1/BMI2 (VEX, its pp as the mandatory prefix): flags as the SDM lists them (written or undefined
 // folded together).
@@ -440,7 +449,7 @@ export function formOf(i: Insn): number {
   if (keys !== 0) {
     if (keys & K_REG) s += (i.reg & 7) << 3;
     if (keys & K_MEM && i.isMem) s += 4;
-    // Mandatory prefix: F3/F2 win over 66 (as sse-names.ts ssePrefix).
+    // Mandatory prefix: F3/F2 win over 66.
     if (keys & K_PFX) s += i.rep === 1 ? 2 : i.rep === 2 ? 3 : i.opsizePrefix ? 1 : 0;
     if (keys & K_RM && !i.isMem) s += (i.rm & 7) << 6;
   }

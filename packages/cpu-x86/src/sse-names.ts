@@ -1,9 +1,8 @@
-import type { Insn } from './insn.js';
-
 /**
  * SSE/SSE2 mnemonic tables (iced-x86 names), indexed by the 0F-map opcode byte: [none, 66, F3, F2]
- * prefix variants. '' means the variant does not exist for us (MMX forms, SSE3+): it decodes as #UD.
- * A name may carry a form suffix: '@m' memory operand only, '@r' register operand only.
+ * prefix variants, from which the instruction table (insn-table.ts) makes one form each. '' means the
+ * variant does not exist for us (MMX forms, SSE3+): it has no form and decodes as #UD. A name may carry
+ * a form suffix: '@m' memory operand only, '@r' register operand only.
  */
 export const SSE_NAMES: Record<number, [string, string, string, string]> = {};
 
@@ -123,47 +122,3 @@ export const SHIFT_IMM: Record<number, string[]> = {
   0x72: ['', '', 'Psrld', '', 'Psrad', '', 'Pslld', ''],
   0x73: ['', '', 'Psrlq', 'Psrldq', '', '', 'Psllq', 'Pslldq'],
 };
-
-/** The SSE prefix variant: 0 none, 1 = 66, 2 = F3, 3 = F2 (F2/F3 win over 66). */
-export function ssePrefix(i: Insn): number {
-  return i.rep === 1 ? 2 : i.rep === 2 ? 3 : i.opsizePrefix ? 1 : 0;
-}
-
-/** True when `op` (an opcode id) is one of the SSE opcodes named here. */
-export function isSseOpcode(op: number): boolean {
-  if (op < 0x100 || op > 0x1ff) return false;
-  const b = op & 0xff;
-  return SSE_NAMES[b] !== undefined || SHIFT_IMM[b] !== undefined;
-}
-
-/** The table entry for the instruction's prefix variant ('' when none), before the form check. */
-function rawEntry(i: Insn): string {
-  const b = i.op & 0xff;
-  const shifts = SHIFT_IMM[b];
-  if (shifts) return ssePrefix(i) === 1 && !i.isMem ? shifts[i.reg & 7] : '';
-  const t = SSE_NAMES[b];
-  return t ? t[ssePrefix(i)] : '';
-}
-
-/** Whether a name's form suffix ('@m' memory only, '@r' register only) admits the operand. */
-function formFits(n: string, isMem: boolean): boolean {
-  const at = n.indexOf('@');
-  return at < 0 || (n.charCodeAt(at + 1) === 0x6d /* m */) === isMem;
-}
-
-/** Decoder check: does this SSE encoding exist (prefix variant and operand form)? */
-export function sseEncodingValid(i: Insn): boolean {
-  const n = rawEntry(i);
-  return n !== '' && formFits(n, i.isMem);
-}
-
-export function sseMnemonic(i: Insn): string | undefined {
-  if (!isSseOpcode(i.op) || !sseEncodingValid(i)) return undefined;
-  const raw = rawEntry(i);
-  const at = raw.indexOf('@');
-  const n = at < 0 ? raw : raw.slice(0, at);
-  if (n === 'Movd' && i.size === 8) return 'Movq';
-  if (!i.isMem && i.op === 0x112) return 'Movhlps';
-  if (!i.isMem && i.op === 0x116) return 'Movlhps';
-  return n;
-}

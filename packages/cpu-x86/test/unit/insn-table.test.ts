@@ -108,10 +108,15 @@ describe('handlers per form', () => {
       if (HANDLERS[op] !== viaForm) missing.push(`${hex(op)}: opcode handler is not the form dispatcher`);
     };
     for (const [b, names] of Object.entries(SSE_NAMES)) {
-      names.forEach((n, pfx) => { if (n !== '') want(0x100 | Number(b), formAt(0x100 | Number(b), 0, false, pfx), `0F ${hex(Number(b))} prefix ${pfx} ${n}`); });
+      names.forEach((n, pfx) => {
+        if (n === '') return;
+        for (const mem of n.endsWith('@m') ? [true] : n.endsWith('@r') ? [false] : [false, true]) {
+          want(0x100 | Number(b), formAt(0x100 | Number(b), 0, mem, pfx), `0F ${hex(Number(b))} prefix ${pfx} ${n} ${mem ? 'memory' : 'register'}`);
+        }
+      });
     }
     for (const [b, names] of Object.entries(SHIFT_IMM)) {
-      names.forEach((n, digit) => { if (n !== '') want(0x100 | Number(b), formAt(0x100 | Number(b), digit), `66 0F ${hex(Number(b))} /${digit} ${n}`); });
+      names.forEach((n, digit) => { if (n !== '') want(0x100 | Number(b), formAt(0x100 | Number(b), digit, false, 1), `66 0F ${hex(Number(b))} /${digit} ${n}`); });
     }
     expect(missing).toEqual([]);
     expect(forms.size).toBeGreaterThan(150);
