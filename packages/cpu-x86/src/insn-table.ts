@@ -402,20 +402,47 @@ const OP_KEYS = new Uint8Array(OP_COUNT);
 const OP_SLOT = new Uint16Array(OP_COUNT);
 /**
  * Slots: an op with keys has 64 (reg digit * 8 + mem * 4 + prefix), or 512 when ModRM.rm also selects
- * register forms (+ rm * 64); one without keys has one.
+ * register forms (+ rm * 64); one without keys has one. Each slot holds the most specific definition
+ * matching it, the later one among equals (pick).
  */
-const slots: number[] = [];
+let slotCount = 0;
 for (let op = 0; op < OP_COUNT; op++) {
-  const ds = byOp[op];
   let keys = 0;
-  for (const { key: k } of ds) {
+  for (const { key: k } of byOp[op]) {
     keys |= (k.reg !== undefined ? K_REG : 0) | (k.mem !== undefined ? K_MEM : 0) | (k.pfx !== undefined ? K_PFX : 0) | (k.rm !== undefined ? K_RM : 0);
   }
   if (keys & K_RM) keys |= K_MEM; // rm selects register forms only
   OP_KEYS[op] = keys;
-  OP_SLOT[op] = slots.length;
-  if (keys === 0) { slots.push(ds.length ? ds[ds.length - 1].form : 0); continue; }
-  for (let s = 0; s < (keys & K_RM ? 512 : 64); s++) slots.push(pick(ds, (s >> 3) & 7, (s & 4) !== 0, s & 3, s >> 6));
+  OP_SLOT[op] = slotCount;
+  slotCount += keys === 0 ? 1 : keys & K_RM ? 512 : 64;
+}
+const FORM_AT = new Uint16Array(slotCount);
+// Fill each op's slots from its least specific definitions to its most specific ones (in definition
+// order among equals), each writing only the slots it matches: what pick() would choose per slot, at a
+// fraction of the work (this runs at every start-up).
+for (let op = 0; op < OP_COUNT; op++) if (byOp[op].length !== 0) fillSlots(byOp[op], OP_SLOT[op], OP_KEYS[op]);
+function fillSlots(ds: readonly Def[], base: number, keys: number): void {
+  if (keys === 0) { FORM_AT[base] = ds[ds.length - 1].form; return; }
+  const rms = keys & K_RM ? 8 : 1;
+  for (let score = 0; score <= 4; score++) {
+    for (const d of ds) {
+      const k = d.key;
+      if (specificity(k) !== score) continue;
+      for (let reg = k.reg ?? 0; reg <= (k.reg ?? 7); reg++) {
+        for (let mem = k.mem === true ? 1 : 0; mem <= (k.mem === false || k.rm !== undefined ? 0 : 1); mem++) {
+          for (let pfx = k.pfx ?? 0; pfx <= (k.pfx ?? 3); pfx++) {
+            const s = base + (reg << 3) + (mem << 2) + pfx;
+            // A register-rm key matches its rm; otherwise every rm (register forms) or the one memory slot.
+            if (k.rm !== undefined) FORM_AT[s + (k.rm << 6)] = d.form;
+            else for (let rm = 0; rm < (mem ? 1 : rms); rm++) FORM_AT[s + (rm << 6)] = d.form;
+          }
+        }
+      }
+    }
+  }
+}
+function specificity(k: Key): number {
+  return +(k.reg !== undefined) + +(k.mem !== undefined) + +(k.pfx !== undefined) + +(k.rm !== undefined);
 }
 /** The most specific definition matching (digit, mem, prefix, rm); the later one among equals. */
 function pick(ds: readonly Def[], reg: number, mem: boolean, pfx: number, rm: number): number {
@@ -424,12 +451,11 @@ function pick(ds: readonly Def[], reg: number, mem: boolean, pfx: number, rm: nu
     const k = d.key;
     if ((k.reg !== undefined && k.reg !== reg) || (k.mem !== undefined && k.mem !== mem) || (k.pfx !== undefined && k.pfx !== pfx)) continue;
     if (k.rm !== undefined && (mem || k.rm !== rm)) continue;
-    const score = +(k.reg !== undefined) + +(k.mem !== undefined) + +(k.pfx !== undefined) + +(k.rm !== undefined);
+    const score = specificity(k);
     if (score >= bestScore) { best = d.form; bestScore = score; }
   }
   return best;
 }
-const FORM_AT = Uint16Array.from(slots);
 /**
  * What a DEC_ISA form's bytes are on a CPU without its extensions: the form the same key picks among the
  * op's other definitions (BSF for TZCNT), or 0 (#UD).
