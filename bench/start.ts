@@ -11,11 +11,11 @@
  *            guest time (polling latched counts, as Solo5 does), then prints and exits
  *   time     guest/build/time.elf: the same calibration, then three 1 s sleeps (QEMU sleeps in real time)
  * Variants:
- *   cli          node packages/machine/dist/cli.js run machines/solo5-virtio.yaml --kernel ELF --append ARGS
+ *   cli          node packages/machine/dist/cli.cjs run machines/solo5-virtio.yaml --kernel ELF --append ARGS
  *                (the installed path: one bundled file with a V8 code cache)
  *   cli-modules  the same with UNIMACHINE_NO_BUNDLE=1 (the separate ES modules)
  *   qemu         qemu-system-x86_64 (DESIGN §10 command line) -kernel ELF -append ARGS
- *   flags:<F>    `node F dist/cli.js ...` (--flags-variant F): start-up experiments with V8/Node flags
+ *   flags:<F>    `node F dist/cli.cjs ...` (--flags-variant F): start-up experiments with V8/Node flags
  *   from:<DIR>   (--cli-from DIR) another installed CLI: DIR holds its dist/ (cli.js, the bundle and its
  *                manifest), e.g. one staged from an earlier commit, for a before/after in one run
  *   snapshot     node --snapshot-blob dist/unimachine.snapshot.blob ... (when that file exists; see
@@ -41,7 +41,7 @@ import { fmt, log, max, median, min, positiveInt } from './lib/stats.js';
 const MACHINE_PKG = join(ROOT, 'packages/machine');
 /**
  * The CLI as npm installs it: dist/cli.js, fast-start.js, phases.js and a bundle made now (the bundle
- * script also writes the one-module dist/cli.js over the copied one), under a node_modules folder
+ * script also writes the one-module dist/cli.js over the copied one, and dist/cli.cjs), under a node_modules folder
  * (an installed bundle is never checked against the workspace's mtimes). In
  * the workspace the bundle is used only while no input changed since `npm run bundle`, and on a
  * tree where others rebuild packages that is rarely true for long: the figures would flip
@@ -53,8 +53,9 @@ const STAGE = join(STAGE_ROOT, 'cli/node_modules/@unimachine/machine');
  * Each variant with other V8 flags gets a copy of its own: V8 rejects a code cache made under
  * different flags, and variants sharing one cache file would keep rewriting it for each other.
  */
-const stagedCli = (variant: string) => join(STAGE_ROOT, variant.replace(/[^a-z0-9]+/gi, '_'), 'node_modules/@unimachine/machine/dist/cli.js');
-const CLI = join(STAGE, 'dist/cli.js');
+const stagedCli = (variant: string, launcher = 'cli.cjs') => join(STAGE_ROOT, variant.replace(/[^a-z0-9]+/gi, '_'), 'node_modules/@unimachine/machine/dist', launcher);
+/** The launcher the bin and `npm start` run: the CommonJS one (an ES module entry starts about 10 ms later). */
+const CLI = join(STAGE, 'dist/cli.cjs');
 const MACHINE = join(ROOT, 'machines/solo5-virtio.yaml');
 
 /**
@@ -88,7 +89,7 @@ const GUESTS: StartGuest[] = [
 interface Phases {
   /** Spawn to the end of Node's bootstrap (exec, V8 and Node start-up). */
   node: number;
-  /** Loading the ES module dist/cli.js, to its first line (the launcher; three modules before it was bundled). */
+  /** Loading the launcher dist/cli.cjs (CommonJS, its imports inlined), to its first line. */
   entry: number;
   /** Loading the CLI: the bundle through its code cache, or the ES modules. */
   load: number;
@@ -205,12 +206,12 @@ const qemuVariant: Variant = {
 };
 
 /** Where a --cli-from copy is staged (a node_modules folder of its own, so it is taken as installed). */
-const stagedFrom = (dir: string) => stagedCli(`from_${basename(dir)}`);
+const stagedFrom = (dir: string, launcher?: string) => stagedCli(`from_${basename(dir)}`, launcher);
 
 function variants(ids: string[], flagVariants: string[], fromDirs: string[]): Variant[] {
   const known: Record<string, Variant> = {
-    cli: cliVariant('cli', 'node node_modules/@unimachine/machine/dist/cli.js run machines/solo5-virtio.yaml --kernel ELF --append ARGS: the installed CLI (one bundled file + V8 code cache), staged under bench/build/start-install', []),
-    'cli-modules': cliVariant('cli-modules', 'the same with UNIMACHINE_NO_BUNDLE=1: the separate ES modules of the workspace (what runs in the workspace after a `tsc -b` without a new bundle)', [], { UNIMACHINE_NO_BUNDLE: '1' }, join(MACHINE_PKG, 'dist/cli.js')),
+    cli: cliVariant('cli', 'node node_modules/@unimachine/machine/dist/cli.cjs run machines/solo5-virtio.yaml --kernel ELF --append ARGS: the installed CLI (one bundled file + V8 code cache), staged under bench/build/start-install', []),
+    'cli-modules': cliVariant('cli-modules', 'the same with UNIMACHINE_NO_BUNDLE=1: the separate ES modules of the workspace (what runs in the workspace after a `tsc -b` without a new bundle)', [], { UNIMACHINE_NO_BUNDLE: '1' }, join(MACHINE_PKG, 'dist/cli.cjs')),
     qemu: qemuVariant,
     snapshot: {
       ...cliVariant('snapshot', `node --snapshot-blob ${SNAPSHOT_BLOB.slice(ROOT.length + 1)} run ... (V8 startup snapshot with the bundle evaluated, bench/lib/start-snapshot.mjs)`, ['--snapshot-blob', SNAPSHOT_BLOB], {}, ''),
@@ -224,11 +225,13 @@ function variants(ids: string[], flagVariants: string[], fromDirs: string[]): Va
   });
   for (const f of flagVariants) {
     const id = `flags:${f}`;
-    list.push(cliVariant(id, `node ${f} node_modules/@unimachine/machine/dist/cli.js run ... (a staged copy of its own, for its own code cache)`, f.split(' ').filter(Boolean), {}, stagedCli(id)));
+    list.push(cliVariant(id, `node ${f} node_modules/@unimachine/machine/dist/cli.cjs run ... (a staged copy of its own, for its own code cache)`, f.split(' ').filter(Boolean), {}, stagedCli(id)));
   }
   for (const dir of fromDirs) {
-    const v = cliVariant(`from:${basename(dir)}`, `the installed CLI of ${dir} (its dist/ staged under a node_modules folder of its own), run as \`cli\``, [], {}, stagedFrom(dir));
-    list.push({ ...v, available: () => (existsSync(join(dir, 'dist/cli.js')) ? undefined : `${dir}/dist/cli.js missing`) });
+    // Builds from before the CommonJS launcher have only dist/cli.js.
+    const launcher = existsSync(join(dir, 'dist/cli.cjs')) ? 'cli.cjs' : 'cli.js';
+    const v = cliVariant(`from:${basename(dir)}`, `the installed CLI of ${dir} (its dist/ staged under a node_modules folder of its own), run as \`cli\` (dist/${launcher})`, [], {}, stagedFrom(dir, launcher));
+    list.push({ ...v, available: () => (existsSync(join(dir, 'dist', launcher)) ? undefined : `${dir}/dist/${launcher} missing`) });
   }
   return list;
 }
@@ -404,7 +407,7 @@ function markdown(r: { provenance: Provenance; nodeFloorMs: number; extraCaCerts
     '',
     '## Unimachine phases (medians, ms; UNIMACHINE_PHASES=1)',
     '',
-    'node = spawn to the end of Node\'s bootstrap; entry = loading the ES module dist/cli.js (the launcher; its imports inlined); load = the CLI itself (bundle + code cache, or the ES modules); ' +
+    'node = spawn to the end of Node\'s bootstrap; entry = loading the launcher dist/cli.cjs (CommonJS; its imports inlined); load = the CLI itself (bundle + code cache, or the ES modules); ' +
       'build = argument parsing, YAML, validation, createMachine; run = machine.run() (the guest; instructions retired beside it; tier = of the run, ms the WebAssembly tier spent compiling, with the regions it compiled); exit = dispose, stdout drain, process exit as the parent sees it. ' +
       'Medians are taken per phase, so they need not add up to the median total exactly.',
     '',

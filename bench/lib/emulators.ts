@@ -40,9 +40,9 @@ function firstMeaningfulLine(stderr: string): string | undefined {
   return line?.slice(0, 300);
 }
 
-/** The Unimachine CLI, as a user runs it: `node packages/machine/dist/cli.js run MACHINE --kernel ELF --append ARGS`. */
+/** The Unimachine CLI, as a user runs it: `node packages/machine/dist/cli.cjs run MACHINE --kernel ELF --append ARGS`. */
 export function unimachineCli(machineYaml: string, opts: { id?: string; extraArgs?: string[]; cli?: string } = {}): Emulator {
-  const cli = opts.cli ?? join(ROOT, 'packages/machine/dist/cli.js');
+  const cli = opts.cli ?? join(ROOT, 'packages/machine/dist/cli.cjs');
   const extra = opts.extraArgs ?? [];
   return {
     id: opts.id ?? 'unimachine',

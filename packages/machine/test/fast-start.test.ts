@@ -127,7 +127,8 @@ describe.skipIf(!built)('fast start: the real bundle (scripts/bundle-cli.mjs)', 
     const cachePath = path.join(dir, cacheFile(manifest.buildId));
     const hello = path.join(dir, 'hello.yaml');
     writeFileSync(hello, readFileSync(path.join(machines, 'hello.yaml'), 'utf8').replace('../guest/build/hello.elf', path.join(root, 'guest/build/hello32.elf')));
-    const run = () => execFileSync(process.execPath, [path.join(dir, 'cli.js'), 'run', hello, '--success-code', '1'], { encoding: 'latin1' });
+    // The CommonJS launcher (the bin's and `npm start`'s) here, the ES module one for the tier's modules below.
+    const run = () => execFileSync(process.execPath, [path.join(dir, 'cli.cjs'), 'run', hello, '--success-code', '1'], { encoding: 'latin1' });
     const madeAfter = () => readFileSync(cachePath).readDoubleLE(0);
     const setMadeAfter = (n: number) => {
       const file = readFileSync(cachePath);

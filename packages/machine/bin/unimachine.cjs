@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // The `unimachine` command as npm links it. This file is committed (dist/ is not), so the bin
 // exists when `npm ci` links workspace bins, before anything is built; it only loads the built
-// CLI (dist/cli.js), or says how to build it.
-import { existsSync } from 'node:fs';
+// CLI (dist/cli.cjs, the CommonJS launcher: Node starts it sooner than an ES module), or says how
+// to build it.
+'use strict';
+const { existsSync } = require('node:fs');
+const path = require('node:path');
 
-const cli = new URL('../dist/cli.js', import.meta.url);
+const cli = path.join(__dirname, '../dist/cli.cjs');
 if (existsSync(cli)) {
-  await import(cli.href);
+  require(cli);
 } else {
   process.stderr.write(
-    'unimachine: the command line is not built yet (packages/machine/dist/cli.js is missing).\n' +
+    'unimachine: the command line is not built yet (packages/machine/dist/cli.cjs is missing).\n' +
       'In the Unimachine repository run `npm start` (build and boot hello) or `npm run build`, then try again.\n',
   );
   process.exitCode = 2;
