@@ -119,7 +119,8 @@ function scasBody(c: X86Cpu, i: Insn, delta: number): boolean {
 function ioAllowed(c: X86Cpu, port: number, size: number): void {
   if (c.cr0 & 1 && c.cpl > (c.fl.bits & IOPL) >> 12) checkIoPermission(c, port, size);
 }
-function ioSize(i: Insn): 1 | 2 | 4 {
+/** The access size of IN/OUT/INS/OUTS: byte, word or dword (no 64-bit port access). */
+export function ioSize(i: Insn): 1 | 2 | 4 {
   return i.size === 1 ? 1 : i.size === 2 ? 2 : 4;
 }
 function insBody(c: X86Cpu, i: Insn, delta: number): boolean {

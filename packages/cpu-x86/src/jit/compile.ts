@@ -4,6 +4,7 @@ import { FORM_INFO, FORM_RESUMABLE } from '../insn-table.js';
 import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB } from '../flags.js';
 import { NEED } from '../mmu.js';
 import { CHK_FETCH } from '../segment-check.js';
+import { ioSize } from '../exec-string.js';
 import { F64, FunctionBody, I32, I64, Op, type FuncType, type Import } from './wasm-writer.js';
 import {
   F_A, F_AH, F_B, F_BH, F_BITS, F_CIN, F_OP, F_R, F_RH, F_SIZE, REGS, RIP_OUT, SEG_BASE, SEG_CHECKED,
@@ -979,7 +980,7 @@ function portIo(g: Gen, ins: Insn): boolean {
   if (g.env.accUser !== 0) return false;
   const f = g.f;
   const out = (ins.op & 2) !== 0;
-  const size = ins.size === 1 ? 1 : ins.size === 2 ? 2 : 4;
+  const size = ioSize(ins);
   f.i32(g.index).i32(g.k);
   if (ins.op < 0xe8) f.i32(ins.imm & 0xff);
   else { g.reg(2, 2); f.op(Op.i32WrapI64); }

@@ -5,6 +5,7 @@ import { IMPORTS, compileRegion, continuesAfter, isLoop, isNearCall, isRelativeB
 import { buildModule } from './wasm-writer.js';
 import { FLAGS, RIP_OUT } from './state-layout.js';
 import { regionKey, type RegionCodeStore } from './region-code.js';
+import { ioSize } from '../exec-string.js';
 
 /**
  * The part of the WebAssembly JS API the tier uses. Node has it at run time; neither @types/node 20
@@ -252,7 +253,7 @@ export class JitTier {
     c.rip = start + r.offsets[k];
     c.nextRip = start + r.offsets[k + 1];
     const ins = r.block.insns[k];
-    const size = ins.size === 1 ? 1 : ins.size === 2 ? 2 : 4;
+    const size = ioSize(ins);
     let read = 0;
     if (ins.op & 2) c.ports.write(port, size, value >>> 0);
     else read = c.ports.read(port, size) >>> 0;
