@@ -424,18 +424,16 @@ for (let op = 0; op < OP_COUNT; op++) if (byOp[op].length !== 0) fillSlots(byOp[
 function fillSlots(ds: readonly Def[], base: number, keys: number): void {
   if (keys === 0) { FORM_AT[base] = ds[ds.length - 1].form; return; }
   const rms = keys & K_RM ? 8 : 1;
-  for (let score = 0; score <= 4; score++) {
-    for (const d of ds) {
-      const k = d.key;
-      if (specificity(k) !== score) continue;
-      for (let reg = k.reg ?? 0; reg <= (k.reg ?? 7); reg++) {
-        for (let mem = k.mem === true ? 1 : 0; mem <= (k.mem === false || k.rm !== undefined ? 0 : 1); mem++) {
-          for (let pfx = k.pfx ?? 0; pfx <= (k.pfx ?? 3); pfx++) {
-            const s = base + (reg << 3) + (mem << 2) + pfx;
-            // A register-rm key matches its rm; otherwise every rm (register forms) or the one memory slot.
-            if (k.rm !== undefined) FORM_AT[s + (k.rm << 6)] = d.form;
-            else for (let rm = 0; rm < (mem ? 1 : rms); rm++) FORM_AT[s + (rm << 6)] = d.form;
-          }
+  // Least specific first; the sort is stable, so equals keep their definition order.
+  for (const d of [...ds].sort((a, b) => specificity(a.key) - specificity(b.key))) {
+    const k = d.key;
+    for (let reg = k.reg ?? 0; reg <= (k.reg ?? 7); reg++) {
+      for (let mem = k.mem === true ? 1 : 0; mem <= (k.mem === false || k.rm !== undefined ? 0 : 1); mem++) {
+        for (let pfx = k.pfx ?? 0; pfx <= (k.pfx ?? 3); pfx++) {
+          const s = base + (reg << 3) + (mem << 2) + pfx;
+          // A register-rm key matches its rm; otherwise every rm (register forms) or the one memory slot.
+          if (k.rm !== undefined) FORM_AT[s + (k.rm << 6)] = d.form;
+          else for (let rm = 0; rm < (mem ? 1 : rms); rm++) FORM_AT[s + (rm << 6)] = d.form;
         }
       }
     }
