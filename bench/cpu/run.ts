@@ -2,7 +2,7 @@
  * bench:cpu: instructions per second of our CPU (interpreter, and with the WebAssembly tier) on a
  * fixed guest workload, side by side with QEMU TCG and v86.
  *
- *   node --conditions=source --import tsx bench/cpu/run.ts [--rounds 10] [--runs 3]
+ *   node bench/lib/run-bundled.mjs bench/cpu/run.ts [--rounds 10]   (npm run bench:cpu) [--runs 3]
  *        [--variants 32,64,64sse] [--skip-kernels] [--skip-qemu] [--skip-peers] [--profile] [--strict]
  *        [--peer-pairs 3] [--qemu-rounds 20,200] [--v86-rounds 20,150]
  *        [--skip-jit] [--jit-rounds 20,200] [--jit-threshold 50]
@@ -560,8 +560,11 @@ function markdown(f: CpuBenchFile): string {
 
 // ---------------------------------------------------------------- helpers
 
-/** 'src' under --conditions=source (tsx compiles the TypeScript), 'dist' otherwise (tsc output). */
+declare const BENCH_BUNDLED: boolean | undefined;
+
+/** How the CPU under test was built and loaded (npm run bench:cpu bundles it: lib/run-bundled.mjs). */
 function cpuBuild(): string {
+  if (typeof BENCH_BUNDLED !== 'undefined') return 'src bundled by esbuild (lib/run-bundled.mjs), plain Node without loader hooks';
   const url = import.meta.resolve('@unimachine/cpu-x86');
   return url.includes('/src/') ? 'src (TypeScript through tsx, --conditions=source)' : url.includes('/dist/') ? 'dist (tsc output)' : url;
 }
