@@ -537,41 +537,51 @@ export class X86Cpu implements Cpu {
     // Interpret, and go on to the next block of the same page after a plain branch or fall-through:
     // nothing burst()'s checks look at can change there without setting `events`.
     let r = rip;
+    let o = off;
     const R = this.r, f = this.fl;
     for (;;) {
       if (n > block.count) n = block.count;
       const insns = block.insns;
       const fns = block.fns;
+      // Inline ops keep neither RIP nor the retired count up to date: both are written before a handler
+      // or a taken branch runs (they may fault, and devices read the count as time) and when the run of
+      // this block ends. An instruction's RIP is the page's RIP plus its offset in the page (ins.end).
+      const pageRip = r - o;
+      const base = this.instructionsRetired;
       this.events = 0;
       let k = 0;
-      let next = r;
-      for (;;) {
+      let moved = false;
+      run: for (;;) {
         const ins = insns[k];
-        next = r + ins.len;
         // Register forms run inline (exec-inline.ts: the kinds, the handlers each body mirrors). Literal
         // case labels: V8 then dispatches through a jump table (imported constants would be compared
         // one by one), and the bodies are written out here, as calls would cost what they save.
         // Flags-record ops: 1 ADD, 3 SUB, 5 LOGIC (flags.ts LF_*).
         switch (ins.fast) {
-          case 0: // K_CALL
+          case 0: { // K_CALL
+            const next = pageRip + ins.end;
+            this.rip = next - ins.len;
             this.nextRip = next;
+            this.instructionsRetired = base + k;
             fns[k](this, ins);
-            r = this.nextRip;
+            // Leave after a control transfer, or after an event (block.ts).
+            if (this.nextRip !== next || this.events !== 0) { r = this.nextRip; moved = r !== next; k++; break run; }
             break;
-          case 1: { const d = ins.fd; R[d] = R[ins.fs]; R[d + 1] = 0; r = next; break; } // K_MOV32
-          case 2: { const d = ins.fd, s = ins.fs; R[d] = R[s]; R[d + 1] = R[s + 1]; r = next; break; } // K_MOV64
+          }
+          case 1: { const d = ins.fd; R[d] = R[ins.fs]; R[d + 1] = 0; break; } // K_MOV32
+          case 2: { const d = ins.fd, s = ins.fs; R[d] = R[s]; R[d + 1] = R[s + 1]; break; } // K_MOV64
           // K_ALU32_RR / K_ALU32_RI + op: ADD (0), SUB (5), CMP (7).
           case 10: case 20: {
             const d = ins.fd, a = R[d], b = ins.fast === 10 ? R[ins.fs] : ins.imm, v = (a + b) | 0;
             f.op = 1; f.size = 4; f.a = a; f.b = b; f.cin = 0; f.rh = 0; f.r = v;
-            this.hi = 0; R[d] = v; R[d + 1] = 0; r = next; break;
+            this.hi = 0; R[d] = v; R[d + 1] = 0; break;
           }
           case 15: case 25: case 17: case 27: {
             const kind = ins.fast, d = ins.fd, a = R[d], b = kind === 15 || kind === 17 ? R[ins.fs] : ins.imm, v = (a - b) | 0;
             f.op = 3; f.size = 4; f.a = a; f.b = b; f.cin = 0; f.rh = 0; f.r = v;
             this.hi = 0;
             if (kind < 17 || kind === 25) { R[d] = v; R[d + 1] = 0; }
-            r = next; break;
+            break;
           }
           // OR (1), AND (4), XOR (6), TEST (8: no write).
           case 11: case 21: case 14: case 24: case 16: case 26: case 18: case 28: {
@@ -580,7 +590,7 @@ export class X86Cpu implements Cpu {
             f.op = 5; f.size = 4; f.rh = 0; f.r = v;
             this.hi = 0;
             if (op !== 8) { R[d] = v; R[d + 1] = 0; }
-            r = next; break;
+            break;
           }
           // K_ALU64_RR / K_ALU64_RI + op (immediates sign-extended).
           case 30: case 40: case 35: case 45: case 37: case 47: {
@@ -600,7 +610,7 @@ export class X86Cpu implements Cpu {
             f.size = 8; f.r = v | 0; f.rh = vh | 0; f.a = a | 0; f.b = b | 0; f.ah = ah | 0; f.bh = bh | 0; f.cin = 0;
             this.hi = vh;
             if (kind !== 37 && kind !== 47) { R[d] = v; R[d + 1] = vh; }
-            r = next; break;
+            break;
           }
           case 31: case 41: case 34: case 44: case 36: case 46: case 38: {
             const kind = ins.fast, d = ins.fd, op = kind % 10, rr = kind < 40;
@@ -611,22 +621,26 @@ export class X86Cpu implements Cpu {
             f.size = 8; f.r = v; f.rh = vh; f.op = 5;
             this.hi = vh >>> 0;
             if (op !== 8) { R[d] = v; R[d + 1] = vh; }
-            r = next; break;
+            break;
           }
-          case 50: incDec32(this, ins.fd >> 1, false); r = next; break; // K_INC32
-          case 51: incDec32(this, ins.fd >> 1, true); r = next; break; // K_DEC32
-          default: { // 60, K_JCC: the condition in fd (LazyFlags.cond compares a CMP/SUB's operands directly)
-            const taken = f.cond(ins.fd);
-            r = next;
-            if (taken) { this.nextRip = next; r = branchTarget(this, next + ins.imm, ins.size); }
-          }
+          case 50: incDec32(this, ins.fd >> 1, false); break; // K_INC32
+          case 51: incDec32(this, ins.fd >> 1, true); break; // K_DEC32
+          default: // 60, K_JCC: the condition in fd (LazyFlags.cond compares a CMP/SUB's operands directly)
+            if (f.cond(ins.fd)) {
+              const next = pageRip + ins.end;
+              this.rip = next - ins.len;
+              this.nextRip = next;
+              this.instructionsRetired = base + k;
+              r = branchTarget(this, next + ins.imm, ins.size);
+              moved = true; k++; break run; // a side exit
+            }
         }
-        this.rip = r;
-        this.instructionsRetired++;
-        // Leave at the budget, after an event, or where a conditional branch was taken (side exit).
-        if (++k === n || this.events !== 0 || r !== next) break;
+        // Leave at the budget.
+        if (++k === n) { r = pageRip + ins.end; break; }
       }
-      if (this.events !== 0 || (r === next && k < block.count) || (k === block.count && !block.plainEnd)) return;
+      this.rip = r;
+      this.instructionsRetired = base + k;
+      if (this.events !== 0 || (!moved && k < block.count) || (k === block.count && !block.plainEnd)) return;
       n = end - this.instructionsRetired;
       if (n <= 0) return;
       const lin2 = this.linearIp(r);
@@ -637,6 +651,7 @@ export class X86Cpu implements Cpu {
       // A block the WebAssembly tier has compiled or now compiles: runBlock() enters it.
       if (this.tierTakes(to, mode)) return;
       block = to;
+      o = off2;
     }
   }
 

@@ -98,6 +98,7 @@ export class DecodeCache {
       block.fns.push(fn);
       setInlineKind(ins, fn);
       o += ins.len;
+      ins.end = o;
       if (!fallsThrough(ins) || block.insns.length === BLOCK_MAX) break;
     }
     if (block.insns.length === 0) return undefined;

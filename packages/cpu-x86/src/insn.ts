@@ -65,6 +65,8 @@ export class Insn {
   fast = 0;
   fd = 0;
   fs = 0;
+  /** Page offset of the byte after this instruction (set when a block is built). */
+  end = 0;
 }
 
 export const EA_ANY = 0;
