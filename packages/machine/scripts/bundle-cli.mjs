@@ -27,7 +27,7 @@ const ajv = new Ajv({ ...AJV_OPTIONS, code: { ...AJV_OPTIONS.code, source: true,
 schemas.forEach((s, i) => ajv.addSchema(closedObject(s), `v${i}`));
 const validatorsFile = path.join(outDir, 'unimachine-validators.mjs');
 writeFileSync(validatorsFile, standaloneCode(ajv, Object.fromEntries(schemas.map((_, i) => [`v${i}`, `v${i}`]))));
-const entry = `export { main } from ${JSON.stringify(path.join(dist, 'cli-main.js'))};
+const entry = `export { main, stdoutDrained } from ${JSON.stringify(path.join(dist, 'cli-main.js'))};
 import { registerPrecompiledValidators } from ${JSON.stringify(path.join(dist, 'validate.js'))};
 import * as validators from './unimachine-validators.mjs';
 const keys = ${JSON.stringify(schemas.map(schemaKey))};

@@ -12,10 +12,21 @@ export interface CliOutput {
   stderr(text: string): void;
 }
 
+/**
+ * Writes through process.stdout/stderr. Node makes those streams on first use, which loads its
+ * stream and socket modules (a few ms of a start-up), so a command that prints nothing (`run`: the
+ * console goes to fd 1 directly) never makes them.
+ */
+let stdoutUsed = false;
 const processOutput: CliOutput = {
-  stdout: (t) => process.stdout.write(t),
+  stdout: (t) => { stdoutUsed = true; process.stdout.write(t); },
   stderr: (t) => process.stderr.write(t),
 };
+
+/** Wait until what the command wrote to process.stdout has left (a pipe may take it asynchronously). */
+export function stdoutDrained(): Promise<void> {
+  return stdoutUsed ? new Promise((resolve) => process.stdout.write('', () => resolve())) : Promise.resolve();
+}
 
 function traceCategories(value: string): string[] {
   const list = value.split(',').map((c) => c.trim()).filter(Boolean);

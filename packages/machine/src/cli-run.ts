@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 import { resolveTarget } from './cli-target.js';
 import { createMachine } from './create.js';
 import { MachineConfigError } from './errors.js';
@@ -126,6 +126,20 @@ function nameOption(e: unknown, o: RunCommandOptions): unknown {
 }
 
 /**
+ * Can fd 0 be a terminal? Asked before process.stdin, whose first use loads Node's stream and socket
+ * modules (a few ms of a start-up): a file, a pipe or /dev/null (what `< /dev/null` and a spawn with
+ * stdin ignored give) is not one.
+ */
+function stdinMayBeTerminal(): boolean {
+  try {
+    const st = fstatSync(0);
+    return st.isCharacterDevice() && st.rdev !== statSync('/dev/null').rdev;
+  } catch {
+    return true; // no fd 0, or no /dev/null: let process.stdin tell
+  }
+}
+
+/**
  * Keyboard to the first stdio console; Ctrl-C stops the machine (exit 130). On a terminal, stdin is
  * put in raw mode so keys reach the guest as typed; Ctrl-A x also quits, as in QEMU.
  */
@@ -133,8 +147,8 @@ function attachHost(machine: Machine): () => void {
   const onSigint = () => machine.interrupt();
   process.on('SIGINT', onSigint);
   const target = [...machine.consoles().values()].find((c) => c.forwardsToStdout);
+  if (!target || !stdinMayBeTerminal() || !process.stdin.isTTY) return () => process.off('SIGINT', onSigint);
   const stdin = process.stdin;
-  if (!target || !stdin.isTTY) return () => process.off('SIGINT', onSigint);
 
   machine.inputPossible = true;
   stdin.setRawMode(true);

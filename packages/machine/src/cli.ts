@@ -16,9 +16,8 @@ async function start(): Promise<void> {
   const code = await cli.main(process.argv.slice(2));
   markPhase('main-done');
   // Let stdout drain (a piped `unimachine schema` is larger than a pipe buffer) before exiting.
-  process.stdout.write('', () => {
-    markPhase('exit');
-    reportPhases();
-    process.exit(code);
-  });
+  await cli.stdoutDrained();
+  markPhase('exit');
+  reportPhases();
+  process.exit(code);
 }

@@ -17,6 +17,7 @@ import { RegionFileStore, installRegionStore } from './region-store.js';
 /** What the bundle exports (the CommonJS build of cli-main.ts). */
 export interface CliModule {
   main(argv: string[]): Promise<number>;
+  stdoutDrained(): Promise<void>;
 }
 
 /** Written next to the bundle by scripts/bundle-cli.mjs. */

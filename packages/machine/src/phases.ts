@@ -10,7 +10,7 @@
  * dist/cli.js has a copy inlined too (scripts/bundle-cli.mjs): rebuild the package after editing.
  */
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 
 interface PhaseRecord {
   marks: Record<string, number>;
@@ -62,5 +62,6 @@ export function reportPhases(): void {
   if (!r) return;
   const t = performance.nodeTiming;
   const line = { timeOrigin: performance.timeOrigin, nodeBootstrapComplete: t.bootstrapComplete, ...r };
-  process.stderr.write(`unimachine-phases ${JSON.stringify(line)}\n`);
+  // Straight to fd 2: making process.stderr would load Node's stream modules inside the measured exit.
+  writeSync(2, `unimachine-phases ${JSON.stringify(line)}\n`);
 }

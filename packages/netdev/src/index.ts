@@ -1,7 +1,7 @@
 export { Hub, HubPort, HUB_LATENCY_NS, HOST_PORT_LABEL, createHub, joinHub, findHub, hubNames, type HubFrame, type HubOptions, type WaitForOptions } from './hub.js';
 export { UdpNetBackend, UdpConfigError } from './udp.js';
 export { TapNetBackend, TapError } from './tap.js';
-export { tapHelperPath, TAP_HELPER_SOURCE, TAP_HELPER_ENV, TapHelperBuildError } from './tap-helper-build.js';
+export { tapHelperPath, tapHelperSource, TAP_HELPER_ENV, TapHelperBuildError } from './tap-helper-build.js';
 export { PcapWriter, PcapNetBackend, withPcapOption, PCAP_MAGIC_NANOSECONDS, PCAP_LINKTYPE_ETHERNET } from './pcap.js';
 export { parseHostPort, type HostPort } from './address.js';
 export { formatMac, parseMac, macKey, isGroupAddress, ETH_HEADER_LEN } from './ethernet.js';

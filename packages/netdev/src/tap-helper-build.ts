@@ -6,8 +6,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The C source: one folder up from src/ and from dist/ alike. */
-export const TAP_HELPER_SOURCE = locateTapHelperSource();
+let sourcePath: string | undefined;
+
+/**
+ * The C source: one folder up from src/ and from dist/ alike. Found on first use, not when the module
+ * loads: resolving a package export loads Node's ES module resolver, a few ms of every CLI start.
+ */
+export function tapHelperSource(): string {
+  return (sourcePath ??= locateTapHelperSource());
+}
 
 /**
  * When this module is inlined into another package's bundle (the machine's bundled CLI),
@@ -43,12 +50,12 @@ export function tapHelperPath(): string {
   if (prebuilt) return prebuilt;
   let source: Buffer;
   try {
-    source = fs.readFileSync(TAP_HELPER_SOURCE);
+    source = fs.readFileSync(tapHelperSource());
   } catch {
-    throw new TapHelperBuildError(`the tap helper source is missing: ${TAP_HELPER_SOURCE}`);
+    throw new TapHelperBuildError(`the tap helper source is missing: ${tapHelperSource()}`);
   }
   const name = `tap-helper-${crypto.createHash('sha256').update(source).digest('hex').slice(0, 16)}`;
-  const dirs = [path.resolve(path.dirname(TAP_HELPER_SOURCE), '../build'), path.join(os.tmpdir(), 'unimachine-netdev')];
+  const dirs = [path.resolve(path.dirname(tapHelperSource()), '../build'), path.join(os.tmpdir(), 'unimachine-netdev')];
   for (const dir of dirs) {
     const binary = path.join(dir, name);
     if (isExecutable(binary)) return binary;
@@ -64,19 +71,19 @@ export function tapHelperPath(): string {
     const binary = path.join(dir, name);
     const partial = `${binary}.${process.pid}.tmp`;
     try {
-      execFileSync('gcc', ['-O2', '-Wall', '-o', partial, TAP_HELPER_SOURCE], { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync('gcc', ['-O2', '-Wall', '-o', partial, tapHelperSource()], { stdio: ['ignore', 'ignore', 'pipe'] });
       fs.renameSync(partial, binary);
       return binary;
     } catch (e) {
       fs.rmSync(partial, { force: true });
       const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
       if (err.code === 'ENOENT') {
-        throw new TapHelperBuildError(`cannot build the tap helper: gcc not found (install gcc, or set ${TAP_HELPER_ENV} to a helper built from ${TAP_HELPER_SOURCE})`);
+        throw new TapHelperBuildError(`cannot build the tap helper: gcc not found (install gcc, or set ${TAP_HELPER_ENV} to a helper built from ${tapHelperSource()})`);
       }
       lastError = err.stderr?.toString().trim() || err.message;
     }
   }
-  throw new TapHelperBuildError(`cannot build the tap helper from ${TAP_HELPER_SOURCE}: ${lastError}`);
+  throw new TapHelperBuildError(`cannot build the tap helper from ${tapHelperSource()}: ${lastError}`);
 }
 
 function isExecutable(file: string): boolean {
