@@ -123,9 +123,8 @@ function ready(child: ChildProcess, ifname: string): Promise<void> {
   });
 }
 
-const ERRNO = os.constants.errno;
-
 function explain(line: string, ifname: string): string {
+  const ERRNO = os.constants.errno; // here, not at load: a machine without a tap never loads node:os
   const m = /^error (\S+) (\d+) (.*)$/.exec(line);
   if (!m) return `the tap helper failed: ${line}`;
   const [, stage, errnoText, text] = m;
