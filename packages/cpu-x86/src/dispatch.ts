@@ -16,7 +16,7 @@ import { registerBmi } from './exec-bmi.js';
 import { registerXsaveForms } from './exec-xsave.js';
 import { registerLegacy } from './exec-legacy.js';
 import { OP_COUNT } from './isa.js';
-import { FORM_COUNT, formAt } from './insn-table.js';
+import { FORM_COUNT, formAt, formsAt } from './insn-table.js';
 
 export type Handler = (c: X86Cpu, i: Insn) => void;
 /**
@@ -55,16 +55,11 @@ registerLegacy(HANDLERS);
  */
 export const FORM_HANDLERS: (Handler | undefined)[] = new Array(FORM_COUNT).fill(undefined);
 
-const EVERY_RM = [0, 1, 2, 3, 4, 5, 6, 7];
 const setForm: FormSetter = (ops, digit, h, kind, onlyRm) => {
   for (const op of ops) {
     for (const mem of kind === undefined ? [false, true] : [kind]) {
-      for (const rm of onlyRm === undefined ? EVERY_RM : [onlyRm]) {
-        for (let pfx = 0; pfx < 4; pfx++) { // any mandatory prefix the group's forms take (66 0F 71-73)
-          const form = formAt(op, digit, mem, pfx, rm);
-          if (form !== 0) { FORM_HANDLERS[form] = h; HANDLERS[op] = viaForm; }
-        }
-      }
+      // Any mandatory prefix the group's forms take (66 0F 71-73), any rm unless one is named.
+      for (const form of formsAt(op, digit, mem, onlyRm)) { FORM_HANDLERS[form] = h; HANDLERS[op] = viaForm; }
     }
   }
 };

@@ -491,6 +491,25 @@ export function formAt(op: number, reg = 0, mem = false, pfx = 0, rm = 0): numbe
   return FORM_AT[s];
 }
 
+/**
+ * The forms of `op` with ModRM.reg `reg` and operand kind `mem`, under any mandatory prefix and, for
+ * register operands, any ModRM.rm or only `rm`: formAt() over just the slots that tell this op's forms
+ * apart (what the handler registration asks at every start-up).
+ */
+export function formsAt(op: number, reg: number, mem: boolean, rm?: number): number[] {
+  const keys = OP_KEYS[op];
+  const prefixes = keys & K_PFX ? 4 : 1;
+  const rms = rm !== undefined || mem || !(keys & K_RM) ? 1 : 8;
+  const forms: number[] = [];
+  for (let r = 0; r < rms; r++) {
+    for (let pfx = 0; pfx < prefixes; pfx++) {
+      const form = formAt(op, reg, mem, pfx, rm ?? r);
+      if (form !== 0 && !forms.includes(form)) forms.push(form);
+    }
+  }
+  return forms;
+}
+
 export const flowOf = (form: number): number => FORM_INFO[form] & FLOW_MASK;
 /** iced-x86 mnemonic name of a decoded instruction. */
 export function formName(i: Insn, form: number): string {
