@@ -538,6 +538,7 @@ export class X86Cpu implements Cpu {
     // nothing burst()'s checks look at can change there without setting `events`.
     let r = rip;
     let o = off;
+    let blockRip = rip;
     const R = this.r, f = this.fl;
     for (;;) {
       if (n > block.count) n = block.count;
@@ -643,15 +644,20 @@ export class X86Cpu implements Cpu {
       if (this.events !== 0 || (!moved && k < block.count) || (k === block.count && !block.plainEnd)) return;
       n = end - this.instructionsRetired;
       if (n <= 0) return;
-      const lin2 = this.linearIp(r);
-      const off2 = lin2 & 0xfff;
-      if (lin2 - off2 !== this.fetchBase || off2 > LAST_CACHED_OFFSET) return;
-      const to = this.fetchBlocks[off2];
-      if (to === undefined || to.mode !== mode || wrapsIp(mode, r, to)) return;
+      // A loop back to this block's start keeps its fetch checks (anything that could change them, a
+      // store into its code included, sets events); another block of the page is checked here.
+      if (r !== blockRip) {
+        const lin2 = this.linearIp(r);
+        const off2 = lin2 & 0xfff;
+        if (lin2 - off2 !== this.fetchBase || off2 > LAST_CACHED_OFFSET) return;
+        const to = this.fetchBlocks[off2];
+        if (to === undefined || to.mode !== mode || wrapsIp(mode, r, to)) return;
+        block = to;
+        o = off2;
+        blockRip = r;
+      }
       // A block the WebAssembly tier has compiled or now compiles: runBlock() enters it.
-      if (this.tierTakes(to, mode)) return;
-      block = to;
-      o = off2;
+      if (this.tierTakes(block, mode)) return;
     }
   }
 
