@@ -539,6 +539,8 @@ export class X86Cpu implements Cpu {
     let r = rip;
     let o = off;
     let blockRip = rip;
+    // Kept here while blocks chain; written back when the chain ends (and before each handler).
+    let retired = this.instructionsRetired;
     const R = this.r, f = this.fl;
     for (;;) {
       if (n > block.count) n = block.count;
@@ -548,7 +550,7 @@ export class X86Cpu implements Cpu {
       // or a taken branch runs (they may fault, and devices read the count as time) and when the run of
       // this block ends. An instruction's RIP is the page's RIP plus its offset in the page (ins.end).
       const pageRip = r - o;
-      const base = this.instructionsRetired;
+      const base = retired;
       this.events = 0;
       let k = 0;
       let moved = false;
@@ -639,26 +641,27 @@ export class X86Cpu implements Cpu {
         // Leave at the budget.
         if (++k === n) { r = pageRip + ins.end; break; }
       }
-      this.rip = r;
-      this.instructionsRetired = base + k;
-      if (this.events !== 0 || (!moved && k < block.count) || (k === block.count && !block.plainEnd)) return;
-      n = end - this.instructionsRetired;
-      if (n <= 0) return;
+      retired = base + k;
+      if (this.events !== 0 || (!moved && k < block.count) || (k === block.count && !block.plainEnd)) break;
+      n = end - retired;
+      if (n <= 0) break;
       // A loop back to this block's start keeps its fetch checks (anything that could change them, a
       // store into its code included, sets events); another block of the page is checked here.
       if (r !== blockRip) {
         const lin2 = this.linearIp(r);
         const off2 = lin2 & 0xfff;
-        if (lin2 - off2 !== this.fetchBase || off2 > LAST_CACHED_OFFSET) return;
+        if (lin2 - off2 !== this.fetchBase || off2 > LAST_CACHED_OFFSET) break;
         const to = this.fetchBlocks[off2];
-        if (to === undefined || to.mode !== mode || wrapsIp(mode, r, to)) return;
+        if (to === undefined || to.mode !== mode || wrapsIp(mode, r, to)) break;
         block = to;
         o = off2;
         blockRip = r;
       }
       // A block the WebAssembly tier has compiled or now compiles: runBlock() enters it.
-      if (this.tierTakes(block, mode)) return;
+      if (this.tierTakes(block, mode)) break;
     }
+    this.rip = r;
+    this.instructionsRetired = retired;
   }
 
   /** The linear address of instruction pointer `rip` (CS's base added outside 64-bit mode). */
