@@ -18,6 +18,7 @@
  * runs) is timed the same way, in process: pairs of runs at the two --jit-rounds sizes, so compiling
  * and V8's tier-up drop out; the long run's own figure, all costs in, is reported beside it.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -197,7 +198,7 @@ interface CpuBenchFile {
 const METHOD =
   'bare CPU: X86Cpu + GuestMemory (128 MiB) + PortBus with a transmit-only COM1 and isa-debug-exit; ' +
   'no machine, devices, clock or event-loop turns; cpu.run() in slices of 1M instructions; ' +
-  'each run builds fresh memory and CPU (cold decode cache) in a warmed-up process';
+  "each variant's interpreter runs in a Node process of its own; each run builds fresh memory and CPU (cold decode cache) after one warm-up run in that process";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -218,6 +219,8 @@ async function main(): Promise<void> {
       'jit-rounds': { type: 'string', default: '20,200' },
       'jit-threshold': { type: 'string', default: '50' },
       strict: { type: 'boolean', default: false },
+      // Internal: run one variant's interpreter runs and print them as JSON (see interpreterInChild).
+      'interp-child': { type: 'string' },
     },
   });
   const rounds = positiveInt(values.rounds, 'rounds');
@@ -227,12 +230,13 @@ async function main(): Promise<void> {
     return v as VariantKey;
   });
 
+  const child = values['interp-child'];
   const started = provenance(); // before the runs: the load average of interest is the one they start under
-  buildBenchKernels();
+  if (child === undefined) buildBenchKernels();
   const append = `n=${rounds}`;
   const expected = nativeOutput(append);
   const referenceChecksum = /^checksum ([0-9a-f]{8})$/m.exec(expected)?.[1] ?? '?';
-  log(`reference (native build): checksum ${referenceChecksum} for ${append}`);
+  if (child === undefined) log(`reference (native build): checksum ${referenceChecksum} for ${append}`);
 
   // The CPU is loaded dynamically so a CPU package that does not load yet still gives a
   // results file (every variant failed, with the reason) and the QEMU/native checks.
@@ -242,6 +246,14 @@ async function main(): Promise<void> {
   } catch (e) {
     loadProblem = `cannot load the CPU: ${String((e as Error).message).split('\n')[0]}`;
     log(loadProblem);
+  }
+  if (child !== undefined) {
+    if (!(child in VARIANTS)) throw new Error(`unknown variant ${child}`);
+    const figures: InterpreterFigures = loadProblem
+      ? { runs: [], kernels: [], reason: loadProblem }
+      : await interpreterRuns(child as VariantKey, rounds, runs, expected, !values['skip-kernels'], values.profile);
+    process.stdout.write(JSON.stringify(figures));
+    return;
   }
   const peers: PeerOptions | undefined = values['skip-peers']
     ? undefined
@@ -290,40 +302,12 @@ async function benchVariant(
     return result;
   }
 
-  // A run that retires far more instructions than the workload has (about 8 million per
-  // round) is a guest gone astray: stop it rather than wait.
-  const maxInstructions = 100_000_000 * rounds;
-  const run = (a: string) => runDirect(v.elf, { append: a, maxInstructions, jit: false });
-
-  // Warm-up: let V8 compile the interpreter's hot paths before anything is timed.
-  const warm = run(append);
-  const warmProblem = problemOf(warm, expected);
-  if (warmProblem) {
-    result.reason = warmProblem;
-    log(`${v.name}: unsupported/failed: ${warmProblem}`);
+  const figures = interpreterInChild(key, rounds, runs, withKernels, profile);
+  result.runs = figures.runs;
+  result.kernels = figures.kernels;
+  if (figures.reason !== undefined) {
+    result.reason = figures.reason;
     return result;
-  }
-
-  // Profiling slows the interpreter a little; the figures of a profiled run say so in the log only.
-  const profiler = profile ? new Profiler() : undefined;
-  await profiler?.start();
-  for (let i = 0; i < runs; i++) {
-    const r = run(append);
-    const problem = problemOf(r, expected);
-    if (problem) {
-      result.reason = `run ${i + 1}: ${problem}`;
-      log(`${v.name}: failed: ${result.reason}`);
-      return result;
-    }
-    const fig = figure(r);
-    result.runs.push(fig);
-    log(`${v.name}: run ${i + 1}/${runs}: ${fig.instructions} instructions in ${fig.seconds.toFixed(3)} s = ${fig.mips.toFixed(2)} MIPS (${fig.cpuMips.toFixed(2)} per CPU second)`);
-  }
-  if (profiler) {
-    const dir = join(RESULTS_DIR, 'profiles');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${v.name}.cpuprofile`);
-    log(`${v.name}: top functions by self time (profile in ${file}):\n${await profiler.stop(file)}`);
   }
   result.ok = true;
   result.instructions = result.runs[0]!.instructions;
@@ -335,19 +319,87 @@ async function benchVariant(
   result.minCpuMips = Math.min(...result.runs.map((r) => r.cpuMips));
   result.maxCpuMips = max(result.runs.map((r) => r.cpuMips));
   // Per round, for the other emulators' figures: the count at n=0 is boot and exit alone.
+  if (figures.bootInstructions !== undefined) result.instructionsPerRound = (result.instructions - figures.bootInstructions) / rounds;
+  return result;
+}
+
+/** What one variant's interpreter runs gave (interpreterRuns), as the child process reports it. */
+interface InterpreterFigures {
+  runs: RunFigure[];
+  kernels: KernelFigure[];
+  /** Instructions of a run at n=0 (boot and exit alone), when it exited. */
+  bootInstructions?: number;
+  /** Why the variant failed (a run's problem), if it did. */
+  reason?: string;
+}
+
+/**
+ * A variant's interpreter runs in a Node process of their own (this script again, --interp-child):
+ * V8 optimises the run loop for the guest code it has seen, and a process that ran another variant
+ * first starts this one with that code and its deoptimisations. A user's process runs one guest.
+ */
+function interpreterInChild(key: VariantKey, rounds: number, runs: number, withKernels: boolean, profile: boolean): InterpreterFigures {
+  const args = [...process.execArgv, process.argv[1]!, '--interp-child', key, '--rounds', String(rounds), '--runs', String(runs)];
+  if (!withKernels) args.push('--skip-kernels');
+  if (profile) args.push('--profile');
+  const child = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (child.status !== 0) return { runs: [], kernels: [], reason: `the interpreter's process failed (status ${child.status ?? child.signal})` };
+  return JSON.parse(child.stdout) as InterpreterFigures;
+}
+
+/** One warm-up run, then `runs` timed runs, the n=0 run and (withKernels) one run per workload kernel. */
+async function interpreterRuns(key: VariantKey, rounds: number, runs: number, expected: string, withKernels: boolean, profile: boolean): Promise<InterpreterFigures> {
+  const v = VARIANTS[key];
+  const append = `n=${rounds}`;
+  const out: InterpreterFigures = { runs: [], kernels: [] };
+  // A run that retires far more instructions than the workload has (about 8 million per
+  // round) is a guest gone astray: stop it rather than wait.
+  const maxInstructions = 100_000_000 * rounds;
+  const run = (a: string) => runDirect(v.elf, { append: a, maxInstructions, jit: false });
+
+  // Warm-up: let V8 compile the interpreter's hot paths before anything is timed.
+  const warm = run(append);
+  const warmProblem = problemOf(warm, expected);
+  if (warmProblem) {
+    out.reason = warmProblem;
+    log(`${v.name}: unsupported/failed: ${warmProblem}`);
+    return out;
+  }
+
+  // Profiling slows the interpreter a little; the figures of a profiled run say so in the log only.
+  const profiler = profile ? new Profiler() : undefined;
+  await profiler?.start();
+  for (let i = 0; i < runs; i++) {
+    const r = run(append);
+    const problem = problemOf(r, expected);
+    if (problem) {
+      out.reason = `run ${i + 1}: ${problem}`;
+      log(`${v.name}: failed: ${out.reason}`);
+      return out;
+    }
+    const fig = figure(r);
+    out.runs.push(fig);
+    log(`${v.name}: run ${i + 1}/${runs}: ${fig.instructions} instructions in ${fig.seconds.toFixed(3)} s = ${fig.mips.toFixed(2)} MIPS (${fig.cpuMips.toFixed(2)} per CPU second)`);
+  }
+  if (profiler) {
+    const dir = join(RESULTS_DIR, 'profiles');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${v.name}.cpuprofile`);
+    log(`${v.name}: top functions by self time (profile in ${file}):\n${await profiler.stop(file)}`);
+  }
   const boot = run('n=0');
-  if (boot.end === 'exit') result.instructionsPerRound = (result.instructions - boot.instructions) / rounds;
+  if (boot.end === 'exit') out.bootInstructions = boot.instructions;
 
   if (withKernels) {
     for (const kernel of KERNELS) {
       const kAppend = `n=${rounds} ${kernel}`;
       const r = run(kAppend);
       const problem = problemOf(r, nativeOutput(kAppend));
-      result.kernels.push({ kernel, ...figure(r), ok: !problem, reason: problem });
+      out.kernels.push({ kernel, ...figure(r), ok: !problem, reason: problem });
       log(`${v.name}: kernel ${kernel}: ${problem ?? `${figure(r).mips.toFixed(2)} MIPS`}`);
     }
   }
-  return result;
+  return out;
 }
 
 interface PeerOptions {
