@@ -19,9 +19,25 @@ export interface CliOutput {
  */
 let stdoutUsed = false;
 const processOutput: CliOutput = {
-  stdout: (t) => { stdoutUsed = true; process.stdout.write(t); },
+  stdout: (t) => {
+    if (!stdoutUsed) quietWhenClosedEarly(process.stdout);
+    stdoutUsed = true;
+    process.stdout.write(t);
+  },
   stderr: (t) => process.stderr.write(t),
 };
+
+/**
+ * A reader that stops early (`unimachine schema | head`) closes the pipe: the rest of the output is
+ * not wanted, so the command ends there, successfully and quietly, as `cat file | head` does, instead
+ * of dying with an EPIPE stack trace.
+ */
+function quietWhenClosedEarly(stream: NodeJS.WriteStream): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
+}
 
 /** Wait until what the command wrote to process.stdout has left (a pipe may take it asynchronously). */
 export function stdoutDrained(): Promise<void> {
