@@ -232,30 +232,15 @@ async function main(): Promise<void> {
   });
 
   const child = values['interp-child'];
+  if (child !== undefined) return interpreterChild(child, rounds, runs, !values['skip-kernels'], values.profile);
+
   const started = provenance(); // before the runs: the load average of interest is the one they start under
-  if (child === undefined) buildBenchKernels();
+  buildBenchKernels();
   const append = `n=${rounds}`;
   const expected = nativeOutput(append);
   const referenceChecksum = /^checksum ([0-9a-f]{8})$/m.exec(expected)?.[1] ?? '?';
-  if (child === undefined) log(`reference (native build): checksum ${referenceChecksum} for ${append}`);
-
-  // The CPU is loaded dynamically so a CPU package that does not load yet still gives a
-  // results file (every variant failed, with the reason) and the QEMU/native checks.
-  let loadProblem: string | undefined;
-  try {
-    runDirect = (await import('../lib/direct-cpu.js')).runDirect;
-  } catch (e) {
-    loadProblem = `cannot load the CPU: ${String((e as Error).message).split('\n')[0]}`;
-    log(loadProblem);
-  }
-  if (child !== undefined) {
-    if (!(child in VARIANTS)) throw new Error(`unknown variant ${child}`);
-    const figures: InterpreterFigures = loadProblem
-      ? { runs: [], kernels: [], reason: loadProblem }
-      : await interpreterRuns(child as VariantKey, rounds, runs, expected, !values['skip-kernels'], values.profile);
-    process.stdout.write(JSON.stringify(figures));
-    return;
-  }
+  log(`reference (native build): checksum ${referenceChecksum} for ${append}`);
+  const loadProblem = await loadCpu();
   const peers: PeerOptions | undefined = values['skip-peers']
     ? undefined
     : {
@@ -280,6 +265,32 @@ async function main(): Promise<void> {
   log(`\n${latestTable(record)}`);
   // A variant the CPU cannot run yet is a result (in the table), not an error, unless --strict.
   if (values.strict && results.some((r) => !r.ok)) process.exitCode = 1;
+}
+
+/**
+ * Load the CPU (dynamically, so a CPU package that does not load yet still gives a results file:
+ * every variant failed, with the reason, beside the QEMU/native checks). Returns the problem, if any.
+ */
+async function loadCpu(): Promise<string | undefined> {
+  try {
+    runDirect = (await import('../lib/direct-cpu.js')).runDirect;
+    return undefined;
+  } catch (e) {
+    const problem = `cannot load the CPU: ${String((e as Error).message).split('\n')[0]}`;
+    log(problem);
+    return problem;
+  }
+}
+
+/** --interp-child: one variant's interpreter runs (interpreterRuns), printed as JSON for interpreterInChild. */
+async function interpreterChild(key: string, rounds: number, runs: number, withKernels: boolean, profile: boolean): Promise<void> {
+  if (!(key in VARIANTS)) throw new Error(`unknown variant ${key}`);
+  const expected = nativeOutput(`n=${rounds}`);
+  const loadProblem = await loadCpu();
+  const figures: InterpreterFigures = loadProblem
+    ? { runs: [], kernels: [], reason: loadProblem }
+    : await interpreterRuns(key as VariantKey, rounds, runs, expected, withKernels, profile);
+  process.stdout.write(JSON.stringify(figures));
 }
 
 async function benchVariant(
