@@ -18,6 +18,27 @@ const STATE_KEYS = [
 
 export type PitChannelState = Record<(typeof STATE_KEYS)[number], number | boolean>;
 
+/**
+ * A counter's cells, shared with the PIT's WebAssembly fast path (pit-fast-path.ts): int32 slots,
+ * then the load tick as a float64. The latch and read flip-flops live only here; ACCESS, FAST_MODE,
+ * PERIOD and LOAD_TICK are copies the JS side publishes after every change (publish()).
+ */
+export const CELL = {
+  LATCHED: 0, LATCH_VALUE: 1, LATCH_HIGH_NEXT: 2, STATUS_LATCHED: 3, READ_HIGH_NEXT: 4, ACCESS: 5,
+  /** The mode, when the count is a plain function of the time since LOAD_TICK (binary, counting, no count change pending); else -1. */
+  FAST_MODE: 6,
+  /** N in clocks (1..65536). */
+  PERIOD: 7,
+  /** Float64 slot (byte offset 32). */
+  LOAD_TICK_F64: 4,
+  BYTES: 40,
+} as const;
+
+/** Cells of their own for `counters` counters, for a PIT that is not in a machine's memory. */
+export function ownCells(counters = 1): ArrayBuffer {
+  return new ArrayBuffer(counters * CELL.BYTES);
+}
+
 /** Fields that are true/false; every other one is an integer. */
 const BOOLEAN_KEYS = new Set<string>([
   'bcd', 'loaded', 'triggered', 'counting', 'gate', 'nullCount', 'writeHighNext', 'readHighNext', 'latched', 'latchHighNext', 'statusLatched',
@@ -71,23 +92,47 @@ export class PitChannel {
   private nullCount = true;
   private writeHighNext = false;
   private pendingLow = 0;
-  private readHighNext = false;
-  private latched = false;
-  private latchValue = 0;
-  private latchHighNext = false;
-  private statusLatched = false;
   private statusValue = 0;
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
 
   /**
    * @param ticksNow the current PIT input clock count
    * @param changed called when the counting state changes (the owner reschedules interrupts)
+   * @param cells where the counter keeps its CELL slots: `buffer` at `offset` (CELL.BYTES, 8-aligned)
    */
   constructor(
     private readonly ticksNow: () => number,
     private readonly initialGate: boolean,
     private readonly changed: () => void = () => {},
+    cells: { buffer: ArrayBufferLike; offset: number } = { buffer: ownCells(), offset: 0 },
   ) {
+    this.i32 = new Int32Array(cells.buffer, cells.offset, CELL.BYTES / 4);
+    this.f64 = new Float64Array(cells.buffer, cells.offset, CELL.BYTES / 8);
     this.gate = initialGate;
+    this.publish();
+  }
+
+  // The flip-flops the fast path moves too: kept in the cells.
+  private get latched(): boolean { return this.i32[CELL.LATCHED] !== 0; }
+  private set latched(v: boolean) { this.i32[CELL.LATCHED] = v ? 1 : 0; }
+  private get latchValue(): number { return this.i32[CELL.LATCH_VALUE]; }
+  private set latchValue(v: number) { this.i32[CELL.LATCH_VALUE] = v; }
+  private get latchHighNext(): boolean { return this.i32[CELL.LATCH_HIGH_NEXT] !== 0; }
+  private set latchHighNext(v: boolean) { this.i32[CELL.LATCH_HIGH_NEXT] = v ? 1 : 0; }
+  private get statusLatched(): boolean { return this.i32[CELL.STATUS_LATCHED] !== 0; }
+  private set statusLatched(v: boolean) { this.i32[CELL.STATUS_LATCHED] = v ? 1 : 0; }
+  private get readHighNext(): boolean { return this.i32[CELL.READ_HIGH_NEXT] !== 0; }
+  private set readHighNext(v: boolean) { this.i32[CELL.READ_HIGH_NEXT] = v ? 1 : 0; }
+
+  /** Copy what the fast path computes counts from into the cells; after every change to it. */
+  private publish(): void {
+    const c = this.i32;
+    c[CELL.ACCESS] = this.access;
+    const waiting = (this.mode === 1 || this.mode === 5) && !this.triggered;
+    c[CELL.FAST_MODE] = this.loaded && this.counting && this.switchTick < 0 && !this.bcd && !waiting ? this.mode : -1;
+    c[CELL.PERIOD] = this.period;
+    this.f64[CELL.LOAD_TICK_F64] = this.loadTick;
   }
 
   /** Power-on: no count loaded, OUT high, nothing scheduled. */
@@ -112,6 +157,7 @@ export class PitChannel {
     this.latched = false;
     this.statusLatched = false;
     this.changed();
+    this.publish();
   }
 
   snapshot(): PitChannelState {
@@ -125,6 +171,7 @@ export class PitChannel {
   restore(state: PitChannelState): void {
     const self = this as unknown as PitChannelState;
     for (const key of STATE_KEYS) self[key] = state[key];
+    this.publish();
   }
 
   /** N: the initial count as a number of clocks (0 = 65536 binary, 10000 BCD). */
@@ -146,6 +193,7 @@ export class PitChannel {
       this.loadTick = this.switchTick;
       this.switchTick = -1;
       this.nullCount = false;
+      this.publish();
     }
     if ((this.mode === 1 || this.mode === 5) && !this.triggered) return -1;
     return this.counting ? tick - this.loadTick : this.frozenElapsed;
@@ -234,6 +282,7 @@ export class PitChannel {
     this.latched = false;
     this.statusLatched = false;
     this.changed();
+    this.publish();
   }
 
   latchCount(): void {
@@ -273,6 +322,7 @@ export class PitChannel {
           this.load(this.pendingLow | (byte << 8));
         }
     }
+    this.publish();
   }
 
   readData(): number {
@@ -326,6 +376,7 @@ export class PitChannel {
       this.switchTick = -1; // the rising gate will reload from the count register anyway
     }
     this.changed();
+    this.publish();
   }
 
   private load(value: number): void {

@@ -1,5 +1,6 @@
-import { rearmTimer, saveTimer, StateReader, type AccessSize, type Clock, type Device, type IrqLine, type PortHandler, type SavedTimer, type Timer } from '@unimachine/core';
-import { PitChannel, restorePitChannel, type PitChannelState } from './pit-channel.js';
+import { rearmTimer, saveTimer, StateReader, type AccessSize, type Clock, type Device, type GuestMemory, type IrqLine, type PortFastPath, type PortHandler, type SavedTimer, type Timer } from '@unimachine/core';
+import { CELL, ownCells, PitChannel, restorePitChannel, type PitChannelState } from './pit-channel.js';
+import { buildPitFastPath } from './pit-fast-path.js';
 import { nsToTicks, ticksToNs } from './pit-time.js';
 import { isaByteHandler, type BytePorts } from './isa-bytes.js';
 
@@ -30,17 +31,28 @@ export class I8254 implements Device, PortHandler, BytePorts {
   private port61 = 0;
   private refreshToggle = false;
   private readonly bytes = isaByteHandler(this, (p) => (p >= 0x40 && p <= 0x43) || p === 0x61);
+  /** Counter reads in WebAssembly (pit-fast-path.ts), when the PIT lives in a machine's memory. */
+  readonly fastPath?: PortFastPath;
 
+  /**
+   * @param memory the machine's memory: the counters keep their cells in its host area, where
+   *   compiled guest code reads them through `fastPath` (without it, the PIT runs in JS alone)
+   */
   constructor(
     private readonly clock: Clock,
     private readonly irq?: IrqLine,
+    memory?: GuestMemory,
   ) {
     const now = () => nsToTicks(this.clock.now());
+    const at = memory?.allocateHostArea(3 * CELL.BYTES, 8) ?? 0;
+    const buffer = memory?.buffer ?? ownCells(3);
+    const cells = (i: number) => ({ buffer, offset: at + i * CELL.BYTES });
     this.channels = [
-      new PitChannel(now, true, () => this.channel0Changed()),
-      new PitChannel(now, true),
-      new PitChannel(now, false),
+      new PitChannel(now, true, () => this.channel0Changed(), cells(0)),
+      new PitChannel(now, true, undefined, cells(1)),
+      new PitChannel(now, false, undefined, cells(2)),
     ];
+    if (memory) this.fastPath = buildPitFastPath(memory.wasm, at);
   }
 
   reset(): void {

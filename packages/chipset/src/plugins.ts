@@ -17,7 +17,7 @@ export const i8254Plugin: DevicePlugin = defineDevice({
   description: '8254 interval timer (ports 0x40-0x43) with port 0x61 (channel 2 gate, speaker, refresh toggle)',
   schema: pitSchema,
   create(ctx, props) {
-    const pit = new I8254(ctx.clock, ctx.irq(props.irq ?? 'pic.0'));
+    const pit = new I8254(ctx.clock, ctx.irq(props.irq ?? 'pic.0'), ctx.memory);
     ctx.ports.claim({ start: 0x40, length: 4 }, pit, ctx.id);
     ctx.ports.claim({ start: 0x61, length: 1 }, pit, ctx.id);
     return pit;

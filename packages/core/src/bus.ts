@@ -11,7 +11,18 @@ export interface PortHandler {
   /** Returns the value read; only the low `size` bytes are used. */
   read(port: number, size: AccessSize): number;
   write(port: number, size: AccessSize, value: number): void;
+  /** The same accesses in WebAssembly, for the common ones compiled guest code makes (PortFastPath). */
+  readonly fastPath?: PortFastPath;
 }
+
+/**
+ * A device's port accesses in WebAssembly, for compiled guest code, which then need not leave
+ * WebAssembly for a timer or bus probe polled in a loop: an exported WebAssembly function
+ * (port, size, value written, write ? 1 : 0, nowNs) -> the value read (0 after a write), or -1 when
+ * this access must go to the handler's read/write instead. nowNs is the virtual time of the access
+ * (its cost charged). Both paths work on one device state, kept in the machine's memory.
+ */
+export type PortFastPath = (port: number, size: number, value: number, write: number, nowNs: number) => number;
 
 export interface MmioHandler {
   /** `offset` is relative to the claimed range's start. 8-byte accesses are split into two 4-byte ones. */
@@ -137,6 +148,14 @@ export class PortBus extends RangeBus<PortHandler> {
     this.onAccess?.();
     const e = this.table[port & 0xffff];
     if (e !== undefined) e.write(port & 0xffff, size, value & ALL_ONES[size]);
+  }
+
+  /** The claimed ranges whose handlers have a fast path (PortHandler.fastPath), in port order. */
+  fastPaths(): { start: number; length: number; fn: PortFastPath }[] {
+    return this.claims
+      .filter((c) => c.handler.fastPath !== undefined)
+      .map((c) => ({ start: c.range.start, length: c.range.length, fn: c.handler.fastPath! }))
+      .sort((a, b) => a.start - b.start);
   }
 
   // Claims never overlap, so adding or releasing one touches only its own ports: building a

@@ -28,6 +28,14 @@ export interface ClockState {
   seq: number;
 }
 
+/**
+ * MachineClock's cells: float64 slots that compiled guest code reads and writes too (a port fast
+ * path charges an access and reads the time without calling back into JavaScript). In deterministic
+ * mode now() = (OFFSET + (instructions retired - COUNTER_BASE) * NS_PER_INSTRUCTION); NEXT_DEADLINE is
+ * the earliest pending timer's deadline, or Infinity.
+ */
+export const CLOCK_CELLS = { OFFSET: 0, COUNTER_BASE: 1, NS_PER_INSTRUCTION: 2, NEXT_DEADLINE: 3, COUNT: 4 } as const;
+
 interface PendingTimer extends Timer {
   callback: () => void;
   seq: number;
@@ -43,14 +51,10 @@ interface PendingTimer extends Timer {
  * realtime: time follows the host's monotonic clock; advances are ignored.
  */
 export class MachineClock implements Clock {
-  // A double from the start (-0 is not a small integer): offsetNs passes 2^31 ns after about two
-  // seconds of guest time, and a field that changes representation then changes the clock's map
-  // and throws away the optimised code of every caller on the I/O path.
-  private offsetNs = -0;
-  /** The counter attached by countInstructions, and its value then (time counts from there). */
+  /** CLOCK_CELLS; their own buffer until placeCells moves them where compiled code can reach them. */
+  private cells: Float64Array = new Float64Array(CLOCK_CELLS.COUNT);
+  /** The counter attached by countInstructions (time counts from its value then, COUNTER_BASE). */
   private counter: () => number = () => 0;
-  private counterBase = 0;
-  private nsPerInstruction = 0;
   /** The mode as a boolean: the mode string may come from a YAML file, and comparing such a string is slower than a field test. */
   private readonly deterministic: boolean;
   // performance.now() rather than hrtime.bigint(): no BigInt on every TSC/PIT read.
@@ -67,19 +71,36 @@ export class MachineClock implements Clock {
   constructor(mode: ClockMode = 'deterministic') {
     this.deterministic = mode !== 'realtime';
     this.mode = this.deterministic ? 'deterministic' : 'realtime';
+    this.cells[CLOCK_CELLS.NEXT_DEADLINE] = Infinity;
+  }
+
+  /** Keep the cells in `view` (CLOCK_CELLS.COUNT float64 slots, e.g. in the machine's memory) from now on. */
+  placeCells(view: Float64Array): void {
+    if (view.length < CLOCK_CELLS.COUNT) throw new RangeError(`clock: ${CLOCK_CELLS.COUNT} cells are needed, got ${view.length}`);
+    view.set(this.cells.subarray(0, CLOCK_CELLS.COUNT));
+    this.cells = view;
+  }
+
+  private get offsetNs(): number {
+    return this.cells[CLOCK_CELLS.OFFSET];
+  }
+
+  private set offsetNs(ns: number) {
+    this.cells[CLOCK_CELLS.OFFSET] = ns;
   }
 
   /** Deterministic mode: each instruction retired (as reported by `counter`) costs `nsPerInstruction`. */
   countInstructions(counter: () => number, nsPerInstruction: number): void {
     this.offsetNs = this.now();
     this.counter = counter;
-    this.counterBase = counter();
-    this.nsPerInstruction = nsPerInstruction;
+    this.cells[CLOCK_CELLS.COUNTER_BASE] = counter();
+    this.cells[CLOCK_CELLS.NS_PER_INSTRUCTION] = nsPerInstruction;
   }
 
   now(): number {
     if (!this.deterministic) return Math.round(((this.frozenAtMs ?? performance.now()) - this.hostStartMs) * 1e6) + this.realtimeOffsetNs;
-    return this.offsetNs + (this.counter() - this.counterBase) * this.nsPerInstruction;
+    const c = this.cells;
+    return c[CLOCK_CELLS.OFFSET] + (this.counter() - c[CLOCK_CELLS.COUNTER_BASE]) * c[CLOCK_CELLS.NS_PER_INSTRUCTION];
   }
 
   /**
@@ -101,7 +122,7 @@ export class MachineClock implements Clock {
    * slice in the same call.
    */
   advance(ns: number): boolean {
-    if (this.deterministic && ns > 0) this.offsetNs += ns;
+    if (this.deterministic && ns > 0) this.cells[CLOCK_CELLS.OFFSET] += ns;
     return this.timers.length !== 0 && this.now() >= this.timers[0].deadline;
   }
 
@@ -121,13 +142,20 @@ export class MachineClock implements Clock {
         t.cancelled = true;
         const i = this.timers.indexOf(t);
         if (i >= 0) this.timers.splice(i, 1);
+        if (i === 0) this.timersChanged();
       },
     };
     // Keep timers sorted by deadline, then by sequence number (scheduling order): deterministic.
     let i = this.timers.length;
     while (i > 0 && (this.timers[i - 1].deadline > atNs || (this.timers[i - 1].deadline === atNs && this.timers[i - 1].seq > t.seq))) i--;
     this.timers.splice(i, 0, t);
+    if (i === 0) this.timersChanged();
     return t;
+  }
+
+  /** The first timer changed: publish its deadline. */
+  private timersChanged(): void {
+    this.cells[CLOCK_CELLS.NEXT_DEADLINE] = this.nextDeadline();
   }
 
   /** The earliest pending deadline, or Infinity. */
@@ -141,6 +169,7 @@ export class MachineClock implements Clock {
     const now = this.now();
     while (this.timers.length && this.timers[0].deadline <= now) {
       const t = this.timers.shift()!;
+      this.timersChanged();
       if (t.cancelled) continue;
       t.cancelled = true;
       fired++;
@@ -163,6 +192,7 @@ export class MachineClock implements Clock {
     if (state.mode !== this.mode) throw new Error(`clock: the snapshot's clock is ${state.mode}, this machine's is ${this.mode}`);
     for (const t of this.timers) t.cancelled = true;
     this.timers = [];
+    this.timersChanged();
     this.seq = state.seq;
     if (!this.deterministic) {
       this.realtimeOffsetNs = 0;

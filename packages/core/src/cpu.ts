@@ -7,6 +7,15 @@ export type CpuExit =
   | 'stopped' // requestStop() was called (a device asked the machine to exit or reset)
   | 'dead'; // cannot continue: HLT with IF=0 and no NMI, triple fault, ... (see Cpu.deathReason)
 
+/**
+ * Port accesses that compiled guest code makes without leaving WebAssembly: an exported WebAssembly
+ * function the machine builds from its devices' port fast paths (PortHandler.fastPath) and its port
+ * cost. (port, size, value written, write ? 1 : 0, instructions retired before the access) -> the value
+ * read (0 after a write), or -1 when the access must take the normal path (PortBus): the device
+ * declined it, or it is one that ends the CPU's slice (a timer comes due).
+ */
+export type CompiledPortIo = (port: number, size: number, value: number, write: number, retired: number) => number;
+
 /** The machine's view of a processor. */
 export interface Cpu extends Device {
   /** Execute up to `maxInstructions`, taking pending interrupts at instruction boundaries. */
@@ -31,4 +40,6 @@ export interface Cpu extends Device {
   invalidateDecodedCode?(address: number, length: number): void;
   /** Deliver a non-maskable interrupt (vector 2), if the processor models NMIs. */
   nmi?(): void;
+  /** Let compiled code make accesses to `ports` through `io` (CompiledPortIo), if the processor compiles code. */
+  usePortFastPaths?(io: CompiledPortIo, ports: readonly number[]): void;
 }

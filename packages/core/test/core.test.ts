@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BusConflictError, GuestMemory, GuestMemoryFault, MachineClock, MmioBus, PortBus, parseByteSize } from '../src/index.js';
+import { BusConflictError, CLOCK_CELLS, GuestMemory, GuestMemoryFault, MachineClock, MmioBus, PortBus, parseByteSize } from '../src/index.js';
 
 describe('GuestMemory', () => {
   it('reads and writes little-endian values and rejects accesses outside RAM', () => {
@@ -115,6 +115,34 @@ describe('MachineClock', () => {
     // Past 2^31 ns (a double, not a small integer) time still adds up exactly.
     c.advance(2 ** 31);
     expect(c.now()).toBe(4000 + 2 ** 31);
+  });
+
+  it('keeps its cells where placeCells puts them: time, the counter base and the next deadline, for compiled code', () => {
+    const c = new MachineClock('deterministic');
+    let retired = 10;
+    c.countInstructions(() => retired, 1);
+    c.advance(500);
+    const memory = new Float64Array(8);
+    const view = memory.subarray(2, 2 + CLOCK_CELLS.COUNT);
+    c.placeCells(view);
+    expect(view[CLOCK_CELLS.OFFSET]).toBe(500);
+    expect(view[CLOCK_CELLS.COUNTER_BASE]).toBe(10);
+    expect(view[CLOCK_CELLS.NEXT_DEADLINE]).toBe(Infinity);
+    // A writer of the cells (a compiled port access) moves the clock.
+    view[CLOCK_CELLS.OFFSET] += 1000;
+    retired = 20;
+    expect(c.now()).toBe(1510);
+    const late = c.schedule(9000, () => {});
+    expect(view[CLOCK_CELLS.NEXT_DEADLINE]).toBe(9000);
+    const early = c.schedule(4000, () => {});
+    expect(view[CLOCK_CELLS.NEXT_DEADLINE]).toBe(4000);
+    early.cancel();
+    expect(view[CLOCK_CELLS.NEXT_DEADLINE]).toBe(9000);
+    c.advanceTo(9000);
+    c.runDue();
+    expect(view[CLOCK_CELLS.NEXT_DEADLINE]).toBe(Infinity);
+    late.cancel();
+    expect(memory[0]).toBe(0); // nothing outside the cells
   });
 
   it('realtime mode ignores advances and reports a due timer by host time', () => {

@@ -1,4 +1,4 @@
-import type { Clock, Cpu, CpuExit, GuestMemory, InterruptSource, PortBus } from '@unimachine/core';
+import type { Clock, CompiledPortIo, Cpu, CpuExit, GuestMemory, InterruptSource, PortBus } from '@unimachine/core';
 import { Insn } from './insn.js';
 import { decodeInto } from './decoder.js';
 import { LazyFlags, IF, TF, RF, AC as FLAG_AC } from './flags.js';
@@ -925,6 +925,11 @@ export class X86Cpu implements Cpu {
     for (let p = Math.floor(address / 4096); p * 4096 < address + length; p++) {
       if (this.decodeCache.codePages[p]) this.decodeCache.invalidatePage(p);
     }
+  }
+
+  /** Compiled code (the WebAssembly tier, when on) makes accesses to `ports` through `io` first. */
+  usePortFastPaths(io: CompiledPortIo, ports: readonly number[]): void {
+    this.jit?.usePortFastPaths(io, ports);
   }
 
   /** Invalidate decoded instructions on the page holding `pa`. */

@@ -1,9 +1,10 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { DependencyContainer } from 'tsyringe';
-import { rearmTimer, saveTimer, type BlockBackend, type Cpu, type Device, type GuestMemory, type MachineClock, type MachineControl, type MmioBus, type PortBus, type Timer } from '@unimachine/core';
+import { CLOCK_CELLS, rearmTimer, saveTimer, type BlockBackend, type Cpu, type Device, type GuestMemory, type MachineClock, type MachineControl, type MmioBus, type PortBus, type Timer } from '@unimachine/core';
 import type { BuiltBackend } from './build-devices.js';
 import type { RecordingConsole } from './console.js';
 import { ConsoleWatch } from './console-watch.js';
+import { buildCompiledPortIo } from './port-fast-paths.js';
 import type { HostEvents } from './host-events.js';
 import { EXIT_INTERRUPTED, EXIT_MACHINE_STOPPED, EXIT_TIMEOUT } from './errors.js';
 import { backendToken, deviceToken } from './tokens.js';
@@ -201,6 +202,19 @@ export class Machine implements MachineControl {
       // An access may carry time past a deadline: end the slice so the timer fires on time.
       if (clock.advance(NS_PER_PORT_ACCESS)) this.runningCpu()?.requestStop();
     };
+    if (!smp && cpu.usePortFastPaths) this.compilePortFastPaths(cpu);
+  }
+
+  /**
+   * Compiled code reaches the devices' port fast paths directly (a PIT polled in a calibration loop,
+   * a PCI bus scan): the clock's cells move into the machine's memory, where they can charge time too.
+   */
+  private compilePortFastPaths(cpu: Cpu): void {
+    if (this.ports.fastPaths().length === 0) return;
+    const cellsAt = this.memory.allocateHostArea(CLOCK_CELLS.COUNT * 8, 8);
+    this.clock.placeCells(new Float64Array(this.memory.buffer, cellsAt, CLOCK_CELLS.COUNT));
+    const compiled = buildCompiledPortIo(this.memory, this.ports, cellsAt, NS_PER_PORT_ACCESS);
+    if (compiled) cpu.usePortFastPaths!(compiled.io, compiled.ports);
   }
 
   /** The CPU executing now (SMP: the one whose turn it is), else CPU 0: where a stop request goes. */

@@ -5,9 +5,9 @@ import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB } from '../flags.js';
 import { NEED } from '../mmu.js';
 import { CHK_FETCH } from '../segment-check.js';
 import { ioSize } from '../exec-string.js';
-import { F64, FunctionBody, I32, I64, Op, type FuncType, type Import } from './wasm-writer.js';
+import { F64, FunctionBody, I32, I64, Op, type FuncType, type Import } from '@unimachine/core/wasm-writer';
 import {
-  F_A, F_AH, F_B, F_BH, F_BITS, F_CIN, F_OP, F_R, F_RH, F_SIZE, REGS, RIP_OUT, SEG_BASE, SEG_CHECKED,
+  F_A, F_AH, F_B, F_BH, F_BITS, F_CIN, F_OP, F_R, F_RH, F_SIZE, REGS, RIP_OUT, SEG_BASE, SEG_CHECKED, START_COUNT,
   TLB_CODE, TLB_INFO, TLB_ITAG, TLB_NOT_RAM,
 } from './state-layout.js';
 
@@ -36,6 +36,9 @@ export const IMPORTS: Import[] = [
   // the value read (as an unsigned 32-bit number), plus 2^32 when the region must leave after the
   // instruction; -1 (nothing done) when the interpreter must run it.
   { module: 'x', name: 'io', type: { params: [I32, I32, I32, I32, I32], results: [F64] } },
+  // The machine's port fast paths (core CompiledPortIo), for the ports in CompileEnv.fastPorts:
+  // (port, size, value written, write, retired before) -> the value read, or -1: then `io`.
+  { module: 'x', name: 'fio', type: { params: [I32, I32, I32, I32, F64], results: [F64] } },
 ];
 /** CF PF AF ZF SF OF. */
 const ARITH_BITS = 0x8d5;
@@ -44,7 +47,7 @@ const ARITH_BITS = 0x8d5;
  * in `fr`; written to the record as LazyFlags.setResult would (LF_NONE, bits computed).
  */
 const LF_RESULT = 15;
-const CO = 0, CC_IMPORT = 1, IO = 2;
+const CO = 0, CC_IMPORT = 1, IO = 2, FIO = 3;
 /** Function indices in the module: the region (exported), the flags-record writer, the condition reader. */
 const FLUSH = IMPORTS.length + 1;
 const FLUSH_TYPE: FuncType = { params: [I32, I64, I64, I64], results: [] };
@@ -63,6 +66,8 @@ export interface CompileEnv {
   accUser: number;
   /** ES, SS and DS have base 0 and no limit or type checks (JitTier.key). */
   flat: boolean;
+  /** Ports with a fast path (`fio`): an IN/OUT with one of them as its immediate port tries it first. */
+  fastPorts: readonly number[];
 }
 
 const P_N = 0, P_RIP = 1, P_INDEX = 2;
@@ -981,12 +986,30 @@ function portIo(g: Gen, ins: Insn): boolean {
   const f = g.f;
   const out = (ins.op & 2) !== 0;
   const size = ioSize(ins);
-  f.i32(g.index).i32(g.k);
-  if (ins.op < 0xe8) f.i32(ins.imm & 0xff);
-  else { g.reg(2, 2); f.op(Op.i32WrapI64); }
-  if (out) { g.reg(0, size); f.op(Op.i32WrapI64); } else f.i32(0);
-  g.retiredBefore();
-  f.call(IO).op(Op.i64TruncF64S).tee(g.t).i64(0).op(Op.i64LtS);
+  const value = (): void => {
+    if (out) { g.reg(0, size); f.op(Op.i32WrapI64); } else f.i32(0);
+  };
+  const viaIo = (): void => {
+    f.i32(g.index).i32(g.k);
+    if (ins.op < 0xe8) f.i32(ins.imm & 0xff);
+    else { g.reg(2, 2); f.op(Op.i32WrapI64); }
+    value();
+    g.retiredBefore();
+    f.call(IO).op(Op.i64TruncF64S);
+  };
+  const port = ins.op < 0xe8 ? ins.imm & 0xff : -1;
+  if (g.env.fastPorts.includes(port)) {
+    // The device's fast path first; `io` when it declines (-1).
+    f.i32(port).i32(size);
+    value();
+    f.i32(out ? 1 : 0).i32(0).mem(Op.f64Load, g.env.base + START_COUNT, 3);
+    g.retiredBefore();
+    f.op(Op.f64ConvertI32U).op(Op.f64Add).call(FIO).op(Op.i64TruncF64S).tee(g.t).i64(0).op(Op.i64LtS).if();
+    viaIo();
+    f.set(g.t).end();
+    f.get(g.t);
+  } else viaIo();
+  f.tee(g.t).i64(0).op(Op.i64LtS);
   g.slowIf();
   if (!out) g.setReg(0, size, () => { f.get(g.t); mask(f, size); });
   // An event, or an interrupt the access made deliverable: leave after it, as a call-out would.

@@ -23,6 +23,8 @@ export const F_OP = FLAGS, F_SIZE = FLAGS + 4, F_A = FLAGS + 8, F_B = FLAGS + 12
 export const F_AH = FLAGS + 20, F_BH = FLAGS + 24, F_RH = FLAGS + 28, F_CIN = FLAGS + 32, F_BITS = FLAGS + 36;
 /** Where compiled code leaves the instruction pointer it stopped at (float64, as X86Cpu.rip). */
 export const RIP_OUT = 624;
+/** The retired count when the running region was entered (float64): compiled port fast paths tell the time with it. */
+export const START_COUNT = 632;
 /** The software TLB (mmu.ts): tags and physical page bases as float64, permission bytes. */
 export const TLB_ENTRIES = 4096;
 export const TLB_TAG = 1024;

@@ -2,21 +2,12 @@ import type { X86Cpu } from '../cpu.js';
 import { fallsThrough, isRepString, type Block, type CompiledEntry } from '../block.js';
 import { FAULT } from '../cpu.js';
 import { IMPORTS, compileRegion, continuesAfter, isLoop, isNearCall, isRelativeBranch, type CompileEnv, type RegionBlock } from './compile.js';
-import { buildModule } from './wasm-writer.js';
-import { FLAGS, RIP_OUT } from './state-layout.js';
+import { Wasm, buildModule } from '@unimachine/core/wasm-writer';
+import { FLAGS, RIP_OUT, START_COUNT } from './state-layout.js';
 import { regionKey, type RegionCodeStore } from './region-code.js';
 import { ioSize } from '../exec-string.js';
+import type { CompiledPortIo } from '@unimachine/core';
 
-/**
- * The part of the WebAssembly JS API the tier uses. Node has it at run time; neither @types/node 20
- * nor the ES lib declares Module/Instance, and a global declaration would clash with lib.dom's in
- * consumers that have it, so the tier reaches it through this local type.
- */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-}
-const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** Most blocks and instructions compiled into one region (one function). */
 const REGION_MAX_BLOCKS = 128;
@@ -58,6 +49,9 @@ export class JitTier {
   private faulted = false;
   /** Generated modules from earlier runs (region-code.ts); the CLI sets it, nothing else needs to. */
   codeStore: RegionCodeStore | undefined = undefined;
+  /** The machine's port fast paths (usePortFastPaths), and the ports they serve. */
+  private fastIo: CompiledPortIo = () => -1;
+  private fastPorts: readonly number[] = [];
 
   /** This CPU's slot in Block.compiled (CPUs sharing a decode cache share blocks). */
   readonly id: number;
@@ -76,6 +70,12 @@ export class JitTier {
     this.flagsI32 = new Int32Array(buf, base + FLAGS, 10);
     this.f64 = new Float64Array(buf, base, 1024 / 8);
     this.memPages = buf.byteLength / 65536;
+  }
+
+  /** Compile IN/OUT to `ports` with a call to `io` first (regions compiled from now on). */
+  usePortFastPaths(io: CompiledPortIo, ports: readonly number[]): void {
+    this.fastIo = io;
+    this.fastPorts = [...ports].sort((a, b) => a - b);
   }
 
   /**
@@ -107,6 +107,7 @@ export class JitTier {
     c.events = 0;
     this.rip = rip;
     const start = this.startCount = c.instructionsRetired;
+    this.f64[START_COUNT >> 3] = start;
     const retired = compiled.run(n, rip, compiled.index);
     c.instructionsRetired = start + retired;
     this.stats.retired += retired;
@@ -123,14 +124,15 @@ export class JitTier {
     const region = this.regionFrom(entry, pageOffset);
     const env: CompileEnv = {
       base: c.stateBase, codePages: this.codePages, ramSize: c.ramSize, paging: (key & 1) !== 0, accUser: key & 2,
-      flat: (key & KEY_FLAT) !== 0,
+      flat: (key & KEY_FLAT) !== 0, fastPorts: this.fastPorts,
     };
     const mod = this.regionModule(region, env);
     const instance = new Wasm.Instance(mod, {
       env: { mem: this.memory },
       x: { co: (i: number, k: number, before: number) => this.callout(region[i], k, before),
         cc: (cc: number) => this.cond(cc),
-        io: (i: number, k: number, port: number, value: number, before: number) => this.io(region[i], k, port, value, before) },
+        io: (i: number, k: number, port: number, value: number, before: number) => this.io(region[i], k, port, value, before),
+        fio: this.fastIo },
     });
     const run = instance.exports.f0 as CompiledEntry['run'];
     // Every block of the region not compiled elsewhere for this key starts here from now on.

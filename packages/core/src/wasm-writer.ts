@@ -1,7 +1,8 @@
 /**
- * A small WebAssembly binary writer: just what the code generator emits (one imported memory,
- * imported call-outs, functions with i32/i64/f64 locals, structured control flow). Encodings from the
- * WebAssembly core specification (binary format, §5).
+ * A small WebAssembly binary writer: what the CPU's code generator and the devices' port fast paths
+ * emit (one imported memory, imported functions, functions with i32/i64/f64 locals, structured
+ * control flow). Encodings from the WebAssembly core specification (binary format, §5). It is a
+ * subpath export (`@unimachine/core/wasm-writer`) so a device that never generates code never loads it.
  */
 
 export const I32 = 0x7f;
@@ -24,13 +25,13 @@ export const Op = {
   i32LeS: 0x4c, i32LeU: 0x4d, i32GeS: 0x4e, i32GeU: 0x4f,
   i64Eqz: 0x50, i64Eq: 0x51, i64Ne: 0x52, i64LtS: 0x53, i64LtU: 0x54, i64GtS: 0x55, i64GtU: 0x56,
   i64LeS: 0x57, i64LeU: 0x58, i64GeS: 0x59, i64GeU: 0x5a,
-  f64Eq: 0x61, f64Ne: 0x62,
+  f64Eq: 0x61, f64Ne: 0x62, f64Lt: 0x63, f64Gt: 0x64, f64Le: 0x65, f64Ge: 0x66,
   i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32Or: 0x72, i32Xor: 0x73, i32Shl: 0x74,
   i32ShrS: 0x75, i32ShrU: 0x76,
   i32Popcnt: 0x69,
-  i64Add: 0x7c, i64Sub: 0x7d, i64Mul: 0x7e, i64DivS: 0x7f, i64DivU: 0x80, i64RemU: 0x82, i64And: 0x83, i64Or: 0x84, i64Xor: 0x85, i64Shl: 0x86,
+  i64Add: 0x7c, i64Sub: 0x7d, i64Mul: 0x7e, i64DivS: 0x7f, i64DivU: 0x80, i64RemS: 0x81, i64RemU: 0x82, i64And: 0x83, i64Or: 0x84, i64Xor: 0x85, i64Shl: 0x86,
   i64ShrS: 0x87, i64ShrU: 0x88,
-  f64Add: 0xa0,
+  f64Floor: 0x9c, f64Add: 0xa0, f64Sub: 0xa1, f64Mul: 0xa2, f64Div: 0xa3, f64Const: 0x44,
   i32WrapI64: 0xa7, i32TruncF64U: 0xab, i64ExtendI32S: 0xac, i64ExtendI32U: 0xad, i64TruncF64S: 0xb0,
   f64ConvertI64S: 0xb9, f64ConvertI32U: 0xb8,
 } as const;
@@ -158,7 +159,7 @@ export class FunctionBody {
   tee(l: number): this { this.code.byte(Op.localTee).u32(l); return this; }
   i32(v: number): this { this.code.byte(Op.i32Const).s32(v); return this; }
   i64(lo: number, hi = lo >> 31): this { this.code.byte(Op.i64Const).s64(lo, hi); return this; }
-  f64(v: number): this { this.code.byte(0x44).f64(v); return this; }
+  f64(v: number): this { this.code.byte(Op.f64Const).f64(v); return this; }
   /** A load or store with its alignment hint and constant offset. */
   mem(code: number, offset: number, align = 0): this { this.code.byte(code).u32(align).u32(offset); return this; }
   call(f: number): this { this.code.byte(Op.call).u32(f); return this; }
@@ -241,4 +242,20 @@ export function buildModule(memPages: number, imports: Import[], functions: Func
   for (const f of functions) f.encode(codeSec);
   section(10, codeSec);
   return out.result();
+}
+
+/**
+ * The part of the WebAssembly JS API these modules are used with. Node has it at run time; neither
+ * @types/node 20 nor the ES lib declares Module/Instance, and a global declaration would clash with
+ * lib.dom's in consumers that have it, so callers reach it through this type.
+ */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+}
+export const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** Compile and instantiate a small module at once; returns its exports. */
+export function instantiate(bytes: Uint8Array, imports: Record<string, Record<string, unknown>>): Record<string, unknown> {
+  return new Wasm.Instance(new Wasm.Module(bytes), imports).exports;
 }

@@ -1,8 +1,8 @@
-// The WebAssembly binary writer the tier's code generator uses: LEB128 encodings checked against the
+// The WebAssembly binary writer (code generator, port fast paths): LEB128 encodings checked against the
 // values the WebAssembly specification's examples give, and modules it builds validated and run by
 // the engine (64-bit constants built from two int32 halves, no BigInt on the writer's side).
 import { describe, expect, it } from 'vitest';
-import { Bytes, FunctionBody, I32, I64, Op, buildModule } from '../../src/jit/wasm-writer.js';
+import { Bytes, FunctionBody, I32, I64, Op, buildModule } from '../src/wasm-writer.js';
 
 const bytes = (b: Bytes): number[] => Array.from(b.result());
 const Wasm = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean; Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: Record<string, (...a: unknown[]) => unknown> }; Memory: new (d: { initial: number; maximum: number }) => object } }).WebAssembly;
