@@ -4,20 +4,10 @@
 // takes every access in JS; the other offers each access to its fast path first and falls back to
 // JS when the fast path declines, as compiled guest code does. Every byte read must be the same.
 import { describe, expect, it } from 'vitest';
-import { GuestMemory, MachineClock } from '@unimachine/core';
+import { seededRandom, GuestMemory, MachineClock } from '@unimachine/core';
 import { I8254 } from '../src/index.js';
 
 /** A small deterministic PRNG (xorshift32), so a failure replays. */
-function random(seed: number): (n: number) => number {
-  let s = seed >>> 0 || 1;
-  return (n) => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s % n;
-  };
-}
-
 function pair() {
   let instructions = 0;
   const clock = new MachineClock('deterministic');
@@ -42,7 +32,7 @@ function pair() {
 describe('8254 fast path', () => {
   it('reads what the JS PIT reads through random programming sequences', () => {
     for (let seed = 1; seed <= 20; seed++) {
-      const r = random(seed * 7919);
+      const r = seededRandom(seed * 7919);
       const { advance, access, taken } = pair();
       for (let step = 0; step < 3000; step++) {
         const ch = r(3);

@@ -144,15 +144,27 @@ export class PciBusSegment {
    * object tree, so even misprogrammed bus numbers cannot loop.
    */
   resolve(bus: number, slot: number, fn: number, ownNumber: number): PciDevice | undefined {
-    if (bus === ownNumber) return this.functionAt(slot, fn);
+    return this.segmentFor(bus, ownNumber)?.functionAt(slot, fn);
+  }
+
+  /** The bus a configuration cycle for `bus` reaches (see resolve): routing depends on the bus number alone. */
+  segmentFor(bus: number, ownNumber: number): PciBusSegment | undefined {
+    if (bus === ownNumber) return this;
     for (const device of this.bridges()) {
       const secondary = device.config.get8(BridgeCfg.SECONDARY_BUS);
       const subordinate = device.config.get8(BridgeCfg.SUBORDINATE_BUS);
       if (bus >= secondary && bus <= subordinate) {
-        return device.secondary.resolve(bus, slot, fn, secondary);
+        return device.secondary.segmentFor(bus, secondary);
       }
     }
     return undefined;
+  }
+
+  /** Bit n set: slot n holds at least one function. */
+  occupiedSlots(): number {
+    let mask = 0;
+    for (const { slot } of this.placed()) mask |= 1 << slot;
+    return mask;
   }
 
   private plug(slot: number, device: PciDevice): void {

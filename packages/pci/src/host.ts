@@ -1,4 +1,5 @@
-import { SnapshotError, StateReader, type AccessSize, type Device, type IrqLine, type MmioBus, type PortBus } from '@unimachine/core';
+import { SnapshotError, StateReader, type AccessSize, type Device, type GuestMemory, type IrqLine, type MmioBus, type PortBus } from '@unimachine/core';
+import { buildPciHostFastPath, PCI_CELL } from './host-fast-path.js';
 import { FUNCTIONS, ownsBus, PciBusSegment, SLOTS, type BusUpstream } from './bus-segment.js';
 import { applyBridgeSetup, applyFirmwareSetup, enableBridgeSerr, markLevelTriggered } from './firmware.js';
 import { planFirmware, sameSetup, type FunctionSetup } from './firmware-plan.js';
@@ -43,6 +44,11 @@ export interface PciHostOptions {
   /** Put the PIIX3 functions QEMU's PC has at slot 1: ISA bridge 00:01.0 and IDE 00:01.1 (default true). */
   piix3?: boolean;
   name?: string;
+  /**
+   * The machine's memory: CONFIG_ADDRESS and the bus routing then live in its host area, where
+   * compiled guest code probes empty slots without leaving WebAssembly (host-fast-path.ts).
+   */
+  memory?: GuestMemory;
 }
 
 /** One function as `lspci` lists it. */
@@ -65,8 +71,8 @@ export interface PciFunctionInfo {
  * ELCR (0x4D0/0x4D1) as SeaBIOS does.
  */
 export class PciHost implements Device, PciBus {
-  /** CONFIG_ADDRESS as a signed 32-bit value (a small integer to V8 even with the enable bit set); unsigned where it leaves. */
-  private address = 0;
+  /** PCI_CELL: CONFIG_ADDRESS and the slots each bus number reaches, shared with the fast path. */
+  private readonly cells: Int32Array;
   private readonly bus0: PciBusSegment;
   private readonly pirqInputs: (() => IrqLine)[];
   private readonly pirqIrqs: number[];
@@ -90,14 +96,18 @@ export class PciHost implements Device, PciBus {
     this.pirqIrqs = options.pirqs.map((r) => r.irq);
     this.memWindowStart = Math.max(options.memorySize ?? 0, (options.memorySize ?? 0) <= 0x80000000 ? 0x80000000 : 0xc0000000);
 
+    const memory = options.memory;
+    const cellsAt = memory?.allocateHostArea(PCI_CELL.BYTES, 8) ?? 0;
+    this.cells = new Int32Array(memory?.buffer ?? new ArrayBuffer(PCI_CELL.BYTES), cellsAt, PCI_CELL.BYTES / 4);
+    const fastPath = memory ? buildPciHostFastPath(memory.wasm, cellsAt) : undefined;
     options.ports.claim(
       { start: CONFIG_ADDRESS_PORT, length: 1 }, // 0xCF9 stays free for the chipset's reset control register
-      { read: (_p, size) => this.readAddress(size), write: (_p, size, v) => this.writeAddress(size, v) },
+      { read: (_p, size) => this.readAddress(size), write: (_p, size, v) => this.writeAddress(size, v), fastPath },
       this.name,
     );
     options.ports.claim(
       { start: CONFIG_DATA_PORT, length: 4 },
-      { read: (p, size) => this.readData(p, size), write: (p, size, v) => this.writeData(p, size, v) },
+      { read: (p, size) => this.readData(p, size), write: (p, size, v) => this.writeData(p, size, v), fastPath },
       this.name,
     );
     markLevelTriggered(options.ports, this.pirqIrqs);
@@ -169,6 +179,20 @@ export class PciHost implements Device, PciBus {
     return out.sort((a, b) => a.bus - b.bus || a.slot - b.slot || a.fn - b.fn);
   }
 
+  /** CONFIG_ADDRESS as a signed 32-bit value (a small integer to V8 even with the enable bit set); unsigned where it leaves. */
+  private get address(): number {
+    return this.cells[PCI_CELL.ADDRESS];
+  }
+
+  private set address(value: number) {
+    this.cells[PCI_CELL.ADDRESS] = value;
+  }
+
+  /** Write which slots each bus number reaches, for the fast path: after anything that may change it. */
+  private publishRouting(): void {
+    for (let bus = 0; bus < 256; bus++) this.cells[PCI_CELL.SLOTS_OF_BUS + bus] = this.bus0.segmentFor(bus, 0)?.occupiedSlots() ?? 0;
+  }
+
   /** The ISA IRQ a device in `slot` using `pin` (1 = INTA) is routed to. */
   irqFor(slot: number, pin: number): number {
     return this.pirqIrqs[pirqFor(slot, pin)];
@@ -187,6 +211,7 @@ export class PciHost implements Device, PciBus {
     const moved = [...this.plan].filter(([device, setup]) => !sameSetup(previous.get(device), setup)).map(([device]) => device);
     for (const d of moved) d.writeConfig(Cfg.COMMAND, 2, 0); // release every claim before anything moves
     for (const d of moved) this.setUpLikeFirmware(d);
+    this.publishRouting();
   }
 
   reset(): void {
@@ -194,6 +219,7 @@ export class PciHost implements Device, PciBus {
     markLevelTriggered(this.options.ports, this.pirqIrqs);
     // PCI RST# reaches every function (bridges pass it on); each one then gets its firmware setup back.
     for (const { device } of this.bus0.placed()) device.reset();
+    this.publishRouting();
   }
 
   /** The host's own functions (host bridge, PIIX3); attached devices snapshot themselves. */
@@ -230,6 +256,7 @@ export class PciHost implements Device, PciBus {
       }
     };
     refresh(this.bus0);
+    this.publishRouting();
   }
 
   // --- configuration mechanism #1 ---
@@ -274,8 +301,9 @@ export class PciHost implements Device, PciBus {
     if (!dev) return;
     const reg = this.address & 0xfc;
     const lane = port - CONFIG_DATA_PORT;
-    if (lane + size <= 4) return dev.writeConfig(reg + lane, size, value);
-    for (let i = 0; lane + i < 4; i++) dev.writeConfig(reg + lane + i, 1, (value >>> (8 * i)) & 0xff);
+    if (lane + size <= 4) dev.writeConfig(reg + lane, size, value);
+    else for (let i = 0; lane + i < 4; i++) dev.writeConfig(reg + lane + i, 1, (value >>> (8 * i)) & 0xff);
+    if (ownsBus(dev)) this.publishRouting(); // its bus numbers may have changed
   }
 
   // --- firmware ---

@@ -48,6 +48,7 @@ export const pciHostPlugin: DevicePlugin = defineDevice({
       memorySize: ctx.memory?.size,
       piix3: props.piix3 ?? true,
       name: ctx.id,
+      memory: ctx.memory,
     });
   },
 });

@@ -66,7 +66,7 @@ export interface CompileEnv {
   accUser: number;
   /** ES, SS and DS have base 0 and no limit or type checks (JitTier.key). */
   flat: boolean;
-  /** Ports with a fast path (`fio`): an IN/OUT with one of them as its immediate port tries it first. */
+  /** Ports with a fast path (`fio`): an IN/OUT with one of them as its immediate port, or any DX port when there are some, tries it first. */
   fastPorts: readonly number[];
 }
 
@@ -998,9 +998,10 @@ function portIo(g: Gen, ins: Insn): boolean {
     f.call(IO).op(Op.i64TruncF64S);
   };
   const port = ins.op < 0xe8 ? ins.imm & 0xff : -1;
-  if (g.env.fastPorts.includes(port)) {
-    // The device's fast path first; `io` when it declines (-1).
-    f.i32(port).i32(size);
+  // The device's fast path first (any DX port may have one); `io` when it declines (-1).
+  if (port < 0 ? g.env.fastPorts.length > 0 : g.env.fastPorts.includes(port)) {
+    if (port < 0) { g.reg(2, 2); f.op(Op.i32WrapI64); } else f.i32(port);
+    f.i32(size);
     value();
     f.i32(out ? 1 : 0).i32(0).mem(Op.f64Load, g.env.base + START_COUNT, 3);
     g.retiredBefore();
