@@ -132,6 +132,8 @@ export class PortBus extends RangeBus<PortHandler> {
   private table: (PortEntry | undefined)[] = new Array(0x10000);
   /** Called once per access; the machine uses it to charge virtual time. */
   onAccess: (() => void) | undefined;
+  /** Set by whoever wraps read/write to see every access (tracing): fastPaths() then offers none. */
+  observed = false;
 
   constructor() {
     super('I/O ports');
@@ -152,6 +154,7 @@ export class PortBus extends RangeBus<PortHandler> {
 
   /** The claimed ranges whose handlers have a fast path (PortHandler.fastPath), in port order. */
   fastPaths(): { start: number; length: number; fn: PortFastPath }[] {
+    if (this.observed) return [];
     return this.claims
       .filter((c) => c.handler.fastPath !== undefined)
       .map((c) => ({ start: c.range.start, length: c.range.length, fn: c.handler.fastPath! }))

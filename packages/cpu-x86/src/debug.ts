@@ -79,6 +79,8 @@ export function updateDebugState(c: X86Cpu): void {
     else mode |= DBG_DATA;
   }
   c.debugMode = mode;
+  // Compiled code checks no breakpoints (nor do the port fast paths it calls): it hands over now.
+  if (mode !== 0) c.events = 1;
   c.dbg.trigger = 0; // matches recorded under the old DR7 (e.g. by an exception frame push) are void
   const watch = (mode & DBG_DATA) !== 0;
   if (watch !== c.dataWatch) {

@@ -18,6 +18,7 @@ export function installTraceHooks(trace: Tracer, ports: PortBus, interrupts: Int
       `${hex((configAddress >>> 16) & 0xff, 2).slice(2)}:${hex((configAddress >>> 11) & 31, 2).slice(2)}.${(configAddress >>> 8) & 7} reg ${hex(configAddress & 0xfc, 2)}`;
     const read = ports.read.bind(ports);
     const write = ports.write.bind(ports);
+    ports.observed = true; // every access through here, none through the devices' fast paths
     ports.read = (port: number, size: AccessSize) => {
       const value = read(port, size);
       if (io) trace.log('io', `in${size * 8} ${hex(port, 4)} -> ${hex(value)}`);
