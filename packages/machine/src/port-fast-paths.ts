@@ -4,7 +4,6 @@ import { F64, FunctionBody, I32, Op, buildModule, instantiate, type FuncType } f
 const FAST_PATH: FuncType = { params: [I32, I32, I32, I32, F64], results: [F64] };
 const PORT = 0, SIZE = 1, VALUE = 2, WRITE = 3, RETIRED = 4;
 
-
 /**
  * The CPU's CompiledPortIo for a deterministic machine with one CPU: what Machine's `ports.onAccess`
  * and PortBus do for an access, in WebAssembly, for the ports whose devices have a fast path. It
