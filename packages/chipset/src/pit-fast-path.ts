@@ -1,10 +1,9 @@
 import type { PortFastPath } from '@unimachine/core';
-import { F64, FunctionBody, I32, I64, Op, buildModule, instantiate } from '@unimachine/core/wasm-writer';
+import { FunctionBody, I32, I64, Op, PORT_IO_PARAM, PORT_IO_TYPE, compileFunction } from '@unimachine/core/wasm-writer';
 import { CELL } from './pit-channel.js';
 import { PIT_HZ } from './pit-time.js';
 
-
-const PORT = 0, SIZE = 1, VALUE = 2, WRITE = 3, NOW = 4;
+const { PORT, SIZE, VALUE, WRITE, TIME: NOW } = PORT_IO_PARAM;
 const DECLINE = -1;
 
 /**
@@ -16,7 +15,7 @@ const DECLINE = -1;
  * goes to the JS device, which then publishes the counter's new state.
  */
 export function buildPitFastPath(memory: WebAssembly.Memory, cellsAt: number): PortFastPath {
-  const f = new FunctionBody({ params: [I32, I32, I32, I32, F64], results: [F64] });
+  const f = new FunctionBody(PORT_IO_TYPE);
   const ch = f.local(I32), count = f.local(I32), d = f.local(I64), n = f.local(I64), v = f.local(I32);
   const cell = (slot: number): number => cellsAt + 4 * slot;
   const load = (slot: number): FunctionBody => f.get(ch).mem(Op.i32Load, cell(slot), 2);
@@ -96,6 +95,5 @@ export function buildPitFastPath(memory: WebAssembly.Memory, cellsAt: number): P
     f.end();
   }
 
-  const bytes = buildModule(memory.buffer.byteLength / 65536, [], [f]);
-  return instantiate(bytes, { env: { mem: memory } }).f0 as PortFastPath;
+  return compileFunction(memory, f) as PortFastPath;
 }

@@ -12,4 +12,5 @@ export * from './capabilities.js';
 export * from './backend.js';
 export * from './host.js';
 
-export * from './standalone-backend.js';export * from './seeded-random.js';
+export * from './standalone-backend.js';
+export * from './seeded-random.js';

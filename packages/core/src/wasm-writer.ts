@@ -255,7 +255,21 @@ interface WasmApi {
 }
 export const Wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-/** Compile and instantiate a small module at once; returns its exports. */
-export function instantiate(bytes: Uint8Array, imports: Record<string, Record<string, unknown>>): Record<string, unknown> {
-  return new Wasm.Instance(new Wasm.Module(bytes), imports).exports;
+/**
+ * The signature of port accesses in WebAssembly (core PortFastPath, CompiledPortIo): port, size,
+ * value written, write ? 1 : 0, and a time (PortFastPath: now in ns; CompiledPortIo: the retired count)
+ * -> f64: the value read, or -1.
+ */
+export const PORT_IO_TYPE: FuncType = { params: [I32, I32, I32, I32, F64], results: [F64] };
+/** PORT_IO_TYPE's parameters, as local indices. */
+export const PORT_IO_PARAM = { PORT: 0, SIZE: 1, VALUE: 2, WRITE: 3, TIME: 4 } as const;
+
+/**
+ * `f` compiled at once (a small module) over `memory`, calling `imports` as functions 0, 1, ...:
+ * the exported function, to call or to import into another module.
+ */
+export function compileFunction(memory: WebAssembly.Memory, f: FunctionBody, imports: { type: FuncType; fn: unknown }[] = []): unknown {
+  const bytes = buildModule(memory.buffer.byteLength / 65536, imports.map((im, i) => ({ module: 'x', name: `f${i}`, type: im.type })), [f]);
+  const given = { env: { mem: memory }, x: Object.fromEntries(imports.map((im, i) => [`f${i}`, im.fn])) };
+  return new Wasm.Instance(new Wasm.Module(bytes), given).exports.f0;
 }

@@ -210,11 +210,12 @@ export class Machine implements MachineControl {
    * a PCI bus scan): the clock's cells move into the machine's memory, where they can charge time too.
    */
   private compilePortFastPaths(cpu: Cpu): void {
-    if (this.ports.fastPaths().length === 0) return;
+    const paths = this.ports.fastPaths();
+    if (paths.length === 0) return;
     const cellsAt = this.memory.allocateHostArea(CLOCK_CELLS.COUNT * 8, 8);
     this.clock.placeCells(new Float64Array(this.memory.buffer, cellsAt, CLOCK_CELLS.COUNT));
-    const compiled = buildCompiledPortIo(this.memory, this.ports, cellsAt, NS_PER_PORT_ACCESS);
-    if (compiled) cpu.usePortFastPaths!(compiled.io, compiled.ports);
+    const compiled = buildCompiledPortIo(this.memory, paths, cellsAt, NS_PER_PORT_ACCESS);
+    cpu.usePortFastPaths!(compiled.io, compiled.ports);
   }
 
   /** The CPU executing now (SMP: the one whose turn it is), else CPU 0: where a stop request goes. */

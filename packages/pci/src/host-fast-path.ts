@@ -1,5 +1,5 @@
 import type { PortFastPath } from '@unimachine/core';
-import { F64, FunctionBody, I32, Op, buildModule, instantiate } from '@unimachine/core/wasm-writer';
+import { FunctionBody, I32, Op, PORT_IO_PARAM, PORT_IO_TYPE, compileFunction } from '@unimachine/core/wasm-writer';
 
 /**
  * The host's cells in the machine's memory (int32 slots): CONFIG_ADDRESS, then per bus number the
@@ -11,7 +11,7 @@ export const PCI_CELL = { ADDRESS: 0, SLOTS_OF_BUS: 1, BYTES: 4 + 256 * 4 } as c
 const CONFIG_ADDRESS_PORT = 0xcf8;
 const ENABLE = 0x80000000 | 0;
 const ADDRESS_MASK = 0x80fffffc | 0;
-const PORT = 0, SIZE = 1, VALUE = 2, WRITE = 3;
+const { PORT, SIZE, VALUE, WRITE } = PORT_IO_PARAM;
 
 /**
  * Configuration mechanism #1 in WebAssembly (core PortFastPath) over the cells at `cellsAt`: dword
@@ -20,7 +20,7 @@ const PORT = 0, SIZE = 1, VALUE = 2, WRITE = 3;
  * is almost all such probes. An access to a slot that holds a function is declined to the JS host.
  */
 export function buildPciHostFastPath(memory: WebAssembly.Memory, cellsAt: number): PortFastPath {
-  const f = new FunctionBody({ params: [I32, I32, I32, I32, F64], results: [F64] });
+  const f = new FunctionBody(PORT_IO_TYPE);
   const a = f.local(I32);
   const address = (): FunctionBody => f.i32(0).mem(Op.i32Load, cellsAt + 4 * PCI_CELL.ADDRESS, 2);
   const ret = (value: () => void): void => { value(); f.op(Op.f64ConvertI32U).op(Op.return); };
@@ -48,6 +48,5 @@ export function buildPciHostFastPath(memory: WebAssembly.Memory, cellsAt: number
   // All ones, as wide as the access: 0xff, 0xffff or 0xffffffff.
   ret(() => f.i32(-1).i32(1).get(SIZE).i32(3).op(Op.i32Shl).op(Op.i32Shl).i32(1).op(Op.i32Sub).get(SIZE).i32(4).op(Op.i32Eq).op(Op.select));
 
-  const bytes = buildModule(memory.buffer.byteLength / 65536, [], [f]);
-  return instantiate(bytes, { env: { mem: memory } }).f0 as PortFastPath;
+  return compileFunction(memory, f) as PortFastPath;
 }

@@ -5,7 +5,7 @@ import { LF_ADD, LF_DEC, LF_INC, LF_LOGIC, LF_SUB } from '../flags.js';
 import { NEED } from '../mmu.js';
 import { CHK_FETCH } from '../segment-check.js';
 import { ioSize } from '../exec-string.js';
-import { F64, FunctionBody, I32, I64, Op, type FuncType, type Import } from '@unimachine/core/wasm-writer';
+import { F64, FunctionBody, I32, I64, Op, PORT_IO_TYPE, type FuncType, type Import } from '@unimachine/core/wasm-writer';
 import {
   F_A, F_AH, F_B, F_BH, F_BITS, F_CIN, F_OP, F_R, F_RH, F_SIZE, REGS, RIP_OUT, SEG_BASE, SEG_CHECKED, START_COUNT,
   TLB_CODE, TLB_INFO, TLB_ITAG, TLB_NOT_RAM,
@@ -38,7 +38,7 @@ export const IMPORTS: Import[] = [
   { module: 'x', name: 'io', type: { params: [I32, I32, I32, I32, I32], results: [F64] } },
   // The machine's port fast paths (core CompiledPortIo), for the ports in CompileEnv.fastPorts:
   // (port, size, value written, write, retired before) -> the value read, or -1: then `io`.
-  { module: 'x', name: 'fio', type: { params: [I32, I32, I32, I32, F64], results: [F64] } },
+  { module: 'x', name: 'fio', type: PORT_IO_TYPE },
 ];
 /** CF PF AF ZF SF OF. */
 const ARITH_BITS = 0x8d5;

@@ -8,7 +8,6 @@ import { regionKey, type RegionCodeStore } from './region-code.js';
 import { ioSize } from '../exec-string.js';
 import type { CompiledPortIo } from '@unimachine/core';
 
-
 /** Most blocks and instructions compiled into one region (one function). */
 const REGION_MAX_BLOCKS = 128;
 const REGION_MAX_INSNS = 512;
